@@ -1,0 +1,112 @@
+#include "ferry/cli/inspect.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+namespace ferry {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string describeChild(const Descriptor& descriptor) {
+  if (!descriptor.platform) return "(no platform)";
+  std::string text = descriptor.platform->str();
+  if (!descriptor.platform->osVersion.empty()) text += " " + descriptor.platform->osVersion;
+  auto reference = descriptor.annotations.find("vnd.docker.reference.digest");
+  if (reference != descriptor.annotations.end()) {
+    auto type = descriptor.annotations.find("vnd.docker.reference.type");
+    text += fmt::format(" ({} for {})", type != descriptor.annotations.end() ? type->second : "artifact",
+                        reference->second.substr(0, 19));
+  }
+  return text;
+}
+
+void renderNode(std::string& out, const ImageGraph& node, const std::string& prefix) {
+  std::vector<std::string> lines;
+  std::vector<const ImageGraph*> childNodes;
+  if (node.manifest.isIndex) {
+    for (size_t i = 0; i < node.children.size(); ++i) {
+      const auto& descriptor = node.manifest.manifests[i];
+      lines.push_back(fmt::format("{}  {}  {}  {}", describeChild(descriptor), descriptor.digest.str(),
+                                  descriptor.mediaType, humanBytes(descriptor.size)));
+      childNodes.push_back(&node.children[i]);
+    }
+  } else {
+    auto blobs = node.manifest.blobs();
+    for (size_t i = 0; i < blobs.size(); ++i) {
+      bool isConfig = i == 0 && node.manifest.config.has_value();
+      lines.push_back(fmt::format("{}  {}  {}  {}", isConfig ? "config" : "layer", blobs[i].digest.str(), blobs[i].mediaType,
+                             humanBytes(blobs[i].size)));
+      childNodes.push_back(nullptr);
+    }
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    bool last = i + 1 == lines.size();
+    out += prefix + (last ? "└── " : "├── ") + lines[i] + "\n";
+    if (childNodes[i]) renderNode(out, *childNodes[i], prefix + (last ? "    " : "│   "));
+  }
+}
+
+ordered_json descriptorJson(const Descriptor& descriptor) {
+  ordered_json out{{"mediaType", descriptor.mediaType}, {"digest", descriptor.digest.str()}, {"size", descriptor.size}};
+  if (descriptor.platform) {
+    ordered_json platform{{"os", descriptor.platform->os}, {"architecture", descriptor.platform->architecture}};
+    if (!descriptor.platform->variant.empty()) platform["variant"] = descriptor.platform->variant;
+    if (!descriptor.platform->osVersion.empty()) platform["os.version"] = descriptor.platform->osVersion;
+    out["platform"] = platform;
+  }
+  if (!descriptor.annotations.empty()) out["annotations"] = descriptor.annotations;
+  return out;
+}
+
+ordered_json nodeJson(const ImageGraph& node) {
+  ordered_json out{{"mediaType", node.raw.mediaType},
+                   {"digest", node.raw.digest.str()},
+                   {"size", node.raw.bytes.size()}};
+  if (node.manifest.isIndex) {
+    ordered_json children = ordered_json::array();
+    for (size_t i = 0; i < node.children.size(); ++i) {
+      auto child = descriptorJson(node.manifest.manifests[i]);
+      child["manifest"] = nodeJson(node.children[i]);
+      children.push_back(child);
+    }
+    out["manifests"] = children;
+  } else {
+    if (node.manifest.config) out["config"] = descriptorJson(*node.manifest.config);
+    ordered_json layers = ordered_json::array();
+    for (const auto& layer : node.manifest.layers) layers.push_back(descriptorJson(layer));
+    out["layers"] = layers;
+  }
+  if (!node.manifest.artifactType.empty()) out["artifactType"] = node.manifest.artifactType;
+  if (node.manifest.subject) out["subject"] = descriptorJson(*node.manifest.subject);
+  return out;
+}
+
+}  // namespace
+
+std::string humanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+std::string renderTree(const std::string& title, const ImageGraph& graph) {
+  std::string out = fmt::format("{}\n{}  {}  {}\n", title, graph.raw.digest.str(), graph.raw.mediaType,
+                                humanBytes(static_cast<int64_t>(graph.raw.bytes.size())));
+  renderNode(out, graph, "");
+  return out;
+}
+
+std::string renderJson(const std::string& reference, const ImageGraph& graph) {
+  ordered_json out{{"reference", reference}};
+  out.update(nodeJson(graph));
+  return out.dump(2) + "\n";
+}
+
+}  // namespace ferry

@@ -1,0 +1,180 @@
+// ferry's command line: argument parsing, output and exit codes only; the
+// work is done by the libraries below it.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "ferry/base/error.h"
+#include "ferry/cli/inspect.h"
+#include "ferry/cli/mapping.h"
+#include "ferry/cli/progress.h"
+#include "ferry/copy/copier.h"
+
+namespace ferry {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// The flags of one side (source or destination) of a transfer. Both spellings
+// users bring are accepted: skopeo's (--src-tls-verify=false) and oc-mirror's
+// (--source-skip-tls, --source-use-http).
+struct SideFlags {
+  bool tlsVerify = true;
+  bool skipTls = false;
+  bool useHttp = false;
+  std::string certDir;
+  std::string creds;
+
+  RegistryOptions options(const std::string& authFile, int parallel) const {
+    RegistryOptions options;
+    options.tlsVerify = tlsVerify && !skipTls;
+    options.plainHttp = useHttp;
+    options.certDirectory = certDir;
+    if (!creds.empty()) options.credential = Credential::parse(creds);
+    options.authFile = authFile;
+    options.maxConcurrentRequests = parallel;
+    return options;
+  }
+};
+
+void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeoPrefix, const std::string& ocPrefix,
+                  const std::string& side) {
+  command->add_option("--" + skopeoPrefix + "-tls-verify", flags.tlsVerify,
+                      "Verify the " + side + " registry's TLS certificate (default true; =false to skip)")
+      ->default_str("true");
+  command->add_flag("--" + ocPrefix + "-skip-tls", flags.skipTls, "Do not verify the " + side + " registry's TLS certificate");
+  command->add_flag("--" + ocPrefix + "-use-http", flags.useHttp, "Talk plain HTTP to the " + side + " registry");
+  command->add_option("--" + skopeoPrefix + "-cert-dir", flags.certDir,
+                      "Folder with *.crt CA files (and *.cert/*.key client certificate) for the " + side + " registry");
+  command->add_option("--" + skopeoPrefix + "-creds", flags.creds, "USER:PASSWORD for the " + side + " registry");
+}
+
+int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
+            const SideFlags& destination, const std::string& authFile, int parallel, bool quiet) {
+  std::vector<CopyRequest> requests;
+  if (!mappingFile.empty()) {
+    if (!positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
+    requests = readMappingFile(mappingFile);
+  } else {
+    if (positional.size() != 2) fail("copy needs SOURCE and DESTINATION (or -f MAPPING_FILE)");
+    requests.push_back(makeCopyRequest(positional[0], positional[1]));
+  }
+  if (parallel < 1) fail("--parallel must be at least 1");
+
+  Endpoints endpoints(EndpointOptions{source.options(authFile, parallel), destination.options(authFile, parallel)});
+  Copier copier(endpoints, CopyOptions{.parallel = parallel});
+  std::vector<CopyResult> results;
+  size_t failures = 0;
+  size_t present = 0;
+  {
+    ProgressDisplay display(copier.progress(), quiet);
+    results = copier.run(requests);
+    for (const auto& result : results) {
+      if (!result.ok) ++failures;
+      if (result.alreadyPresent) ++present;
+    }
+    if (!quiet && !display.interactive()) {
+      for (const auto& result : results) {
+        if (result.ok)
+          std::printf("%s %s -> %s %s\n", result.alreadyPresent ? "present" : "copied",
+                      result.request.source.str().c_str(), result.request.destination.str().c_str(),
+                      result.digest->str().c_str());
+      }
+    }
+    if (!quiet) std::fprintf(stderr, "%s\n", display.summary(results.size() - failures, present).c_str());
+  }
+  for (const auto& result : results) {
+    if (!result.ok)
+      std::fprintf(stderr, "error: copying %s to %s: %s\n", result.request.source.str().c_str(),
+                   result.request.destination.str().c_str(), result.error.c_str());
+  }
+  if (failures > 0 && results.size() > 1) std::fprintf(stderr, "error: %zu of %zu images failed\n", failures, results.size());
+  return failures == 0 ? 0 : 1;
+}
+
+int runInspect(const std::string& text, const SideFlags& flags, const std::string& authFile, bool raw,
+               const std::string& output) {
+  auto reference = ImageReference::parse(text);
+  Endpoints endpoints(EndpointOptions{flags.options(authFile, 8), {}});
+  auto source = endpoints.source(reference);
+  if (raw) {
+    auto manifest = source->getManifest(reference.manifestReference());
+    std::fwrite(manifest.bytes.data(), 1, manifest.bytes.size(), stdout);
+    return 0;
+  }
+  auto graph = fetchImageGraph(*source, reference.manifestReference());
+  if (output == "json") {
+    std::cout << renderJson(reference.str(), graph);
+  } else if (output == "text") {
+    std::cout << renderTree(reference.str(), graph);
+  } else {
+    fail("--output must be 'text' or 'json', not '{}'", output);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ferry
+
+int main(int argc, char** argv) {
+  using namespace ferry;
+  CLI::App app{"ferry: carry container images and operator catalogs into disconnected clusters"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+
+  std::string authFile;
+  int parallel = 8;
+  bool quiet = false;
+
+  auto* copy = app.add_subcommand("copy", "Copy images (every platform, digest for digest) between registries and OCI layouts");
+  std::vector<std::string> copyArgs;
+  std::string mappingFile;
+  SideFlags source, destination;
+  copy->add_option("references", copyArgs, "SOURCE DESTINATION: docker://HOST/PATH:TAG or oci:DIR:TAG");
+  copy->add_option("-f,--filename", mappingFile, "A mapping file of SOURCE=DESTINATION lines, copied in one run");
+  copy->add_option("--parallel", parallel, "Blob transfers at once (and requests per registry)")->default_val(8);
+  copy->add_option("--authfile", authFile, "Auth file (containers auth.json or docker config.json) to read credentials from");
+  copy->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+  addSideFlags(copy, source, "src", "source", "source");
+  addSideFlags(copy, destination, "dest", "dest", "destination");
+
+  auto* inspect = app.add_subcommand("inspect", "Show an image: its index, children, platforms, digests and sizes");
+  std::string inspectRef;
+  bool raw = false;
+  std::string output = "text";
+  SideFlags inspectFlags;
+  inspect->add_option("reference", inspectRef, "docker://HOST/PATH:TAG or oci:DIR:TAG")->required();
+  inspect->add_flag("--raw", raw, "Print the manifest or index exactly as stored");
+  inspect->add_option("-o,--output", output, "text or json")->default_val("text");
+  inspect->add_option("--authfile", authFile, "Auth file to read credentials from");
+  inspect->add_option("--tls-verify", inspectFlags.tlsVerify, "Verify TLS (=false to skip)")->default_str("true");
+  inspect->add_flag("--skip-tls", inspectFlags.skipTls, "Do not verify TLS");
+  inspect->add_flag("--use-http", inspectFlags.useHttp, "Talk plain HTTP");
+  inspect->add_option("--cert-dir", inspectFlags.certDir, "Folder with *.crt CA files");
+  inspect->add_option("--creds", inspectFlags.creds, "USER:PASSWORD");
+
+  auto* version = app.add_subcommand("version", "Print ferry's version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*copy) return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet);
+    if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output);
+    if (*version) {
+      std::printf("ferry %s\n", kVersion);
+      return 0;
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: unexpected failure: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

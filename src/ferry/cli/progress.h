@@ -1,0 +1,35 @@
+// Shows a running copy: a redrawn status line on a terminal, nothing extra
+// (only the per-image lines the caller prints) elsewhere, nothing with -q.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "ferry/copy/copier.h"
+
+namespace ferry {
+
+class ProgressDisplay {
+ public:
+  // Draws to stderr every quarter second while alive, when stderr is a terminal and not quiet.
+  ProgressDisplay(const CopyProgress& progress, bool quiet);
+  ~ProgressDisplay();
+  ProgressDisplay(const ProgressDisplay&) = delete;
+  ProgressDisplay& operator=(const ProgressDisplay&) = delete;
+
+  // "12 images (3 already present), 40 blobs sent, 8 reused, 1.0 GiB in 4.2 s (250 MiB/s)"
+  std::string summary(size_t images, size_t alreadyPresent) const;
+  bool interactive() const { return interactive_; }
+
+ private:
+  void draw(bool final);
+
+  const CopyProgress& progress_;
+  bool interactive_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace ferry

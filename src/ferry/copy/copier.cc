@@ -1,0 +1,234 @@
+#include "ferry/copy/copier.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "ferry/base/error.h"
+#include "ferry/base/files.h"
+#include "ferry/copy/image_graph.h"
+
+namespace ferry {
+namespace {
+
+// Writes a download to a file while hashing it and counting its bytes, and
+// stops it as soon as it is longer than the descriptor says.
+class VerifyingFileWriter : public BlobWriter {
+ public:
+  VerifyingFileWriter(const std::filesystem::path& path, const Descriptor& blob, CopyProgress& progress)
+      : path_(path), blob_(blob), hasher_(blob.digest.algorithm()), progress_(progress) {
+    file_ = std::fopen(path.c_str(), "wb");
+    if (!file_) fail("cannot create '{}': {}", path.string(), std::strerror(errno));
+  }
+  ~VerifyingFileWriter() override {
+    if (file_) std::fclose(file_);
+  }
+
+  bool write(const char* data, size_t size) override {
+    if (static_cast<int64_t>(hasher_.bytesHashed() + size) > blob_.size) {
+      tooLong_ = true;
+      return false;
+    }
+    if (std::fwrite(data, 1, size, file_) != size) {
+      writeError_ = std::strerror(errno);
+      return false;
+    }
+    hasher_.update(data, size);
+    progress_.bytesDone += static_cast<int64_t>(size);
+    return true;
+  }
+
+  void restart() override {
+    progress_.bytesDone -= static_cast<int64_t>(hasher_.bytesHashed());
+    hasher_.reset();
+    std::fclose(file_);
+    file_ = std::fopen(path_.c_str(), "wb");
+  }
+
+  // Closes the file and throws unless it holds exactly the blob.
+  void finish(const std::string& from) {
+    bool closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    if (!writeError_.empty() || !closed)
+      fail("cannot store blob {} in '{}': {}", blob_.digest.str(), path_.parent_path().string(),
+           writeError_.empty() ? std::strerror(errno) : writeError_);
+    if (tooLong_)
+      fail("blob {} from {} is longer than the {} bytes its descriptor says; refusing it", blob_.digest.str(), from,
+           blob_.size);
+    auto received = static_cast<int64_t>(hasher_.bytesHashed());
+    if (received != blob_.size)
+      fail("blob {} from {} has {} bytes, its descriptor says {}; refusing it", blob_.digest.str(), from, received,
+           blob_.size);
+    auto actual = hasher_.finish();
+    if (actual != blob_.digest)
+      fail("blob {} from {} does not match its digest (its bytes hash to {}); refusing it", blob_.digest.str(), from,
+           actual.str());
+  }
+
+ private:
+  std::filesystem::path path_;
+  const Descriptor& blob_;
+  Hasher hasher_;
+  CopyProgress& progress_;
+  FILE* file_ = nullptr;
+  bool tooLong_ = false;
+  std::string writeError_;
+};
+
+}  // namespace
+
+Copier::Copier(Endpoints& endpoints, CopyOptions options)
+    : endpoints_(endpoints),
+      options_(options),
+      spool_(std::filesystem::temp_directory_path()),
+      transfers_(std::make_unique<ThreadPool>(options.parallel)) {}
+
+Copier::~Copier() { transfers_.reset(); }
+
+std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
+  std::vector<CopyResult> results(requests.size());
+  progress_.imagesTotal += static_cast<int64_t>(requests.size());
+  {
+    // Image coordinators only read manifests and wait for their blobs; the
+    // transfer pool does the heavy lifting, so waiting here cannot starve it.
+    ThreadPool images(std::min<int>(options_.parallel, static_cast<int>(std::max<size_t>(requests.size(), 1))));
+    for (size_t i = 0; i < requests.size(); ++i) {
+      images.submit([this, &requests, &results, i] {
+        results[i] = copyImage(requests[i]);
+        ++progress_.imagesDone;
+      });
+    }
+  }
+  return results;
+}
+
+CopyResult Copier::copyImage(const CopyRequest& request) {
+  CopyResult result{.request = request};
+  try {
+    auto source = endpoints_.source(request.source);
+    auto sink = endpoints_.sink(request.destination);
+    auto top = source->getManifest(request.source.manifestReference());
+    result.digest = top.digest;
+    result.mediaType = top.mediaType;
+    if (request.destination.digest && *request.destination.digest != top.digest)
+      fail("destination names digest {} but the source image is {}", request.destination.digest->str(),
+           top.digest.str());
+
+    const auto& tag = request.destination.tag;
+    if (sink->manifestDigest(tag ? *tag : top.digest.str()) == top.digest) {
+      result.ok = true;
+      result.alreadyPresent = true;
+      return result;
+    }
+
+    auto graph = fetchImageGraph(*source, top.digest.str());
+    std::vector<std::pair<Descriptor, std::shared_ptr<Completion>>> pending;
+    for (const auto& blob : graph.blobs()) pending.emplace_back(blob, ensureBlob(source, sink, blob));
+    std::string firstError;
+    int failed = 0;
+    for (auto& [blob, done] : pending) {
+      auto error = done->wait();
+      if (!error.empty() && failed++ == 0) firstError = error;
+    }
+    if (failed > 0)
+      fail("{} of {} blobs failed, so no manifest was pushed; first: {}", failed, pending.size(), firstError);
+
+    for (const auto* node : graph.bottomUp()) {
+      bool isTop = node == &graph;
+      sink->putManifest(node->raw, isTop ? tag : std::nullopt, isTop);
+    }
+    result.ok = true;
+  } catch (const Error& e) {
+    result.error = e.what();
+  } catch (const std::exception& e) {
+    result.error = fmt::format("unexpected failure: {}", e.what());
+  }
+  return result;
+}
+
+std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource>& source,
+                                               const std::shared_ptr<ImageSink>& sink, const Descriptor& blob) {
+  auto done = std::make_shared<Completion>();
+  std::optional<FirstPush> mountSource;
+  {
+    std::lock_guard lock(mutex_);
+    auto key = sink->blobScope() + "@" + blob.digest.str();
+    if (auto it = blobs_.find(key); it != blobs_.end()) return it->second;
+    blobs_[key] = done;
+    ++progress_.blobsTotal;
+    progress_.bytesTotal += blob.size;
+    if (auto domain = sink->mountDomain(); !domain.empty()) {
+      auto [it, first] = firstPushes_.try_emplace(domain + "@" + blob.digest.str(), FirstPush{done, sink->mountName()});
+      if (!first) mountSource = it->second;
+    }
+  }
+
+  auto finish = [this, done](const std::string& error) {
+    ++progress_.blobsDone;
+    done->complete(error);
+  };
+  auto transfer = [this, source, sink, blob, finish](std::optional<std::string> mountFrom) {
+    try {
+      if (sink->reuseBlob(blob, mountFrom)) {
+        ++progress_.blobsReused;
+      } else {
+        transferBlob(*source, *sink, blob);
+        ++progress_.blobsSent;
+      }
+      finish({});
+    } catch (const std::exception& e) {
+      finish(e.what());
+    }
+  };
+  if (mountSource) {
+    // Another repository of this registry gets (or got) the blob first: mount it from there once it is in.
+    std::string from = mountSource->mountName;
+    mountSource->done->then([this, transfer, from](const std::string& firstError) {
+      transfers_->submit([transfer, from, firstError] {
+        transfer(firstError.empty() ? std::optional<std::string>(from) : std::nullopt);
+      });
+    });
+  } else {
+    transfers_->submit([transfer] { transfer(std::nullopt); });
+  }
+  return done;
+}
+
+void Copier::transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob) {
+  if (auto file = source.blobFile(blob)) {
+    std::error_code error;
+    auto size = std::filesystem::file_size(*file, error);
+    if (error || static_cast<int64_t>(size) != blob.size || !fileMatchesDigest(*file, blob.digest))
+      fail("blob {} in {} does not match its digest or size; refusing it", blob.digest.str(), source.describe());
+    sink.putBlob(blob, *file);
+    progress_.bytesDone += blob.size;
+    return;
+  }
+  auto staged = download(source, sink, blob);
+  try {
+    sink.putBlob(blob, staged);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(staged, ignored);
+    throw;
+  }
+  std::error_code ignored;
+  std::filesystem::remove(staged, ignored);  // a sink that moved the file leaves nothing to remove
+}
+
+std::filesystem::path Copier::download(ImageSource& source, ImageSink& sink, const Descriptor& blob) {
+  auto directory = sink.stagingDirectory().value_or(spool_);
+  auto staged = uniqueTemporaryPath(directory, blob.digest.hex());
+  try {
+    VerifyingFileWriter writer(staged, blob, progress_);
+    source.readBlob(blob, writer);
+    writer.finish(source.describe());
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(staged, ignored);
+    throw;
+  }
+  return staged;
+}
+
+}  // namespace ferry

@@ -1,0 +1,44 @@
+// Opens the source or sink a reference names, whatever its transport, and
+// shares one client per registry (and one object per layout directory) across
+// a run, so connections, tokens and index.json locks are shared too.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "ferry/ref/reference.h"
+#include "ferry/registry/registry_client.h"
+#include "ferry/transport/image_store.h"
+
+namespace ferry {
+
+struct EndpointOptions {
+  RegistryOptions source;
+  RegistryOptions destination;
+};
+
+class Endpoints {
+ public:
+  explicit Endpoints(EndpointOptions options) : options_(std::move(options)) {}
+
+  std::shared_ptr<ImageSource> source(const ImageReference& reference);
+  std::shared_ptr<ImageSink> sink(const ImageReference& reference);
+  // The registry-specific view, for commands that list tags and the like.
+  std::shared_ptr<class RegistryRepository> repository(const ImageReference& reference, bool destination);
+
+ private:
+  std::shared_ptr<RegistryClient> client(const ImageReference& reference, bool destination);
+  std::shared_ptr<class OciLayout> layout(const ImageReference& reference, bool create);
+
+  EndpointOptions options_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<RegistryClient>> clients_;
+  std::map<std::string, std::shared_ptr<RegistryRepository>> repositories_;
+  std::map<std::string, std::shared_ptr<OciLayout>> layouts_;
+  std::set<std::string> writable_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,29 @@
+// The graph of manifests under an image: an index, its (possibly nested)
+// child indexes and manifests. Blobs are not fetched, only listed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ferry/transport/image_store.h"
+
+namespace ferry {
+
+struct ImageGraph {
+  RawManifest raw;
+  Manifest manifest;
+  // One entry per child descriptor of an index, in the index's order.
+  std::vector<ImageGraph> children;
+
+  // Every distinct manifest under and including this one, children before
+  // their parents (the order they can be pushed in).
+  std::vector<const ImageGraph*> bottomUp() const;
+  // Every distinct blob (configs and layers) of every manifest in the graph.
+  std::vector<Descriptor> blobs() const;
+};
+
+// Reads the manifest `reference` names and, recursively, every child of an index.
+// Errors name the image and the child that failed.
+ImageGraph fetchImageGraph(ImageSource& source, const std::string& reference);
+
+}  // namespace ferry

@@ -1,0 +1,114 @@
+#include "ferry/ref/reference.h"
+
+#include <gtest/gtest.h>
+
+#include "ferry/base/error.h"
+
+namespace ferry {
+
+const std::string kDigest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+TEST(Reference, DockerHubNormalisation) {
+  auto ref = ImageReference::parse("nginx");
+  EXPECT_EQ(ref.registry, "docker.io");
+  EXPECT_EQ(ref.repository, "library/nginx");
+  EXPECT_FALSE(ref.tag);
+  EXPECT_EQ(ref.manifestReference(), "latest");
+  EXPECT_EQ(ref.apiHost(), "registry-1.docker.io");
+
+  EXPECT_EQ(ImageReference::parse("docker://index.docker.io/nginx:1.25").repository, "library/nginx");
+  EXPECT_EQ(ImageReference::parse("docker.io/bitnami/redis").repository, "bitnami/redis");
+  EXPECT_EQ(ImageReference::parse("docker://docker.io/library/nginx:1").str(), "docker://docker.io/library/nginx:1");
+  EXPECT_EQ(ImageReference::parse("user/app").registry, "docker.io");
+}
+
+TEST(Reference, HostsPortsAndPaths) {
+  auto ref = ImageReference::parse("docker://127.0.0.1:5000/org/team/app:v1");
+  EXPECT_EQ(ref.transport, Transport::Registry);
+  EXPECT_EQ(ref.registry, "127.0.0.1:5000");
+  EXPECT_EQ(ref.repository, "org/team/app");
+  EXPECT_EQ(*ref.tag, "v1");
+  EXPECT_EQ(ref.apiHost(), "127.0.0.1:5000");
+
+  auto local = ImageReference::parse("localhost/app");
+  EXPECT_EQ(local.registry, "localhost");
+  EXPECT_EQ(local.repository, "app");
+
+  auto quay = ImageReference::parse("quay.io/openshift/origin-cli");
+  EXPECT_EQ(quay.registry, "quay.io");
+  EXPECT_EQ(quay.repository, "openshift/origin-cli");
+}
+
+TEST(Reference, Ipv6Literals) {
+  auto ref = ImageReference::parse("docker://[::1]:5000/app:v2");
+  EXPECT_EQ(ref.registry, "[::1]:5000");
+  EXPECT_EQ(ref.repository, "app");
+  EXPECT_EQ(*ref.tag, "v2");
+  EXPECT_EQ(ImageReference::parse("[fe80::1]/app").registry, "[fe80::1]");
+  EXPECT_THROW(ImageReference::parse("[::1:5000/app"), Error);
+}
+
+TEST(Reference, TagAndDigestTogether) {
+  auto ref = ImageReference::parse("quay.io/app:v1@" + kDigest);
+  EXPECT_EQ(*ref.tag, "v1");
+  EXPECT_EQ(ref.digest->str(), kDigest);
+  EXPECT_EQ(ref.manifestReference(), kDigest);  // pulled by digest
+  EXPECT_EQ(ref.str(), "docker://quay.io/app:v1@" + kDigest);
+  EXPECT_EQ(ImageReference::parse(ref.str()), ref);
+}
+
+TEST(Reference, OciLayouts) {
+  auto ref = ImageReference::parse("oci:/tmp/layout:v1");
+  EXPECT_EQ(ref.transport, Transport::Layout);
+  EXPECT_EQ(ref.layoutPath, "/tmp/layout");
+  EXPECT_EQ(*ref.tag, "v1");
+
+  auto url = ImageReference::parse("oci:///tmp/my.layout");
+  EXPECT_EQ(url.layoutPath, "/tmp/my.layout");
+  EXPECT_FALSE(url.tag);
+
+  auto relative = ImageReference::parse("oci:examples/sample:multi");
+  EXPECT_EQ(relative.layoutPath, "examples/sample");
+  EXPECT_EQ(*relative.tag, "multi");
+
+  auto byDigest = ImageReference::parse("oci://dir@" + kDigest);
+  EXPECT_EQ(byDigest.layoutPath, "dir");
+  EXPECT_EQ(byDigest.digest->str(), kDigest);
+  EXPECT_EQ(ImageReference::parse(byDigest.str()), byDigest);
+}
+
+TEST(Reference, InvalidInputQuotesItAndSaysWhy) {
+  struct Case {
+    const char* text;
+    const char* why;
+  };
+  Case cases[] = {
+      {"", "empty"},
+      {"Quay.io/App", "not valid"},
+      {"quay.io/app:", "tag ''"},
+      {"quay.io/app:-bad", "tag '-bad'"},
+      {"quay.io/app@sha256:abc", "64 hex digits"},
+      {"ftp://host/app", "unknown transport"},
+      {"host:99999/app", "port '99999'"},
+      {"quay.io/", "repository path is empty"},
+      {"oci:", "layout directory is empty"},
+      {"quay.io/UPPER", "lowercase"},
+  };
+  for (const auto& c : cases) {
+    try {
+      ImageReference::parse(c.text);
+      ADD_FAILURE() << "accepted " << c.text;
+    } catch (const Error& e) {
+      std::string message = e.what();
+      EXPECT_NE(message.find(std::string("'") + c.text + "'"), std::string::npos) << message;
+      EXPECT_NE(message.find(c.why), std::string::npos) << message;
+    }
+  }
+}
+
+TEST(Reference, WithTagDropsDigest) {
+  auto ref = ImageReference::parse("quay.io/app:v1@" + kDigest).withTag("v2");
+  EXPECT_EQ(ref.str(), "docker://quay.io/app:v2");
+}
+
+}  // namespace ferry

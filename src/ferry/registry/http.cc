@@ -1,0 +1,246 @@
+#include "ferry/registry/http.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "ferry/base/error.h"
+#include "ferry/base/files.h"
+
+namespace ferry {
+namespace {
+
+void initialiseCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+std::string trim(std::string_view text) {
+  size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return {};
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(start, end - start + 1));
+}
+
+struct Exchange {
+  CURL* curl = nullptr;
+  const HttpRequest* request = nullptr;
+  HttpResponse* response = nullptr;
+  // Upload state.
+  const char* uploadData = nullptr;
+  size_t uploadRemaining = 0;
+  FILE* uploadFile = nullptr;
+  bool aborted = false;
+};
+
+size_t onHeader(char* data, size_t size, size_t count, void* user) {
+  auto* exchange = static_cast<Exchange*>(user);
+  std::string_view line(data, size * count);
+  if (line.starts_with("HTTP/")) {
+    // A new status line (after a 100 Continue, say): forget earlier headers.
+    exchange->response->headers.clear();
+    exchange->response->linkHeaders.clear();
+  } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+    std::string name = lowercase(std::string(line.substr(0, colon)));
+    std::string value = trim(line.substr(colon + 1));
+    if (name == "link") exchange->response->linkHeaders.push_back(value);
+    exchange->response->headers[name] = value;
+  }
+  return size * count;
+}
+
+size_t onBodyData(char* data, size_t size, size_t count, void* user) {
+  auto* exchange = static_cast<Exchange*>(user);
+  size_t bytes = size * count;
+  long status = 0;
+  curl_easy_getinfo(exchange->curl, CURLINFO_RESPONSE_CODE, &status);
+  // Only successful answers are streamed; error bodies are kept for messages.
+  if (exchange->request->onBody && status >= 200 && status < 300) {
+    if (!exchange->request->onBody(data, bytes)) {
+      exchange->aborted = true;
+      return 0;
+    }
+    return bytes;
+  }
+  auto& body = exchange->response->body;
+  if (static_cast<int64_t>(body.size() + bytes) > exchange->request->maxBodyBytes) {
+    exchange->response->bodyTooLarge = true;
+    exchange->aborted = true;
+    return 0;
+  }
+  body.append(data, bytes);
+  return bytes;
+}
+
+size_t onUploadData(char* buffer, size_t size, size_t count, void* user) {
+  auto* exchange = static_cast<Exchange*>(user);
+  size_t capacity = size * count;
+  if (exchange->uploadFile) return std::fread(buffer, 1, capacity, exchange->uploadFile);
+  size_t bytes = std::min(capacity, exchange->uploadRemaining);
+  std::memcpy(buffer, exchange->uploadData, bytes);
+  exchange->uploadData += bytes;
+  exchange->uploadRemaining -= bytes;
+  return bytes;
+}
+
+std::string systemCaBundle() {
+  for (const char* path : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"}) {
+    if (std::filesystem::exists(path)) return readFile(path);
+  }
+  return {};
+}
+
+}  // namespace
+
+struct HttpClient::Handle {
+  CURL* curl = curl_easy_init();
+  ~Handle() { curl_easy_cleanup(curl); }
+};
+
+std::string HttpResponse::header(const std::string& lowerName) const {
+  auto it = headers.find(lowerName);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpClient::HttpClient(TlsSettings tls) : tls_(std::move(tls)) {
+  initialiseCurlOnce();
+  if (!tls_.extraCaPem.empty()) caBundle_ = systemCaBundle() + "\n" + tls_.extraCaPem;
+}
+
+HttpClient::~HttpClient() = default;
+
+std::unique_ptr<HttpClient::Handle> HttpClient::acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto handle = std::move(idle_.back());
+      idle_.pop_back();
+      return handle;
+    }
+  }
+  auto handle = std::make_unique<Handle>();
+  if (!handle->curl) fail("cannot initialise libcurl");
+  return handle;
+}
+
+void HttpClient::release(std::unique_ptr<Handle> handle) {
+  std::lock_guard lock(mutex_);
+  idle_.push_back(std::move(handle));
+}
+
+HttpResponse HttpClient::perform(const HttpRequest& request) {
+  auto handle = acquire();
+  CURL* curl = handle->curl;
+  // reset() keeps the handle's live connections, which is the point of pooling it.
+  curl_easy_reset(curl);
+
+  HttpResponse response;
+  Exchange exchange{.curl = curl, .request = &request, .response = &response};
+  char errorBuffer[CURL_ERROR_SIZE] = {0};
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errorBuffer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBodyData);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+  // A transfer that moves nothing for a minute is dead; fail it rather than hang.
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "ferry/0.1");
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
+  if (!caBundle_.empty()) {
+    curl_blob blob{caBundle_.data(), caBundle_.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (!tls_.clientCertificate.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, tls_.clientCertificate.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, tls_.clientKey.c_str());
+  }
+
+  struct curl_slist* headers = nullptr;
+  for (const auto& header : request.headers) headers = curl_slist_append(headers, header.c_str());
+  // Registries answer 100-continue inconsistently; send bodies straight away.
+  headers = curl_slist_append(headers, "Expect:");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  bool hasBody = !request.bodyFile.empty() || !request.body.empty() || request.method == "POST" ||
+                 request.method == "PUT" || request.method == "PATCH";
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (hasBody) {
+    int64_t size = static_cast<int64_t>(request.body.size());
+    if (!request.bodyFile.empty()) {
+      exchange.uploadFile = std::fopen(request.bodyFile.c_str(), "rb");
+      if (!exchange.uploadFile) fail("cannot read '{}' to upload it", request.bodyFile.string());
+      size = static_cast<int64_t>(std::filesystem::file_size(request.bodyFile));
+    } else {
+      exchange.uploadData = request.body.data();
+      exchange.uploadRemaining = request.body.size();
+    }
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, onUploadData);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &exchange);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+
+  CURLcode code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  curl_slist_free_all(headers);
+  if (exchange.uploadFile) std::fclose(exchange.uploadFile);
+  release(std::move(handle));
+
+  if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && exchange.aborted)) {
+    std::string detail = errorBuffer[0] ? errorBuffer : curl_easy_strerror(code);
+    fail("request to {} failed: {}", originOf(request.url), detail);
+  }
+  return response;
+}
+
+std::string originOf(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return {};
+  auto end = url.find_first_of("/?#", scheme + 3);
+  return lowercase(url.substr(0, end));
+}
+
+std::string resolveUrl(const std::string& base, const std::string& location) {
+  if (location.find("://") != std::string::npos) return location;
+  if (location.starts_with("//")) return base.substr(0, base.find("://") + 1) + location;
+  std::string origin = originOf(base);
+  if (location.starts_with("/")) return origin + location;
+  // Relative to the base path's directory.
+  std::string path = base.substr(origin.size());
+  path = path.substr(0, path.find_first_of("?#"));
+  auto slash = path.rfind('/');
+  return origin + (slash == std::string::npos ? "/" : path.substr(0, slash + 1)) + location;
+}
+
+std::string urlEncode(const std::string& value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace ferry

@@ -1,0 +1,162 @@
+#include "ferry/registry/registry_repository.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ferry/base/error.h"
+#include "ferry/oci/media_types.h"
+#include "ferry/registry/challenge.h"
+
+namespace ferry {
+
+RegistryRepository::RegistryRepository(std::shared_ptr<RegistryClient> client, std::string repository)
+    : client_(std::move(client)), repository_(std::move(repository)) {}
+
+std::string RegistryRepository::describe() const { return "docker://" + client_->registry() + "/" + repository_; }
+
+std::vector<std::string> RegistryRepository::pullScope() const { return {"repository:" + repository_ + ":pull"}; }
+
+std::vector<std::string> RegistryRepository::pushScope(const std::optional<std::string>& mountFrom) const {
+  std::vector<std::string> scopes{"repository:" + repository_ + ":pull,push"};
+  if (mountFrom && *mountFrom != repository_) scopes.push_back("repository:" + *mountFrom + ":pull");
+  return scopes;
+}
+
+RawManifest RegistryRepository::getManifest(const std::string& reference) {
+  HttpRequest request{.method = "GET",
+                      .url = "/v2/" + repository_ + "/manifests/" + reference,
+                      .headers = {"Accept: " + media::manifestAcceptHeader()},
+                      .maxBodyBytes = kMaxManifestRead};
+  auto response = client_->send(request, pullScope());
+  std::string what = fmt::format("read manifest '{}:{}'", describe(), reference);
+  if (response.bodyTooLarge) fail("cannot {}: it is larger than 8 MiB, which ferry refuses", what);
+  if (response.status == 404)
+    fail("cannot {}: not found at {} (HTTP 404); check the repository and tag", what, client_->registry());
+  if (response.status != 200) client_->failWith(response, what);
+
+  std::string mediaType = response.header("content-type");
+  if (auto semicolon = mediaType.find(';'); semicolon != std::string::npos) mediaType.resize(semicolon);
+  auto raw = RawManifest::of(std::move(response.body), mediaType);
+  if (auto requested = Digest::tryParse(reference)) {
+    Digest actual = requested->algorithm() == "sha256" ? raw.digest : [&] {
+      Hasher hasher(requested->algorithm());
+      hasher.update(raw.bytes);
+      return hasher.finish();
+    }();
+    if (actual != *requested)
+      fail("cannot {}: the registry sent content whose digest is {}; refusing it", what, actual.str());
+  } else if (auto served = Digest::tryParse(response.header("docker-content-digest"));
+             served && served->algorithm() == "sha256" && *served != raw.digest) {
+    fail("cannot {}: the registry says its digest is {} but the bytes hash to {}; refusing it", what, served->str(),
+         raw.digest.str());
+  }
+  // Prefer the document's own media type; registries sometimes serve a generic Content-Type.
+  raw.mediaType = Manifest::parse(raw.bytes, raw.mediaType).mediaType;
+  return raw;
+}
+
+std::optional<Digest> RegistryRepository::manifestDigest(const std::string& reference) {
+  HttpRequest request{.method = "HEAD",
+                      .url = "/v2/" + repository_ + "/manifests/" + reference,
+                      .headers = {"Accept: " + media::manifestAcceptHeader()}};
+  auto response = client_->send(request, pullScope());
+  if (response.status == 404) return std::nullopt;
+  if (response.status != 200) client_->failWith(response, fmt::format("check manifest '{}:{}'", describe(), reference));
+  if (auto digest = Digest::tryParse(response.header("docker-content-digest"))) return digest;
+  // Some registries omit the digest header on HEAD: read the manifest and hash it.
+  return getManifest(reference).digest;
+}
+
+void RegistryRepository::readBlob(const Descriptor& blob, BlobWriter& out) {
+  HttpRequest request{.method = "GET", .url = "/v2/" + repository_ + "/blobs/" + blob.digest.str()};
+  request.onBody = [&out](const char* data, size_t size) { return out.write(data, size); };
+  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
+  if (response.status != 200)
+    client_->failWith(response, fmt::format("download blob {} from {}", blob.digest.str(), describe()));
+}
+
+bool RegistryRepository::reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) {
+  std::string from = mountFrom.value_or(repository_);
+  HttpRequest request{.method = "POST",
+                      .url = "/v2/" + repository_ + "/blobs/uploads/?mount=" + urlEncode(blob.digest.str()) +
+                             "&from=" + urlEncode(from)};
+  auto response = client_->send(request, pushScope(mountFrom));
+  if (response.status == 201) return true;
+  if (response.status == 202 && !response.header("location").empty()) {
+    // Not mountable: the registry opened an ordinary upload session instead; keep it for putBlob.
+    std::lock_guard lock(sessionsMutex_);
+    sessions_[blob.digest.str()] = resolveUrl(client_->baseUrl() + request.url, response.header("location"));
+    return false;
+  }
+  if (response.status == 401 || response.status == 403) {
+    client_->failWith(response, fmt::format("push to {}", describe()));
+  }
+  return false;
+}
+
+std::string RegistryRepository::startUpload() {
+  HttpRequest request{.method = "POST", .url = "/v2/" + repository_ + "/blobs/uploads/"};
+  auto response = client_->send(request, pushScope());
+  if (response.status != 202 || response.header("location").empty())
+    client_->failWith(response, fmt::format("start an upload to {}", describe()));
+  return resolveUrl(client_->baseUrl() + request.url, response.header("location"));
+}
+
+void RegistryRepository::putBlob(const Descriptor& blob, const std::filesystem::path& file) {
+  std::string location;
+  {
+    std::lock_guard lock(sessionsMutex_);
+    if (auto it = sessions_.find(blob.digest.str()); it != sessions_.end()) {
+      location = it->second;
+      sessions_.erase(it);
+    }
+  }
+  if (location.empty()) location = startUpload();
+  location += (location.find('?') == std::string::npos ? "?" : "&");
+  location += "digest=" + urlEncode(blob.digest.str());
+  HttpRequest request{.method = "PUT",
+                      .url = location,
+                      .headers = {"Content-Type: application/octet-stream"},
+                      .bodyFile = file};
+  auto response = client_->send(request, pushScope());
+  if (response.status != 201)
+    client_->failWith(response, fmt::format("upload blob {} to {}", blob.digest.str(), describe()));
+}
+
+void RegistryRepository::putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool) {
+  std::string reference = tag.value_or(manifest.digest.str());
+  std::string what = fmt::format("push manifest '{}:{}'", describe(), reference);
+  if (static_cast<int64_t>(manifest.bytes.size()) > kMaxManifestPush)
+    fail("cannot {}: it is {} bytes, over the 4 MiB registries accept", what, manifest.bytes.size());
+  HttpRequest request{.method = "PUT",
+                      .url = "/v2/" + repository_ + "/manifests/" + reference,
+                      .headers = {"Content-Type: " + manifest.mediaType},
+                      .body = manifest.bytes};
+  auto response = client_->send(request, pushScope());
+  if (response.status != 201 && response.status != 200) client_->failWith(response, what);
+  auto stored = Digest::tryParse(response.header("docker-content-digest"));
+  if (stored && stored->algorithm() == manifest.digest.algorithm() && *stored != manifest.digest)
+    fail("cannot {}: the registry stored it as {} instead of {}; it rewrote the manifest", what, stored->str(),
+         manifest.digest.str());
+}
+
+std::vector<std::string> RegistryRepository::listTags() {
+  std::vector<std::string> tags;
+  std::string url = "/v2/" + repository_ + "/tags/list?n=1000";
+  for (int page = 0; page < 100000; ++page) {
+    auto response = client_->send(HttpRequest{.method = "GET", .url = url, .maxBodyBytes = 64 << 20}, pullScope());
+    if (response.status == 404) return tags;
+    if (response.status != 200) client_->failWith(response, fmt::format("list tags of {}", describe()));
+    auto document = nlohmann::json::parse(response.body, nullptr, false);
+    if (document.is_discarded() || !document.is_object())
+      fail("cannot list tags of {}: the registry did not answer JSON", describe());
+    if (auto list = document.find("tags"); list != document.end() && list->is_array())
+      for (const auto& tag : *list)
+        if (tag.is_string()) tags.push_back(tag.get<std::string>());
+    auto next = nextLink(response.linkHeaders);
+    if (!next) break;
+    url = resolveUrl(client_->baseUrl() + url, *next);
+  }
+  return tags;
+}
+
+}  // namespace ferry

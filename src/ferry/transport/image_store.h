@@ -1,0 +1,71 @@
+// The one interface every transport implements: a place images are read from
+// (ImageSource) or written to (ImageSink). The copy engine talks only to these
+// two classes and never asks whether the bytes come from a registry, an OCI
+// image layout, or (later) an archive.
+//
+// One instance stands for one image location: a registry repository, or an
+// OCI layout directory. Instances are shared by the copy engine's threads, so
+// every method must be safe to call concurrently.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "ferry/oci/manifest.h"
+
+namespace ferry {
+
+// Receives a blob's bytes as they arrive. Transports that retry a download
+// from the start call restart() first so the receiver can drop what it has.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  // Returns false to stop the transfer (too many bytes, or the bytes cannot be stored).
+  virtual bool write(const char* data, size_t size) = 0;
+  virtual void restart() = 0;
+};
+
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+  // "docker://host/repository" or "oci:DIR": used in messages.
+  virtual std::string describe() const = 0;
+  // The manifest or index named by a tag or a digest. A manifest asked for by
+  // digest is verified against it; throws Error when it does not exist.
+  virtual RawManifest getManifest(const std::string& reference) = 0;
+  // Streams a blob's bytes. The caller verifies size and digest as they arrive.
+  virtual void readBlob(const Descriptor& blob, BlobWriter& out) = 0;
+  // A local file that holds the blob, when the transport keeps blobs as files
+  // (the caller still verifies it). Lets a sink copy or upload without a download.
+  virtual std::optional<std::filesystem::path> blobFile(const Descriptor& blob) { return std::nullopt; }
+};
+
+class ImageSink {
+ public:
+  virtual ~ImageSink() = default;
+  virtual std::string describe() const = 0;
+  // The digest of the manifest a tag or digest names at the sink, if there is one.
+  virtual std::optional<Digest> manifestDigest(const std::string& reference) = 0;
+  // Makes the blob present without sending its bytes, when that is possible:
+  // it is there already, or it can be mounted from `mountFrom`, another
+  // repository of the same registry (see mountDomain). Returns whether it is present.
+  virtual bool reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) = 0;
+  // Stores a blob from a local file whose digest the caller has verified. The
+  // sink may move the file instead of copying it when it lies in stagingDirectory().
+  virtual void putBlob(const Descriptor& blob, const std::filesystem::path& file) = 0;
+  // Where downloads bound for this sink are best staged (same file system), if anywhere.
+  virtual std::optional<std::filesystem::path> stagingDirectory() { return std::nullopt; }
+  // Stores a manifest or index under its digest and, when `tag` is set, under
+  // the tag. `root` marks the image's top manifest (the one a layout lists in
+  // its index.json even without a tag); children are pushed with root false.
+  virtual void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) = 0;
+  // Sinks with the same non-empty mount domain can mount blobs from each other
+  // (repositories of one registry); mountName() is what another sink passes as mountFrom.
+  virtual std::string mountDomain() const { return {}; }
+  virtual std::string mountName() const { return {}; }
+  // Blobs are stored once per blob scope (a registry repository, a layout directory).
+  virtual std::string blobScope() const = 0;
+};
+
+}  // namespace ferry
