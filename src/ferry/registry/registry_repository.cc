@@ -139,9 +139,9 @@ void RegistryRepository::putManifest(const RawManifest& manifest, const std::opt
          manifest.digest.str());
 }
 
-std::vector<std::string> RegistryRepository::listTags() {
+std::vector<std::string> RegistryRepository::listTags(int pageSize) {
   std::vector<std::string> tags;
-  std::string url = "/v2/" + repository_ + "/tags/list?n=1000";
+  std::string url = client_->baseUrl() + "/v2/" + repository_ + "/tags/list?n=" + std::to_string(pageSize);
   for (int page = 0; page < 100000; ++page) {
     auto response = client_->send(HttpRequest{.method = "GET", .url = url, .maxBodyBytes = 64 << 20}, pullScope());
     if (response.status == 404) return tags;
@@ -154,7 +154,7 @@ std::vector<std::string> RegistryRepository::listTags() {
         if (tag.is_string()) tags.push_back(tag.get<std::string>());
     auto next = nextLink(response.linkHeaders);
     if (!next) break;
-    url = resolveUrl(client_->baseUrl() + url, *next);
+    url = resolveUrl(url, *next);
   }
   return tags;
 }

@@ -37,8 +37,8 @@ class RegistryRepository : public ImageSource, public ImageSink {
   std::string mountName() const override { return repository_; }
   std::string blobScope() const override { return client_->registry() + "/" + repository_; }
 
-  // Every tag of the repository, following Link pagination.
-  std::vector<std::string> listTags();
+  // Every tag of the repository, asking for `pageSize` a page and following Link pagination.
+  std::vector<std::string> listTags(int pageSize = 1000);
 
   // Largest manifest ferry reads (8 MiB) and pushes (4 MiB), as registries cap them.
   static constexpr int64_t kMaxManifestRead = 8 << 20;
