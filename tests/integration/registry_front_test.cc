@@ -133,6 +133,21 @@ TEST(RegistryFront, BlobRedirectsAreFollowedWithoutSendingCredentials) {
   EXPECT_EQ(front.leakedAuthorizations(), 0);
 }
 
+TEST(RegistryFront, BlobHeadAnswersPresence) {
+  TemporaryDirectory work;
+  FixtureBuilder builder(work.path() / "fixtures", 33);
+  auto image = builder.singleArchOci("one");
+  TestRegistry registry(RegistryMode::Token);
+  auto pushed = runFerry({"copy", "-q", "--dest-use-http", "--dest-creds=testuser:testpass",
+                          "oci:" + (work.path() / "fixtures").string() + ":one", dockerRef(registry, "app", "v1")});
+  ASSERT_EQ(pushed.exitCode, 0) << pushed.err;
+  RegistryOptions options{.plainHttp = true, .credential = Credential{"testuser", "testpass"}};
+  Endpoints endpoints(EndpointOptions{.source = options, .destination = {}});
+  auto repository = endpoints.repository(ImageReference::parse(dockerRef(registry, "app", "v1")), false);
+  for (const auto& digest : image.blobs) EXPECT_TRUE(repository->hasBlob(digest)) << digest.str();
+  EXPECT_FALSE(repository->hasBlob(Digest::sha256Of("not pushed")));
+}
+
 TEST(RegistryFront, TagListFollowsLinkPagination) {
   TemporaryDirectory work;
   FixtureBuilder builder(work.path() / "fixtures", 32);

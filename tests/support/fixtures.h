@@ -33,7 +33,6 @@
 namespace ferry::testing {
 
 namespace media {
-inline constexpr std::string_view kOciLayout = "1.0.0";
 inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
 inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
 inline constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";

@@ -7,9 +7,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "ferry/base/base64.h"
 #include "ferry/base/error.h"
@@ -165,6 +165,13 @@ TEST(Process, RunsCommandsWithInputAndLargeOutput) {
 
 // --- Registries -----------------------------------------------------------
 
+// gtest parameter names allow only letters, digits and '_'.
+std::string modeName(const ::testing::TestParamInfo<RegistryMode>& info) {
+  std::string name(toString(info.param));
+  std::erase(name, '-');
+  return name;
+}
+
 class RegistryModes : public ::testing::TestWithParam<RegistryMode> {};
 
 TEST_P(RegistryModes, StartsAndAnswersV2AsItsModeRequires) {
@@ -206,11 +213,7 @@ TEST_P(RegistryModes, StartsAndAnswersV2AsItsModeRequires) {
 INSTANTIATE_TEST_SUITE_P(AllModes, RegistryModes,
                          ::testing::Values(RegistryMode::Plain, RegistryMode::BasicAuth, RegistryMode::Tls,
                                            RegistryMode::BasicAuthTls, RegistryMode::Token),
-                         [](const auto& info) {
-                           std::string name(toString(info.param));
-                           std::erase(name, '-');
-                           return name;
-                         });
+                         modeName);
 
 TEST(TestRegistry, TlsIsVerifiedWithItsCaAndRefusedWithoutIt) {
   TestRegistry registry(RegistryMode::Tls);
@@ -526,11 +529,7 @@ TEST_P(SkopeoPush, CopiesAnOciIndexPreservingItsDigest) {
 
 INSTANTIATE_TEST_SUITE_P(AllModes, SkopeoPush,
                          ::testing::Values(RegistryMode::Plain, RegistryMode::BasicAuthTls, RegistryMode::Token),
-                         [](const auto& info) {
-                           std::string name(toString(info.param));
-                           std::erase(name, '-');
-                           return name;
-                         });
+                         modeName);
 
 TEST(PushImage, PushesShapesSkopeoCannotPreservingDigests) {
   TemporaryDirectory dir;

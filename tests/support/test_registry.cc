@@ -58,6 +58,8 @@ std::string_view toString(RegistryMode mode) {
   return "unknown";
 }
 
+void PrintTo(RegistryMode mode, std::ostream* out) { *out << toString(mode); }
+
 int pickFreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) fail("cannot pick a free port: socket() failed: {}", std::strerror(errno));

@@ -6,13 +6,14 @@
 //
 // Directory layout (directory()):
 //   config.yml, registry.log (the registry's stdout+stderr), data/ (storage),
-//   htpasswd, tls/{server.crt,server.key}, token/token.crt,
+//   htpasswd, tls/{server.crt,server.key}, token/{token.crt,token.key},
 //   certs/ca.crt, certs.d/127.0.0.1:PORT/ca.crt
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,8 @@ namespace ferry::testing {
 enum class RegistryMode { Plain, BasicAuth, Tls, BasicAuthTls, Token };
 
 std::string_view toString(RegistryMode mode);
+// Lets gtest print parameters as "plain", "token", ... rather than raw bytes.
+void PrintTo(RegistryMode mode, std::ostream* out);
 
 // One line of the registry's access log (combined log format).
 struct AccessLogEntry {

@@ -74,6 +74,14 @@ void RegistryRepository::readBlob(const Descriptor& blob, BlobWriter& out) {
     client_->failWith(response, fmt::format("download blob {} from {}", blob.digest.str(), describe()));
 }
 
+bool RegistryRepository::hasBlob(const Digest& digest) {
+  auto response = client_->send(HttpRequest{.method = "HEAD", .url = "/v2/" + repository_ + "/blobs/" + digest.str()},
+                                pullScope(), /*followRedirects=*/true);
+  if (response.status == 200) return true;
+  if (response.status == 404) return false;
+  client_->failWith(response, fmt::format("check blob {} in {}", digest.str(), describe()));
+}
+
 bool RegistryRepository::reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) {
   std::string from = mountFrom.value_or(repository_);
   HttpRequest request{.method = "POST",

@@ -37,6 +37,11 @@ class RegistryRepository : public ImageSource, public ImageSink {
   std::string mountName() const override { return repository_; }
   std::string blobScope() const override { return client_->registry() + "/" + repository_; }
 
+  // Whether the registry has the blob in this repository (one HEAD). The copy
+  // engine uses reuseBlob's mount probe instead, which answers the same question
+  // and opens the upload session in the same request.
+  bool hasBlob(const Digest& digest);
+
   // Every tag of the repository, asking for `pageSize` a page and following Link pagination.
   std::vector<std::string> listTags(int pageSize = 1000);
 
