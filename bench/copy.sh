@@ -101,6 +101,29 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 clk_tck=$(getconf CLK_TCK)
 ticks_to_s() { awk -v t="$1" -v hz="$clk_tck" 'BEGIN { printf "%.1f", t / hz }'; }
 
+# Busy ticks of the whole machine (all CPUs), from /proc/stat.
+machine_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+ncpu=$(nproc)
+# Waits (at most quiet_wait seconds) until the machine is nearly idle: other work on this
+# machine (builds, tests) distorts the timings, and the "other CPU" column shows how much.
+quiet_wait=${QUIET_WAIT:-120}
+wait_quiet() {
+  local waited=0 b0 b1 idle_pct
+  while :; do
+    b0=$(machine_busy_ticks)
+    sleep 1
+    b1=$(machine_busy_ticks)
+    idle_pct=$(awk -v d=$((b1 - b0)) -v hz="$clk_tck" -v n="$ncpu" 'BEGIN { printf "%d", 100 - 100 * d / (hz * n) }')
+    if ((idle_pct >= 85)); then return 0; fi
+    waited=$((waited + 1))
+    if ((waited >= quiet_wait)); then
+      log "machine still busy (${idle_pct}% idle) after ${quiet_wait} s; running anyway"
+      return 0
+    fi
+    if ((waited == 1)); then log "waiting for the machine to be idle (now ${idle_pct}% idle)"; fi
+  done
+}
+
 # ---------------------------------------------------------------- the image set
 log "generating the bench set with $testdata"
 layouts=$tmp/layouts
@@ -191,9 +214,9 @@ done <"$tmp/layout-digests.txt" >"$tmp/a-digests.txt"
 log "A holds all $image_count tags with the layouts' digests"
 
 # Every (repository, manifest or blob) of the set, as HEAD URLs on B, for the deep check.
-awk -v b="$B" '{ kind = $2 == "blob" ? "blobs" : "manifests"; print "url = \"http://" b "/v2/bench/" $1 "/" kind "/" $3 "\"" }' \
-  "$tmp/objects.tsv" | sort -u >"$tmp/b-objects.curl"
-object_count=$(wc -l <"$tmp/b-objects.curl")
+awk -v b="$B" '{ kind = $2 == "blob" ? "blobs" : "manifests"; print "http://" b "/v2/bench/" $1 "/" kind "/" $3 }' \
+  "$tmp/objects.tsv" | sort -u | awk '{ print "url = \"" $0 "\"\noutput = \"/dev/null\"" }' >"$tmp/b-objects.curl"
+object_count=$(grep -c '^url' "$tmp/b-objects.curl")
 log "check after each run: $image_count tag digests (skopeo inspect --raw) and HEAD on B for all $object_count (repository, object) pairs"
 
 # verify: prints "OK" or a short failure description.
@@ -206,7 +229,7 @@ verify_b() {
       echo "  $repo:$tag on B is $got, A has $want" >&2
     fi
   done <"$tmp/a-digests.txt"
-  missing=$(curl -s -I -o /dev/null -w '%{http_code} %{url}\n' --config "$tmp/b-objects.curl" | awk '$1 != 200' | wc -l)
+  missing=$((object_count - $(curl -s -I -w '%{http_code} %{url}\n' --config "$tmp/b-objects.curl" | awk '$1 == 200' | wc -l)))
   if ((bad == 0 && missing == 0)); then
     echo "OK"
   else
@@ -262,6 +285,7 @@ ferry_args=(copy -q --source-use-http --dest-use-http -f "$tmp/mapping-ab.txt")
 # results.tsv columns:
 #  1 scenario 2 run 3 seconds 4 status 5 check 6 B-total 7 B-HEAD 8 B-GET 9 B-POST 10 B-PATCH
 #  11 B-PUT 12 B-DELETE 13 B-manifest-PUT 14 A-GET 15 A-total 16 cpu-client 17 cpu-A 18 cpu-B
+#  19 cpu-other (the rest of the machine during the run)
 results=$tmp/results.tsv
 : >"$results"
 
@@ -274,6 +298,8 @@ run_scenario() {
   markB=$(registry_log_mark "$regB")
   cpuA0=$(registry_cpu_ticks "$regA")
   cpuB0=$(registry_cpu_ticks "$regB")
+  local busy0 busy1
+  busy0=$(machine_busy_ticks)
   t0=$(now)
   (
     status=0
@@ -282,6 +308,7 @@ run_scenario() {
     exit "$status"
   ) >"$tmp/$name-$run.out" 2>&1 || status=$?
   t1=$(now)
+  busy1=$(machine_busy_ticks)
   seconds=$(elapsed "$t0" "$t1")
   sleep 0.3 # let the registries' access logs catch up
   local cpuA cpuB
@@ -292,6 +319,9 @@ run_scenario() {
     s = 0
     for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); s += p[1] * 60 + p[2] }
     printf "%.1f", s }')
+  local other
+  other=$(awk -v d=$((busy1 - busy0)) -v hz="$clk_tck" -v c="$clientcpu" -v a="$cpuA" -v b="$cpuB" \
+    'BEGIN { o = (d - a - b) / hz - c; printf "%.1f", o < 0 ? 0 : o }')
   local countsB countsA
   countsB=$(registry_requests_since "$regB" "$markB")
   countsA=$(registry_requests_since "$regA" "$markA")
@@ -301,14 +331,14 @@ run_scenario() {
   fi
   check=$(verify_b)
   get() { awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' <<<"$1"; }
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$name" "$run" "$seconds" "$status" "$check" \
     "$(get "$countsB" TOTAL)" "$(get "$countsB" HEAD)" "$(get "$countsB" GET)" "$(get "$countsB" POST)" \
     "$(get "$countsB" PATCH)" "$(get "$countsB" PUT)" "$(get "$countsB" DELETE)" "$(get "$countsB" MANIFEST_PUT)" \
     "$(get "$countsA" GET)" "$(get "$countsA" TOTAL)" \
-    "$clientcpu" "$(ticks_to_s "$cpuA")" "$(ticks_to_s "$cpuB")" >>"$results"
+    "$clientcpu" "$(ticks_to_s "$cpuA")" "$(ticks_to_s "$cpuB")" "$other" >>"$results"
   log "$name run $run: $seconds s, exit $status, B requests $(get "$countsB" TOTAL), A GETs $(get "$countsA" GET)," \
-    "CPU client/A/B $clientcpu/$(ticks_to_s "$cpuA")/$(ticks_to_s "$cpuB") s, check $check"
+    "CPU client/A/B/other $clientcpu/$(ticks_to_s "$cpuA")/$(ticks_to_s "$cpuB")/$other s, check $check"
 }
 
 fresh_b() {
@@ -319,11 +349,14 @@ fresh_b() {
 log "ferry: $ferry ($("$ferry" version 2>/dev/null | head -n 1 || true)); skopeo: $(skopeo --version)"
 for ((run = 1; run <= runs; run++)); do
   fresh_b
+  wait_quiet
   run_scenario ferry "$run" "$ferry" "${ferry_args[@]}"
   sync
+  wait_quiet
   run_scenario noop "$run" "$ferry" "${ferry_args[@]}"
   fresh_b
   cache=$(mktemp -d "$tmp/skopeo-cache.XXXXXX")
+  wait_quiet
   run_scenario skopeo "$run" run_skopeo_loop "$cache"
 done
 
@@ -339,6 +372,7 @@ span() {
   awk -F'\t' -v s="$1" -v c="$2" '$1 == s { v = $c + 0; if (n++ == 0 || v < lo) lo = v; if (n == 1 || v > hi) hi = v }
     END { if (n == 0) print "-"; else if (lo == hi) print lo; else print lo "–" hi }' "$results"
 }
+max_of() { awk -F'\t' -v s="$1" -v c="$2" '$1 == s && (n++ == 0 || $c + 0 > m) { m = $c + 0 } END { print n ? m : "-" }' "$results"; }
 median_of() { read -r _ m < <(stats "$1" "$2"); echo "$m"; }
 checks() {
   awk -F'\t' -v s="$1" '$1 == s { n++; if ($5 == "OK" && $4 == 0) ok++ } END { if (ok == n) print "OK ×" n; else printf "%d/%d OK\n", ok, n }' "$results"
@@ -374,8 +408,8 @@ awk -F'\t' '$4 != 0 || $5 != "OK"' "$results" | grep -q . && any_failed=1
   echo "- $runs runs per scenario, interleaved; B wiped and restarted before every ferry and skopeo run;" \
     "skopeo blob-info cache: $skopeo_cache_mode"
   echo
-  echo "| scenario | min s | median s | req B | B requests by method | manifest PUTs | GETs on A | B req per (repo, blob) | CPU s client / A / B (median) | check |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| scenario | min s | median s | req B | B requests by method | manifest PUTs | GETs on A | B req per (repo, blob) | CPU s client / A / B (median) | other CPU s (max) | check |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   for s in ferry skopeo noop; do
     read -r mn md < <(stats "$s" 3)
     case $s in
@@ -384,7 +418,7 @@ awk -F'\t' '$4 != 0 || $5 != "OK"' "$results" | grep -q . && any_failed=1
       noop) label="ferry no-op (B complete)" ;;
     esac
     echo "| $label | $mn | $md | $(span "$s" 6) | $(methods "$s") | $(span "$s" 13) | $(span "$s" 14) | $(per_pair "$s") |" \
-      "$(median_of "$s" 16) / $(median_of "$s" 17) / $(median_of "$s" 18) | $(checks "$s") |"
+      "$(median_of "$s" 16) / $(median_of "$s" 17) / $(median_of "$s" 18) | $(max_of "$s" 19) | $(checks "$s") |"
   done
   echo
   read -r fmin fmed < <(stats ferry 3)
@@ -400,7 +434,7 @@ awk -F'\t' '$4 != 0 || $5 != "OK"' "$results" | grep -q . && any_failed=1
 echo
 echo "per run (results.tsv):"
 {
-  printf 'scenario\trun\tseconds\texit\tcheck\tB\tB-HEAD\tB-GET\tB-POST\tB-PATCH\tB-PUT\tB-DELETE\tB-mPUT\tA-GET\tA\tcpu-client\tcpu-A\tcpu-B\n'
+  printf 'scenario\trun\tseconds\texit\tcheck\tB\tB-HEAD\tB-GET\tB-POST\tB-PATCH\tB-PUT\tB-DELETE\tB-mPUT\tA-GET\tA\tcpu-client\tcpu-A\tcpu-B\tcpu-other\n'
   cat "$results"
 } | column -t -s $'\t'
 

@@ -65,31 +65,31 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   Endpoints endpoints(EndpointOptions{source.options(authFile, parallel), destination.options(authFile, parallel)});
   Copier copier(endpoints, CopyOptions{.parallel = parallel});
   std::vector<CopyResult> results;
-  size_t failures = 0;
-  size_t present = 0;
+  std::string summary;
+  bool interactive = false;
   {
     ProgressDisplay display(copier.progress(), quiet);
+    interactive = display.interactive();
     results = copier.run(requests);
-    for (const auto& result : results) {
-      if (!result.ok) ++failures;
-      if (result.alreadyPresent) ++present;
+    summary = display.summary(results);
+  }  // the display draws its last line here, before anything else is printed
+  size_t failures = 0;
+  for (const auto& result : results) {
+    if (!result.ok) {
+      ++failures;
+    } else if (!quiet && !interactive) {
+      std::printf("%s %s -> %s %s\n", result.alreadyPresent ? "present" : "copied", result.request.source.str().c_str(),
+                  result.request.destination.str().c_str(), result.digest->str().c_str());
     }
-    if (!quiet && !display.interactive()) {
-      for (const auto& result : results) {
-        if (result.ok)
-          std::printf("%s %s -> %s %s\n", result.alreadyPresent ? "present" : "copied",
-                      result.request.source.str().c_str(), result.request.destination.str().c_str(),
-                      result.digest->str().c_str());
-      }
-    }
-    if (!quiet) std::fprintf(stderr, "%s\n", display.summary(results.size() - failures, present).c_str());
   }
+  if (!quiet && failures < results.size()) std::fprintf(stderr, "%s\n", summary.c_str());
   for (const auto& result : results) {
     if (!result.ok)
       std::fprintf(stderr, "error: copying %s to %s: %s\n", result.request.source.str().c_str(),
                    result.request.destination.str().c_str(), result.error.c_str());
   }
-  if (failures > 0 && results.size() > 1) std::fprintf(stderr, "error: %zu of %zu images failed\n", failures, results.size());
+  if (failures > 0 && results.size() > 1)
+    std::fprintf(stderr, "error: %zu of %zu images failed; the others were copied\n", failures, results.size());
   return failures == 0 ? 0 : 1;
 }
 

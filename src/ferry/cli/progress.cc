@@ -14,16 +14,21 @@ ProgressDisplay::ProgressDisplay(const CopyProgress& progress, bool quiet)
     : progress_(progress), interactive_(!quiet && ::isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {
   if (!interactive_) return;
   thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
     while (!stop_) {
       draw(false);
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      wake_.wait_for(lock, std::chrono::milliseconds(250));
     }
   });
 }
 
 ProgressDisplay::~ProgressDisplay() {
   if (!interactive_) return;
-  stop_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
   thread_.join();
   draw(true);
 }
@@ -40,11 +45,17 @@ void ProgressDisplay::draw(bool final) {
   std::fflush(stderr);
 }
 
-std::string ProgressDisplay::summary(size_t images, size_t alreadyPresent) const {
+std::string ProgressDisplay::summary(const std::vector<CopyResult>& results) const {
+  size_t images = results.size(), present = 0, failed = 0;
+  for (const auto& result : results) {
+    present += result.alreadyPresent ? 1 : 0;
+    failed += result.ok ? 0 : 1;
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   auto bytes = progress_.bytesDone.load();
-  return fmt::format("{} image{} ({} already present), {} blobs sent, {} reused, {} in {:.1f} s ({}/s)", images,
-                     images == 1 ? "" : "s", alreadyPresent, progress_.blobsSent.load(), progress_.blobsReused.load(),
+  return fmt::format("{} image{} ({} already present{}), {} blobs sent, {} reused, {} in {:.1f} s ({}/s)", images,
+                     images == 1 ? "" : "s", present, failed ? fmt::format(", {} failed", failed) : "",
+                     progress_.blobsSent.load(), progress_.blobsReused.load(),
                      humanBytes(bytes), seconds,
                      humanBytes(seconds > 0 ? static_cast<int64_t>(static_cast<double>(bytes) / seconds) : 0));
 }

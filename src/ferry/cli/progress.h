@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "ferry/copy/copier.h"
@@ -18,8 +20,8 @@ class ProgressDisplay {
   ProgressDisplay(const ProgressDisplay&) = delete;
   ProgressDisplay& operator=(const ProgressDisplay&) = delete;
 
-  // "12 images (3 already present), 40 blobs sent, 8 reused, 1.0 GiB in 4.2 s (250 MiB/s)"
-  std::string summary(size_t images, size_t alreadyPresent) const;
+  // "12 images (3 already present, 1 failed), 40 blobs sent, 8 reused, 1.0 GiB in 4.2 s (250 MiB/s)"
+  std::string summary(const std::vector<CopyResult>& results) const;
   bool interactive() const { return interactive_; }
 
  private:
@@ -28,7 +30,9 @@ class ProgressDisplay {
   const CopyProgress& progress_;
   bool interactive_ = false;
   std::chrono::steady_clock::time_point start_;
-  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
   std::thread thread_;
 };
 
