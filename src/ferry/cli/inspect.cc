@@ -22,13 +22,21 @@ std::string describeChild(const Descriptor& descriptor) {
   return text;
 }
 
-void renderNode(std::string& out, const ImageGraph& node, const std::string& prefix) {
+std::string filterMark(const FilteredImage* filter, const Digest& digest) {
+  if (!filter) return {};
+  for (const auto& decision : filter->decisions)
+    if (decision.digest == digest) return decision.kept ? "[keep] " : "[drop] ";
+  return "[keep] ";  // nested indexes are kept when any of their children is
+}
+
+void renderNode(std::string& out, const ImageGraph& node, const std::string& prefix, const FilteredImage* filter) {
   std::vector<std::string> lines;
   std::vector<const ImageGraph*> childNodes;
   if (node.manifest.isIndex) {
     for (size_t i = 0; i < node.children.size(); ++i) {
       const auto& descriptor = node.manifest.manifests[i];
-      lines.push_back(fmt::format("{}  {}  {}  {}", describeChild(descriptor), descriptor.digest.str(),
+      lines.push_back(fmt::format("{}{}  {}  {}  {}", filterMark(filter, descriptor.digest), describeChild(descriptor),
+                                  descriptor.digest.str(),
                                   descriptor.mediaType, humanBytes(descriptor.size)));
       childNodes.push_back(&node.children[i]);
     }
@@ -44,7 +52,7 @@ void renderNode(std::string& out, const ImageGraph& node, const std::string& pre
   for (size_t i = 0; i < lines.size(); ++i) {
     bool last = i + 1 == lines.size();
     out += prefix + (last ? "└── " : "├── ") + lines[i] + "\n";
-    if (childNodes[i]) renderNode(out, *childNodes[i], prefix + (last ? "    " : "│   "));
+    if (childNodes[i]) renderNode(out, *childNodes[i], prefix + (last ? "    " : "│   "), filter);
   }
 }
 
@@ -96,10 +104,25 @@ std::string humanBytes(int64_t bytes) {
   return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
 }
 
-std::string renderTree(const std::string& title, const ImageGraph& graph) {
+std::string renderTree(const std::string& title, const ImageGraph& graph, const FilteredImage* filter) {
   std::string out = fmt::format("{}\n{}  {}  {}\n", title, graph.raw.digest.str(), graph.raw.mediaType,
                                 humanBytes(static_cast<int64_t>(graph.raw.bytes.size())));
-  renderNode(out, graph, "");
+  renderNode(out, graph, "", filter);
+  if (filter) {
+    const auto& result = filter->graph;
+    if (filter->sparse) {
+      out += fmt::format("with this platform selection: the original index {} is pushed with only the kept children\n",
+                         graph.raw.digest.str());
+    } else if (!result.manifest.isIndex) {
+      out += fmt::format("with this platform selection: the one kept image {} is pushed itself\n", result.raw.digest.str());
+    } else if (result.raw.digest != graph.raw.digest) {
+      out += fmt::format("with this platform selection: a new index {} ({}) is pushed\n", result.raw.digest.str(),
+                         humanBytes(static_cast<int64_t>(result.raw.bytes.size())));
+    } else {
+      out += "with this platform selection: every child is kept; the index is pushed unchanged\n";
+    }
+    for (const auto& warning : filter->warnings) out += "warning: " + warning + "\n";
+  }
   return out;
 }
 

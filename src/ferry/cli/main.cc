@@ -50,8 +50,34 @@ void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeo
   command->add_option("--" + skopeoPrefix + "-creds", flags.creds, "USER:PASSWORD for the " + side + " registry");
 }
 
+// --platform (repeatable or comma-separated), --keep-index, --sparse.
+struct PlatformFlags {
+  std::vector<std::string> platforms;
+  bool keepIndex = false;
+  bool sparse = false;
+
+  PlatformSelection selection() const {
+    PlatformSelection selection{.platforms = PlatformSelection::parseList(platforms), .keepIndex = keepIndex, .sparse = sparse};
+    if ((keepIndex || sparse) && !selection.active()) fail("--keep-index and --sparse go with --platform");
+    if (keepIndex && sparse) fail("choose one of --keep-index and --sparse");
+    return selection;
+  }
+};
+
+void addPlatformFlags(CLI::App* command, PlatformFlags& flags) {
+  command->add_option("--platform", flags.platforms,
+                      "Copy only these platforms (os/arch[/variant]; repeat or comma-separate): a new filtered index, "
+                      "or the one matching image itself")
+      ->allow_extra_args(false);
+  command->add_flag("--keep-index", flags.keepIndex, "With --platform: push a one-entry index when one platform matches");
+  command->add_flag("--sparse", flags.sparse,
+                    "With --platform: push the original index unchanged (digest kept) with only the selected children; "
+                    "the registry must accept indexes with missing children");
+}
+
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
-            const SideFlags& destination, const std::string& authFile, int parallel, bool quiet) {
+            const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
+            const PlatformFlags& platformFlags) {
   std::vector<CopyRequest> requests;
   if (!mappingFile.empty()) {
     if (!positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
@@ -63,7 +89,7 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   if (parallel < 1) fail("--parallel must be at least 1");
 
   Endpoints endpoints(EndpointOptions{source.options(authFile, parallel), destination.options(authFile, parallel)});
-  Copier copier(endpoints, CopyOptions{.parallel = parallel});
+  Copier copier(endpoints, CopyOptions{.parallel = parallel, .platforms = platformFlags.selection()});
   std::vector<CopyResult> results;
   std::string summary;
   bool interactive = false;
@@ -78,9 +104,11 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
     if (!result.ok) {
       ++failures;
     } else if (!quiet && !interactive) {
-      std::printf("%s %s -> %s %s\n", result.alreadyPresent ? "present" : "copied", result.request.source.str().c_str(),
-                  result.request.destination.str().c_str(), result.digest->str().c_str());
+      std::string filtered = result.sourceDigest ? " (narrowed from " + result.sourceDigest->str() + ")" : "";
+      std::printf("%s %s -> %s %s%s\n", result.alreadyPresent ? "present" : "copied", result.request.source.str().c_str(),
+                  result.request.destination.str().c_str(), result.digest->str().c_str(), filtered.c_str());
     }
+    for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
   if (!quiet && failures < results.size()) std::fprintf(stderr, "%s\n", summary.c_str());
   for (const auto& result : results) {
@@ -94,7 +122,7 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
 }
 
 int runInspect(const std::string& text, const SideFlags& flags, const std::string& authFile, bool raw,
-               const std::string& output) {
+               const std::string& output, const PlatformFlags& platformFlags) {
   auto reference = ImageReference::parse(text);
   Endpoints endpoints(EndpointOptions{flags.options(authFile, 8), {}});
   auto source = endpoints.source(reference);
@@ -107,7 +135,14 @@ int runInspect(const std::string& text, const SideFlags& flags, const std::strin
   if (output == "json") {
     std::cout << renderJson(reference.str(), graph);
   } else if (output == "text") {
-    std::cout << renderTree(reference.str(), graph);
+    auto selection = platformFlags.selection();
+    if (selection.active()) {
+      auto filtered = selectPlatforms(
+          graph, selection, [&](const Descriptor& blob) { return readSmallBlob(*source, blob); }, reference.str());
+      std::cout << renderTree(reference.str(), graph, &filtered);
+    } else {
+      std::cout << renderTree(reference.str(), graph);
+    }
   } else {
     fail("--output must be 'text' or 'json', not '{}'", output);
   }
@@ -138,6 +173,8 @@ int main(int argc, char** argv) {
   copy->add_flag("-q,--quiet", quiet, "Print nothing but errors");
   addSideFlags(copy, source, "src", "source", "source");
   addSideFlags(copy, destination, "dest", "dest", "destination");
+  PlatformFlags copyPlatforms;
+  addPlatformFlags(copy, copyPlatforms);
 
   auto* inspect = app.add_subcommand("inspect", "Show an image: its index, children, platforms, digests and sizes");
   std::string inspectRef;
@@ -153,6 +190,8 @@ int main(int argc, char** argv) {
   inspect->add_flag("--use-http", inspectFlags.useHttp, "Talk plain HTTP");
   inspect->add_option("--cert-dir", inspectFlags.certDir, "Folder with *.crt CA files");
   inspect->add_option("--creds", inspectFlags.creds, "USER:PASSWORD");
+  PlatformFlags inspectPlatforms;
+  addPlatformFlags(inspect, inspectPlatforms);
 
   auto* version = app.add_subcommand("version", "Print ferry's version");
 
@@ -163,8 +202,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*copy) return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet);
-    if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output);
+    if (*copy) return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms);
+    if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms);
     if (*version) {
       std::printf("ferry %s\n", kVersion);
       return 0;

@@ -19,6 +19,7 @@ class VerifyingFileWriter : public BlobWriter {
       : path_(path), blob_(blob), hasher_(blob.digest.algorithm()), progress_(progress) {
     file_ = std::fopen(path.c_str(), "wb");
     if (!file_) fail("cannot create '{}': {}", path.string(), std::strerror(errno));
+    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
   }
   ~VerifyingFileWriter() override {
     if (file_) std::fclose(file_);
@@ -108,22 +109,37 @@ CopyResult Copier::copyImage(const CopyRequest& request) {
     auto source = endpoints_.source(request.source);
     auto sink = endpoints_.sink(request.destination);
     auto top = source->getManifest(request.source.manifestReference());
-    result.digest = top.digest;
     result.mediaType = top.mediaType;
-    if (request.destination.digest && *request.destination.digest != top.digest)
-      fail("destination names digest {} but the source image is {}", request.destination.digest->str(),
-           top.digest.str());
+
+    // With a platform selection the graph is needed first: the digest to look
+    // for at the destination is the narrowed one.
+    std::optional<ImageGraph> graph;
+    bool sparse = false;
+    if (options_.platforms.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
+      auto filtered = selectPlatforms(
+          fetchImageGraph(*source, top), options_.platforms,
+          [&](const Descriptor& blob) { return readSmallBlob(*source, blob); }, request.source.str());
+      result.warnings = filtered.warnings;
+      sparse = filtered.sparse;
+      if (filtered.graph.raw.digest != top.digest) result.sourceDigest = top.digest;
+      result.mediaType = filtered.graph.raw.mediaType;
+      graph = std::move(filtered.graph);
+    }
+    const Digest& wanted = graph ? graph->raw.digest : top.digest;
+    result.digest = wanted;
+    if (request.destination.digest && *request.destination.digest != wanted)
+      fail("destination names digest {} but the image to push is {}", request.destination.digest->str(), wanted.str());
 
     const auto& tag = request.destination.tag;
-    if (sink->manifestDigest(tag ? *tag : top.digest.str()) == top.digest) {
+    if (sink->manifestDigest(tag ? *tag : wanted.str()) == wanted) {
       result.ok = true;
       result.alreadyPresent = true;
       return result;
     }
+    if (!graph) graph = fetchImageGraph(*source, std::move(top));
 
-    auto graph = fetchImageGraph(*source, top.digest.str());
     std::vector<std::pair<Descriptor, std::shared_ptr<Completion>>> pending;
-    for (const auto& blob : graph.blobs()) pending.emplace_back(blob, ensureBlob(source, sink, blob));
+    for (const auto& blob : graph->blobs()) pending.emplace_back(blob, ensureBlob(source, sink, blob));
     std::string firstError;
     int failed = 0;
     for (auto& [blob, done] : pending) {
@@ -133,9 +149,16 @@ CopyResult Copier::copyImage(const CopyRequest& request) {
     if (failed > 0)
       fail("{} of {} blobs failed, so no manifest was pushed; first: {}", failed, pending.size(), firstError);
 
-    for (const auto* node : graph.bottomUp()) {
-      bool isTop = node == &graph;
-      sink->putManifest(node->raw, isTop ? tag : std::nullopt, isTop);
+    for (const auto* node : graph->bottomUp()) {
+      bool isTop = node == &*graph;
+      try {
+        sink->putManifest(node->raw, isTop ? tag : std::nullopt, isTop);
+      } catch (const Error& e) {
+        if (!isTop || !sparse) throw;
+        fail("{}; the registry refused the sparse index (original digest, only the selected children): it requires "
+             "every child to exist. Copy without --sparse to push a filtered index with a new digest",
+             e.what());
+      }
     }
     result.ok = true;
   } catch (const Error& e) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "ferry/copy/endpoints.h"
+#include "ferry/copy/platform_filter.h"
 #include "ferry/copy/thread_pool.h"
 
 namespace ferry {
@@ -39,8 +40,10 @@ struct CopyResult {
   CopyRequest request;
   bool ok = false;
   bool alreadyPresent = false;  // the destination had it; nothing was sent
-  std::optional<Digest> digest;
+  std::optional<Digest> digest;  // what the destination holds now
+  std::optional<Digest> sourceDigest;  // the source's digest, when platform selection changed it
   std::string mediaType;
+  std::vector<std::string> warnings;
   std::string error;
 };
 
@@ -58,6 +61,7 @@ struct CopyProgress {
 
 struct CopyOptions {
   int parallel = 8;
+  PlatformSelection platforms;  // empty: every platform, digests preserved
 };
 
 class Copier {

@@ -35,6 +35,8 @@ ImageGraph fetchImageGraph(ImageSource& source, const std::string& reference) {
   return fetchNode(source, source.getManifest(reference), 0);
 }
 
+ImageGraph fetchImageGraph(ImageSource& source, RawManifest top) { return fetchNode(source, std::move(top), 0); }
+
 std::vector<const ImageGraph*> ImageGraph::bottomUp() const {
   std::vector<const ImageGraph*> order;
   std::unordered_set<std::string> seen;
@@ -53,6 +55,28 @@ std::vector<Descriptor> ImageGraph::blobs() const {
     for (const auto& blob : node->manifest.blobs())
       if (seen.insert(blob.digest.str()).second) out.push_back(blob);
   return out;
+}
+
+std::string readSmallBlob(ImageSource& source, const Descriptor& blob) {
+  // Image configs, read to learn a platform; small, so kept in memory.
+  constexpr int64_t kLimit = 4 << 20;
+  if (blob.size > kLimit) fail("blob {} is {} bytes, too large to read as a config", blob.digest.str(), blob.size);
+  class StringWriter : public BlobWriter {
+   public:
+    std::string bytes;
+    bool write(const char* data, size_t size) override {
+      if (bytes.size() + size > kLimit) return false;
+      bytes.append(data, size);
+      return true;
+    }
+    void restart() override { bytes.clear(); }
+  } writer;
+  source.readBlob(blob, writer);
+  Hasher hasher(blob.digest.algorithm());
+  hasher.update(writer.bytes);
+  if (hasher.finish() != blob.digest)
+    fail("blob {} from {} does not match its digest; refusing it", blob.digest.str(), source.describe());
+  return writer.bytes;
 }
 
 }  // namespace ferry

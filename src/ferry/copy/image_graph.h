@@ -25,5 +25,10 @@ struct ImageGraph {
 // Reads the manifest `reference` names and, recursively, every child of an index.
 // Errors name the image and the child that failed.
 ImageGraph fetchImageGraph(ImageSource& source, const std::string& reference);
+// The same for a top manifest already read.
+ImageGraph fetchImageGraph(ImageSource& source, RawManifest top);
+
+// Reads a small blob (an image config, at most 4 MiB) into memory, verified against its digest.
+std::string readSmallBlob(ImageSource& source, const Descriptor& blob);
 
 }  // namespace ferry
