@@ -11,29 +11,20 @@
 namespace ferry {
 namespace {
 
-// Writes a download to a file while hashing it and counting its bytes, and
-// stops it as soon as it is longer than the descriptor says.
-class VerifyingFileWriter : public BlobWriter {
+// Receives a download while hashing it and counting its bytes, stops it as
+// soon as it is longer than the descriptor says, and at the end refuses it
+// unless it is exactly the blob. Subclasses say where the bytes go.
+class VerifyingWriter : public BlobWriter {
  public:
-  VerifyingFileWriter(const std::filesystem::path& path, const Descriptor& blob, CopyProgress& progress)
-      : path_(path), blob_(blob), hasher_(blob.digest.algorithm()), progress_(progress) {
-    file_ = std::fopen(path.c_str(), "wb");
-    if (!file_) fail("cannot create '{}': {}", path.string(), std::strerror(errno));
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-  }
-  ~VerifyingFileWriter() override {
-    if (file_) std::fclose(file_);
-  }
+  VerifyingWriter(const Descriptor& blob, CopyProgress& progress)
+      : blob_(blob), hasher_(blob.digest.algorithm()), progress_(progress) {}
 
   bool write(const char* data, size_t size) override {
     if (static_cast<int64_t>(hasher_.bytesHashed() + size) > blob_.size) {
       tooLong_ = true;
       return false;
     }
-    if (std::fwrite(data, 1, size, file_) != size) {
-      writeError_ = std::strerror(errno);
-      return false;
-    }
+    if (!store(data, size)) return false;
     hasher_.update(data, size);
     progress_.bytesDone += static_cast<int64_t>(size);
     return true;
@@ -42,17 +33,12 @@ class VerifyingFileWriter : public BlobWriter {
   void restart() override {
     progress_.bytesDone -= static_cast<int64_t>(hasher_.bytesHashed());
     hasher_.reset();
-    std::fclose(file_);
-    file_ = std::fopen(path_.c_str(), "wb");
+    discard();
   }
 
-  // Closes the file and throws unless it holds exactly the blob.
-  void finish(const std::string& from) {
-    bool closed = std::fclose(file_) == 0;
-    file_ = nullptr;
-    if (!writeError_.empty() || !closed)
-      fail("cannot store blob {} in '{}': {}", blob_.digest.str(), path_.parent_path().string(),
-           writeError_.empty() ? std::strerror(errno) : writeError_);
+  // Throws unless every byte was stored and they are exactly the blob.
+  void verify(const std::string& from) {
+    if (!storeError_.empty()) fail("cannot stage blob {}: {}", blob_.digest.str(), storeError_);
     if (tooLong_)
       fail("blob {} from {} is longer than the {} bytes its descriptor says; refusing it", blob_.digest.str(), from,
            blob_.size);
@@ -66,15 +52,73 @@ class VerifyingFileWriter : public BlobWriter {
            actual.str());
   }
 
+ protected:
+  virtual bool store(const char* data, size_t size) = 0;
+  virtual void discard() = 0;
+  std::string storeError_;
+
  private:
-  std::filesystem::path path_;
   const Descriptor& blob_;
   Hasher hasher_;
   CopyProgress& progress_;
-  FILE* file_ = nullptr;
   bool tooLong_ = false;
-  std::string writeError_;
 };
+
+class FileWriter : public VerifyingWriter {
+ public:
+  FileWriter(const std::filesystem::path& path, const Descriptor& blob, CopyProgress& progress)
+      : VerifyingWriter(blob, progress), path_(path) {
+    open();
+  }
+  ~FileWriter() override {
+    if (file_) std::fclose(file_);
+  }
+  void finish(const std::string& from) {
+    if (std::fclose(file_) != 0 && storeError_.empty()) storeError_ = std::strerror(errno);
+    file_ = nullptr;
+    verify(from);
+  }
+
+ protected:
+  bool store(const char* data, size_t size) override {
+    if (std::fwrite(data, 1, size, file_) == size) return true;
+    storeError_ = fmt::format("writing '{}': {}", path_.string(), std::strerror(errno));
+    return false;
+  }
+  void discard() override {
+    std::fclose(file_);
+    open();
+  }
+
+ private:
+  void open() {
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) fail("cannot create '{}': {}", path_.string(), std::strerror(errno));
+    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+  }
+  std::filesystem::path path_;
+  FILE* file_ = nullptr;
+};
+
+class MemoryWriter : public VerifyingWriter {
+ public:
+  MemoryWriter(const Descriptor& blob, CopyProgress& progress) : VerifyingWriter(blob, progress) {
+    bytes.reserve(static_cast<size_t>(blob.size));
+  }
+  std::string bytes;
+
+ protected:
+  bool store(const char* data, size_t size) override {
+    bytes.append(data, size);
+    return true;
+  }
+  void discard() override { bytes.clear(); }
+};
+
+// Blobs up to this size, bound for a registry, are staged in memory (within the
+// budget) rather than in a file: it spares the file system a write and a read.
+constexpr int64_t kLargestBlobInMemory = 64 << 20;
+constexpr int64_t kMemoryBudget = 512 << 20;
 
 }  // namespace
 
@@ -217,6 +261,14 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
   return done;
 }
 
+bool Copier::reserveMemory(int64_t bytes) {
+  if (bytes > kLargestBlobInMemory) return false;
+  int64_t used = memoryInUse_.load();
+  while (used + bytes <= kMemoryBudget)
+    if (memoryInUse_.compare_exchange_weak(used, used + bytes)) return true;
+  return false;
+}
+
 void Copier::transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob) {
   if (auto file = source.blobFile(blob)) {
     std::error_code error;
@@ -225,6 +277,18 @@ void Copier::transferBlob(ImageSource& source, ImageSink& sink, const Descriptor
       fail("blob {} in {} does not match its digest or size; refusing it", blob.digest.str(), source.describe());
     sink.putBlob(blob, *file);
     progress_.bytesDone += blob.size;
+    return;
+  }
+  if (!sink.stagingDirectory() && reserveMemory(blob.size)) {
+    struct Release {
+      std::atomic<int64_t>& used;
+      int64_t bytes;
+      ~Release() { used -= bytes; }
+    } release{memoryInUse_, blob.size};
+    MemoryWriter writer(blob, progress_);
+    source.readBlob(blob, writer);
+    writer.verify(source.describe());
+    sink.putBlobBytes(blob, std::move(writer.bytes));
     return;
   }
   auto staged = download(source, sink, blob);
@@ -243,7 +307,7 @@ std::filesystem::path Copier::download(ImageSource& source, ImageSink& sink, con
   auto directory = sink.stagingDirectory().value_or(spool_);
   auto staged = uniqueTemporaryPath(directory, blob.digest.hex());
   try {
-    VerifyingFileWriter writer(staged, blob, progress_);
+    FileWriter writer(staged, blob, progress_);
     source.readBlob(blob, writer);
     writer.finish(source.describe());
   } catch (...) {

@@ -79,11 +79,14 @@ class Copier {
                                          const std::shared_ptr<ImageSink>& sink, const Descriptor& blob);
   void transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob);
   std::filesystem::path download(ImageSource& source, ImageSink& sink, const Descriptor& blob);
+  // Takes `bytes` of the in-memory staging budget, if the blob is small enough and it has room.
+  bool reserveMemory(int64_t bytes);
 
   Endpoints& endpoints_;
   CopyOptions options_;
   CopyProgress progress_;
   std::filesystem::path spool_;
+  std::atomic<int64_t> memoryInUse_{0};
   std::unique_ptr<ThreadPool> transfers_;
 
   std::mutex mutex_;

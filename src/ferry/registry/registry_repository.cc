@@ -109,7 +109,7 @@ std::string RegistryRepository::startUpload() {
   return resolveUrl(client_->baseUrl() + request.url, response.header("location"));
 }
 
-void RegistryRepository::putBlob(const Descriptor& blob, const std::filesystem::path& file) {
+std::string RegistryRepository::uploadUrl(const Descriptor& blob) {
   std::string location;
   {
     std::lock_guard lock(sessionsMutex_);
@@ -120,14 +120,24 @@ void RegistryRepository::putBlob(const Descriptor& blob, const std::filesystem::
   }
   if (location.empty()) location = startUpload();
   location += (location.find('?') == std::string::npos ? "?" : "&");
-  location += "digest=" + urlEncode(blob.digest.str());
-  HttpRequest request{.method = "PUT",
-                      .url = location,
-                      .headers = {"Content-Type: application/octet-stream"},
-                      .bodyFile = file};
-  auto response = client_->send(request, pushScope());
+  return location + "digest=" + urlEncode(blob.digest.str());
+}
+
+void RegistryRepository::finishUpload(const Descriptor& blob, HttpRequest request) {
+  request.method = "PUT";
+  request.url = uploadUrl(blob);
+  request.headers = {"Content-Type: application/octet-stream"};
+  auto response = client_->send(std::move(request), pushScope());
   if (response.status != 201)
     client_->failWith(response, fmt::format("upload blob {} to {}", blob.digest.str(), describe()));
+}
+
+void RegistryRepository::putBlob(const Descriptor& blob, const std::filesystem::path& file) {
+  finishUpload(blob, HttpRequest{.bodyFile = file});
+}
+
+void RegistryRepository::putBlobBytes(const Descriptor& blob, std::string bytes) {
+  finishUpload(blob, HttpRequest{.body = std::move(bytes)});
 }
 
 void RegistryRepository::putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool) {

@@ -32,6 +32,7 @@ class RegistryRepository : public ImageSource, public ImageSink {
   std::optional<Digest> manifestDigest(const std::string& reference) override;
   bool reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) override;
   void putBlob(const Descriptor& blob, const std::filesystem::path& file) override;
+  void putBlobBytes(const Descriptor& blob, std::string bytes) override;
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override;
   std::string mountDomain() const override { return client_->registry(); }
   std::string mountName() const override { return repository_; }
@@ -53,6 +54,9 @@ class RegistryRepository : public ImageSource, public ImageSink {
   std::vector<std::string> pullScope() const;
   std::vector<std::string> pushScope(const std::optional<std::string>& mountFrom = std::nullopt) const;
   std::string startUpload();
+  // The upload URL for a blob: the session a mount probe opened, or a new one, with ?digest= added.
+  std::string uploadUrl(const Descriptor& blob);
+  void finishUpload(const Descriptor& blob, HttpRequest request);
 
   std::shared_ptr<RegistryClient> client_;
   std::string repository_;

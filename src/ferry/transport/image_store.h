@@ -54,6 +54,9 @@ class ImageSink {
   // Stores a blob from a local file whose digest the caller has verified. The
   // sink may move the file instead of copying it when it lies in stagingDirectory().
   virtual void putBlob(const Descriptor& blob, const std::filesystem::path& file) = 0;
+  // Stores a blob held in memory (a small one downloaded from a registry), digest verified.
+  // Sinks that keep files stage it through a temporary file.
+  virtual void putBlobBytes(const Descriptor& blob, std::string bytes);
   // Where downloads bound for this sink are best staged (same file system), if anywhere.
   virtual std::optional<std::filesystem::path> stagingDirectory() { return std::nullopt; }
   // Stores a manifest or index under its digest and, when `tag` is set, under
