@@ -291,16 +291,7 @@ void Copier::transferBlob(ImageSource& source, ImageSink& sink, const Descriptor
     sink.putBlobBytes(blob, std::move(writer.bytes));
     return;
   }
-  auto staged = download(source, sink, blob);
-  try {
-    sink.putBlob(blob, staged);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(staged, ignored);
-    throw;
-  }
-  std::error_code ignored;
-  std::filesystem::remove(staged, ignored);  // a sink that moved the file leaves nothing to remove
+  putStagedBlob(sink, blob, download(source, sink, blob));
 }
 
 std::filesystem::path Copier::download(ImageSource& source, ImageSink& sink, const Descriptor& blob) {

@@ -71,4 +71,8 @@ class ImageSink {
   virtual std::string blobScope() const = 0;
 };
 
+// Stores a blob from a staged temporary file and removes the file, whether the
+// sink moved it, copied it, or failed.
+void putStagedBlob(ImageSink& sink, const Descriptor& blob, const std::filesystem::path& staged);
+
 }  // namespace ferry
