@@ -15,23 +15,36 @@
 
 #include "ferry/base/error.h"
 
+extern char** environ;
+
 namespace ferry::testing {
 namespace {
 
-// argv as execv wants it; built before fork() because the child of a
-// multi-threaded process may only make async-signal-safe calls.
+// argv and the environment as execve wants them; built before fork() because
+// the child of a multi-threaded process may only make async-signal-safe calls.
 struct ExecArgs {
   std::string path;
   std::vector<std::string> storage;
   std::vector<char*> pointers;
+  std::vector<std::string> environmentStorage;
+  std::vector<char*> environment;
 
-  explicit ExecArgs(const std::vector<std::string>& argv) : storage(argv) {
+  explicit ExecArgs(const std::vector<std::string>& argv, const EnvironmentChanges& changes = {}) : storage(argv) {
     if (argv.empty()) fail("cannot run a command: the argument list is empty");
     auto found = findExecutable(argv[0]);
     if (found.empty()) fail("cannot run '{}': not found in PATH", argv[0]);
     path = found.string();
     for (auto& arg : storage) pointers.push_back(arg.data());
     pointers.push_back(nullptr);
+    for (char** variable = environ; *variable; ++variable) {
+      std::string_view entry(*variable);
+      if (!changes.contains(std::string(entry.substr(0, entry.find('='))))) environmentStorage.emplace_back(entry);
+    }
+    for (const auto& [name, value] : changes) {
+      if (value) environmentStorage.push_back(name + "=" + *value);
+    }
+    for (auto& entry : environmentStorage) environment.push_back(entry.data());
+    environment.push_back(nullptr);
   }
 };
 
@@ -43,7 +56,7 @@ struct ExecArgs {
   ::dup2(out, 1);
   ::dup2(err, 2);
   ::syscall(SYS_close_range, 3U, ~0U, 0U);
-  ::execv(args.path.c_str(), args.pointers.data());
+  ::execve(args.path.c_str(), args.pointers.data(), args.environment.data());
   const char message[] = "exec failed\n";
   [[maybe_unused]] auto ignored = ::write(2, message, sizeof message - 1);
   ::_exit(127);
@@ -115,8 +128,9 @@ std::string describeCommand(const std::vector<std::string>& argv) {
   return text;
 }
 
-CommandResult runCommand(const std::vector<std::string>& argv, std::string_view input) {
-  ExecArgs args(argv);
+CommandResult runCommand(const std::vector<std::string>& argv, std::string_view input,
+                         const EnvironmentChanges& environment) {
+  ExecArgs args(argv, environment);
   Pipe in, out, err;
   pid_t parent = ::getpid();
   pid_t pid = ::fork();

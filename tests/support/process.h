@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,9 +24,15 @@ struct CommandResult {
 std::filesystem::path findExecutable(std::string_view name);
 inline bool toolAvailable(std::string_view name) { return !findExecutable(name).empty(); }
 
+// Changes to the environment a child starts with: a value sets the variable,
+// nullopt removes it; everything else is inherited.
+using EnvironmentChanges = std::map<std::string, std::optional<std::string>>;
+
 // Runs argv to completion, feeding `input` to its stdin and capturing stdout and stderr.
+// The program is looked up in this process's PATH, whatever `environment` says.
 // Throws Error only when the program cannot be started.
-CommandResult runCommand(const std::vector<std::string>& argv, std::string_view input = {});
+CommandResult runCommand(const std::vector<std::string>& argv, std::string_view input = {},
+                         const EnvironmentChanges& environment = {});
 
 // Like runCommand, but a non-zero exit is an Error quoting the command and its stderr.
 // Returns stdout.

@@ -1,9 +1,12 @@
 // ferry's command line: argument parsing, output and exit codes only; the
 // work is done by the libraries below it.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "ferry/base/error.h"
 #include "ferry/cli/inspect.h"
@@ -50,6 +53,43 @@ void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeo
   command->add_option("--" + skopeoPrefix + "-creds", flags.creds, "USER:PASSWORD for the " + side + " registry");
 }
 
+void printWarning(const std::string& line) {
+  // On a terminal the progress line is wiped first; the display redraws it.
+  std::fprintf(stderr, "%swarning: %s\n", ::isatty(STDERR_FILENO) ? "\r\033[K" : "", line.c_str());
+}
+
+// --retry-times and --retry-delay (copy and inspect), --chunk-size (copy).
+struct RetryFlags {
+  int times = 5;
+  std::string delay = "1s";
+  std::string chunkSize;
+
+  // Sets one side's retry policy and upload chunking. Each retry is a warning
+  // line on stderr unless quiet, and is added to `total`.
+  void apply(RegistryOptions& options, bool quiet, const std::shared_ptr<std::atomic<int64_t>>& total) const {
+    if (times < 0) fail("--retry-times must be 0 or more, not {}", times);
+    options.retry.times = times;
+    options.retry.delay = parseDuration(delay);
+    if (!chunkSize.empty()) {
+      options.uploadChunkSize = parseByteSize(chunkSize);
+      if (options.uploadChunkSize <= 0) fail("--chunk-size must be more than 0 bytes");
+    }
+    options.retryTotal = total;
+    if (!quiet) options.warn = printWarning;
+  }
+};
+
+void addRetryFlags(CLI::App* command, RetryFlags& flags) {
+  command->add_option("--retry-times", flags.times,
+                      "Retries of a request that failed for a reason that may pass (a dropped connection, HTTP 5xx, "
+                      "429, 408)")
+      ->default_val(5);
+  command->add_option("--retry-delay", flags.delay,
+                      "Wait before the first retry (500ms, 2s, 1.5); it doubles for each next one, and a registry's "
+                      "Retry-After is honoured")
+      ->default_val("1s");
+}
+
 // --platform (repeatable or comma-separated), --keep-index, --sparse.
 struct PlatformFlags {
   std::vector<std::string> platforms;
@@ -77,7 +117,7 @@ void addPlatformFlags(CLI::App* command, PlatformFlags& flags) {
 
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
-            const PlatformFlags& platformFlags) {
+            const PlatformFlags& platformFlags, const RetryFlags& retryFlags) {
   std::vector<CopyRequest> requests;
   if (!mappingFile.empty()) {
     if (!positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
@@ -88,7 +128,11 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   }
   if (parallel < 1) fail("--parallel must be at least 1");
 
-  Endpoints endpoints(EndpointOptions{source.options(authFile, parallel), destination.options(authFile, parallel)});
+  auto retries = std::make_shared<std::atomic<int64_t>>(0);
+  EndpointOptions endpointOptions{source.options(authFile, parallel), destination.options(authFile, parallel)};
+  retryFlags.apply(endpointOptions.source, quiet, retries);
+  retryFlags.apply(endpointOptions.destination, quiet, retries);
+  Endpoints endpoints(std::move(endpointOptions));
   Copier copier(endpoints, CopyOptions{.parallel = parallel, .platforms = platformFlags.selection()});
   std::vector<CopyResult> results;
   std::string summary;
@@ -110,6 +154,7 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
     }
     for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
+  if (*retries > 0) summary += fmt::format(", {} retr{}", retries->load(), *retries == 1 ? "y" : "ies");
   if (!quiet && failures < results.size()) std::fprintf(stderr, "%s\n", summary.c_str());
   for (const auto& result : results) {
     if (!result.ok)
@@ -122,9 +167,11 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
 }
 
 int runInspect(const std::string& text, const SideFlags& flags, const std::string& authFile, bool raw,
-               const std::string& output, const PlatformFlags& platformFlags) {
+               const std::string& output, const PlatformFlags& platformFlags, const RetryFlags& retryFlags) {
   auto reference = ImageReference::parse(text);
-  Endpoints endpoints(EndpointOptions{flags.options(authFile, 8), {}});
+  EndpointOptions endpointOptions{flags.options(authFile, 8), {}};
+  retryFlags.apply(endpointOptions.source, /*quiet=*/false, nullptr);
+  Endpoints endpoints(std::move(endpointOptions));
   auto source = endpoints.source(reference);
   if (raw) {
     auto manifest = source->getManifest(reference.manifestReference());
@@ -175,6 +222,11 @@ int main(int argc, char** argv) {
   addSideFlags(copy, destination, "dest", "dest", "destination");
   PlatformFlags copyPlatforms;
   addPlatformFlags(copy, copyPlatforms);
+  RetryFlags copyRetries;
+  addRetryFlags(copy, copyRetries);
+  copy->add_option("--chunk-size", copyRetries.chunkSize,
+                   "Upload blobs to the destination in PATCH chunks of this size (5MiB, 1048576), for registries that "
+                   "need it; by default each blob goes in one PUT");
 
   auto* inspect = app.add_subcommand("inspect", "Show an image: its index, children, platforms, digests and sizes");
   std::string inspectRef;
@@ -192,6 +244,8 @@ int main(int argc, char** argv) {
   inspect->add_option("--creds", inspectFlags.creds, "USER:PASSWORD");
   PlatformFlags inspectPlatforms;
   addPlatformFlags(inspect, inspectPlatforms);
+  RetryFlags inspectRetries;
+  addRetryFlags(inspect, inspectRetries);
 
   auto* version = app.add_subcommand("version", "Print ferry's version");
 
@@ -202,8 +256,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*copy) return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms);
-    if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms);
+    if (*copy)
+      return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries);
+    if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*version) {
       std::printf("ferry %s\n", kVersion);
       return 0;

@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -33,17 +35,31 @@ struct Exchange {
   CURL* curl = nullptr;
   const HttpRequest* request = nullptr;
   HttpResponse* response = nullptr;
-  // Upload state.
+  // Upload state: bytes left to send, from memory or from a file.
   const char* uploadData = nullptr;
-  size_t uploadRemaining = 0;
   FILE* uploadFile = nullptr;
+  size_t uploadRemaining = 0;
   bool aborted = false;
 };
+
+// The blank line that ends a header block: hands the head to onHead.
+bool headComplete(Exchange& exchange) {
+  long status = 0;
+  curl_easy_getinfo(exchange.curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || !exchange.request->onHead) return true;  // 1xx heads are followed by the real one
+  exchange.response->status = status;
+  if (exchange.request->onHead(*exchange.response)) return true;
+  exchange.response->abandoned = true;
+  exchange.aborted = true;
+  return false;
+}
 
 size_t onHeader(char* data, size_t size, size_t count, void* user) {
   auto* exchange = static_cast<Exchange*>(user);
   std::string_view line(data, size * count);
-  if (line.starts_with("HTTP/")) {
+  if (line == "\r\n" || line == "\n") {
+    return headComplete(*exchange) ? size * count : 0;
+  } else if (line.starts_with("HTTP/")) {
     // A new status line (after a 100 Continue, say): forget earlier headers.
     exchange->response->headers.clear();
     exchange->response->linkHeaders.clear();
@@ -81,13 +97,41 @@ size_t onBodyData(char* data, size_t size, size_t count, void* user) {
 
 size_t onUploadData(char* buffer, size_t size, size_t count, void* user) {
   auto* exchange = static_cast<Exchange*>(user);
-  size_t capacity = size * count;
-  if (exchange->uploadFile) return std::fread(buffer, 1, capacity, exchange->uploadFile);
-  size_t bytes = std::min(capacity, exchange->uploadRemaining);
-  std::memcpy(buffer, exchange->uploadData, bytes);
-  exchange->uploadData += bytes;
+  size_t bytes = std::min(size * count, exchange->uploadRemaining);
+  if (exchange->uploadFile) {
+    bytes = std::fread(buffer, 1, bytes, exchange->uploadFile);
+  } else {
+    std::memcpy(buffer, exchange->uploadData, bytes);
+    exchange->uploadData += bytes;
+  }
   exchange->uploadRemaining -= bytes;
   return bytes;
+}
+
+TransportFailure classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OK:
+      return TransportFailure::None;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+      return TransportFailure::Unreachable;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_USE_SSL_FAILED:
+      return TransportFailure::Insecure;
+    default:
+      return TransportFailure::Interrupted;
+  }
 }
 
 std::string systemCaBundle() {
@@ -136,12 +180,21 @@ void HttpClient::release(std::unique_ptr<Handle> handle) {
 }
 
 HttpResponse HttpClient::perform(const HttpRequest& request) {
+  auto response = attempt(request);
+  if (response.failure != TransportFailure::None)
+    fail("request to {} failed: {}", originOf(request.url), response.failureDetail);
+  return response;
+}
+
+HttpResponse HttpClient::attempt(const HttpRequest& request) {
   auto handle = acquire();
   CURL* curl = handle->curl;
   // reset() keeps the handle's live connections, which is the point of pooling it.
   curl_easy_reset(curl);
 
   HttpResponse response;
+  response.method = request.method;
+  response.url = request.url;
   Exchange exchange{.curl = curl, .request = &request, .response = &response};
   char errorBuffer[CURL_ERROR_SIZE] = {0};
 
@@ -173,27 +226,28 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_SSLKEY, tls_.clientKey.c_str());
   }
 
-  struct curl_slist* headers = nullptr;
-  for (const auto& header : request.headers) headers = curl_slist_append(headers, header.c_str());
-  // Registries answer 100-continue inconsistently; send bodies straight away.
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-
-  bool hasBody = !request.bodyFile.empty() || !request.body.empty() || request.method == "POST" ||
+  std::string_view bodyBytes = request.bodyView.empty() ? std::string_view(request.body) : request.bodyView;
+  bool hasBody = !request.bodyFile.empty() || !bodyBytes.empty() || request.method == "POST" ||
                  request.method == "PUT" || request.method == "PATCH";
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (hasBody) {
-    int64_t size = static_cast<int64_t>(request.body.size());
+    int64_t size = static_cast<int64_t>(bodyBytes.size());
     if (!request.bodyFile.empty()) {
       exchange.uploadFile = std::fopen(request.bodyFile.c_str(), "rb");
       if (!exchange.uploadFile) fail("cannot read '{}' to upload it", request.bodyFile.string());
       std::setvbuf(exchange.uploadFile, nullptr, _IOFBF, 1 << 20);
-      size = static_cast<int64_t>(std::filesystem::file_size(request.bodyFile));
+      auto fileSize = static_cast<int64_t>(std::filesystem::file_size(request.bodyFile));
+      int64_t offset = std::clamp<int64_t>(request.bodyOffset, 0, fileSize);
+      size = request.bodyLength < 0 ? fileSize - offset : std::min(request.bodyLength, fileSize - offset);
+      if (offset > 0 && std::fseek(exchange.uploadFile, static_cast<long>(offset), SEEK_SET) != 0) {
+        std::fclose(exchange.uploadFile);
+        fail("cannot read '{}' to upload it: cannot seek to byte {}", request.bodyFile.string(), offset);
+      }
     } else {
-      exchange.uploadData = request.body.data();
-      exchange.uploadRemaining = request.body.size();
+      exchange.uploadData = bodyBytes.data();
     }
+    exchange.uploadRemaining = static_cast<size_t>(size);
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, onUploadData);
     curl_easy_setopt(curl, CURLOPT_READDATA, &exchange);
@@ -203,15 +257,23 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
 
+  struct curl_slist* headers = nullptr;
+  for (const auto& header : request.headers) headers = curl_slist_append(headers, header.c_str());
+  // Registries answer 100-continue inconsistently; send bodies straight away.
+  headers = curl_slist_append(headers, "Expect:");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
   CURLcode code = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(headers);
   if (exchange.uploadFile) std::fclose(exchange.uploadFile);
   release(std::move(handle));
 
+  // A transfer stopped by our own callbacks is not a transport failure: the
+  // caller that stopped it knows why.
   if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && exchange.aborted)) {
-    std::string detail = errorBuffer[0] ? errorBuffer : curl_easy_strerror(code);
-    fail("request to {} failed: {}", originOf(request.url), detail);
+    response.failure = classify(code);
+    response.failureDetail = errorBuffer[0] ? errorBuffer : curl_easy_strerror(code);
   }
   return response;
 }
@@ -245,6 +307,81 @@ std::string urlEncode(const std::string& value) {
     }
   }
   return out;
+}
+
+std::chrono::milliseconds RetryPolicy::backoff(int retry, double random01) const {
+  double full = static_cast<double>(delay.count()) * std::pow(2.0, std::max(retry - 1, 0));
+  full = std::min(full, static_cast<double>(maxDelay.count()));
+  double spread = full / 2 + std::clamp(random01, 0.0, 1.0) * full / 2;
+  return std::chrono::milliseconds(static_cast<int64_t>(spread));
+}
+
+bool isRetryableStatus(long status) { return status >= 500 || status == 429 || status == 408; }
+
+std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
+                                                         std::chrono::system_clock::time_point now) {
+  std::string text = trim(value);
+  if (text.empty()) return std::nullopt;
+  if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    int64_t seconds = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (error != std::errc() || end != text.data() + text.size()) return std::chrono::hours(24 * 365);  // absurdly long
+    return std::chrono::seconds(seconds);
+  }
+  // An HTTP date (IMF-fixdate, or the obsolete RFC 850 and asctime forms, which curl also reads).
+  time_t when = curl_getdate(text.c_str(), nullptr);
+  if (when < 0) return std::nullopt;
+  auto wait = std::chrono::system_clock::from_time_t(when) - now;
+  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(wait), std::chrono::milliseconds(0));
+}
+
+std::optional<int64_t> contentRangeStart(std::string_view value) {
+  std::string text = lowercase(trim(value));
+  if (!text.starts_with("bytes ")) return std::nullopt;
+  std::string_view range = std::string_view(text).substr(6);
+  range = range.substr(range.find_first_not_of(' '));
+  int64_t start = -1;
+  auto [end, error] = std::from_chars(range.data(), range.data() + range.size(), start);
+  if (error != std::errc() || end == range.data() + range.size() || *end != '-') return std::nullopt;
+  return start;
+}
+
+std::chrono::milliseconds parseDuration(std::string_view text) {
+  std::string value = lowercase(trim(text));
+  double scale = 1000;  // plain numbers are seconds
+  for (auto [suffix, factor] : {std::pair{"ms", 1.0}, {"s", 1000.0}, {"m", 60000.0}}) {
+    if (value.size() > std::strlen(suffix) && value.ends_with(suffix)) {
+      value.resize(value.size() - std::strlen(suffix));
+      scale = factor;
+      break;
+    }
+  }
+  double number = -1;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (value.empty() || error != std::errc() || end != value.data() + value.size() || number < 0)
+    fail("'{}' is not a duration; write it like 500ms, 2s, 1.5 (seconds) or 1m", text);
+  return std::chrono::milliseconds(std::llround(number * scale));
+}
+
+int64_t parseByteSize(std::string_view text) {
+  std::string value = lowercase(trim(text));
+  int64_t scale = 1;
+  for (auto [suffix, factor] : {std::pair{"kib", int64_t{1} << 10}, {"mib", int64_t{1} << 20}, {"gib", int64_t{1} << 30},
+                                {"kb", int64_t{1000}}, {"mb", int64_t{1000000}}, {"gb", int64_t{1000000000}},
+                                {"b", int64_t{1}}}) {
+    if (value.ends_with(suffix)) {
+      value.resize(value.size() - std::strlen(suffix));
+      scale = factor;
+      break;
+    }
+  }
+  value = trim(value);
+  int64_t number = -1;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (value.empty() || error != std::errc() || end != value.data() + value.size() || number < 0 ||
+      number > INT64_MAX / scale)
+    fail("'{}' is not a size; write it like 1048576, 512KiB, 5MiB or 1GiB", text);
+  return number * scale;
 }
 
 }  // namespace ferry

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "ferry/base/error.h"
+#include "ferry/base/files.h"
+#include "support/http_server.h"
 
 namespace ferry {
 
@@ -36,6 +40,120 @@ TEST(Http, UnreachableHostGivesAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("http://127.0.0.1:1"), std::string::npos) << e.what();
   }
+}
+
+TEST(Http, TransportFailuresAreReportedByKind) {
+  HttpClient client(TlsSettings{});
+  auto response = client.attempt(HttpRequest{.method = "GET", .url = "http://127.0.0.1:1/v2/"});
+  EXPECT_EQ(response.failure, TransportFailure::Unreachable);
+  EXPECT_FALSE(response.failureDetail.empty());
+  EXPECT_EQ(response.url, "http://127.0.0.1:1/v2/");
+}
+
+TEST(Http, OnHeadSeesTheStatusBeforeTheBodyAndCanAbandonIt) {
+  testing::HttpServer server([](const testing::HttpRequest&) {
+    return testing::HttpResponse{.status = 206, .headers = {{"Content-Range", "bytes 5-9/10"}}, .body = "56789"};
+  });
+  HttpClient client(TlsSettings{});
+  std::string seenRange;
+  std::string body;
+  HttpRequest request{.method = "GET", .url = server.url() + "/blob"};
+  request.onHead = [&](const HttpResponse& head) {
+    seenRange = head.header("content-range");
+    return head.status == 206;
+  };
+  request.onBody = [&](const char* data, size_t size) {
+    body.append(data, size);
+    return true;
+  };
+  auto kept = client.attempt(request);
+  EXPECT_EQ(kept.status, 206);
+  EXPECT_EQ(seenRange, "bytes 5-9/10");
+  EXPECT_EQ(body, "56789");
+  EXPECT_FALSE(kept.abandoned);
+
+  body.clear();
+  request.onHead = [](const HttpResponse&) { return false; };
+  auto abandoned = client.attempt(request);
+  EXPECT_TRUE(abandoned.abandoned);
+  EXPECT_EQ(abandoned.failure, TransportFailure::None);
+  EXPECT_EQ(body, "");
+}
+
+TEST(Http, SendsAPartOfAFile) {
+  std::string received;
+  testing::HttpServer server([&](const testing::HttpRequest& request) {
+    received = request.body;
+    return testing::HttpResponse{.status = 202, .headers = {}, .body = {}};
+  });
+  TemporaryDirectory directory;
+  auto file = directory.path() / "blob";
+  writeFileAtomically(file, "0123456789");
+  HttpClient client(TlsSettings{});
+  auto response = client.attempt(
+      HttpRequest{.method = "PATCH", .url = server.url() + "/up", .bodyFile = file, .bodyOffset = 3, .bodyLength = 4});
+  EXPECT_EQ(response.status, 202);
+  EXPECT_EQ(received, "3456");
+  client.attempt(HttpRequest{.method = "PUT", .url = server.url() + "/up", .bodyFile = file, .bodyOffset = 8});
+  EXPECT_EQ(received, "89");
+  std::string memory = "abcdef";
+  client.attempt(HttpRequest{.method = "PUT", .url = server.url() + "/up", .bodyView = std::string_view(memory).substr(1, 2)});
+  EXPECT_EQ(received, "bc");
+}
+
+TEST(Retry, BackoffDoublesIsCappedAndJittersInItsUpperHalf) {
+  RetryPolicy policy{.times = 5, .delay = std::chrono::milliseconds(100), .maxDelay = std::chrono::milliseconds(1000)};
+  EXPECT_EQ(policy.backoff(1, 0.0).count(), 50);
+  EXPECT_EQ(policy.backoff(1, 0.999).count(), 99);
+  EXPECT_EQ(policy.backoff(2, 0.0).count(), 100);
+  EXPECT_EQ(policy.backoff(3, 1.0).count(), 400);
+  EXPECT_EQ(policy.backoff(10, 0.0).count(), 500);  // capped at 1000, then halved at worst
+  EXPECT_EQ(policy.backoff(10, 1.0).count(), 1000);
+}
+
+TEST(Retry, RetryableStatuses) {
+  for (long status : {500, 502, 503, 504, 429, 408}) EXPECT_TRUE(isRetryableStatus(status)) << status;
+  for (long status : {200, 201, 202, 206, 307, 400, 401, 403, 404, 405, 409, 416}) EXPECT_FALSE(isRetryableStatus(status)) << status;
+}
+
+TEST(Retry, RetryAfterInSecondsOrAsAnHttpDate) {
+  auto now = std::chrono::system_clock::from_time_t(1700000000);  // Tue, 14 Nov 2023 22:13:20 GMT
+  EXPECT_EQ(parseRetryAfter("3", now), std::chrono::milliseconds(3000));
+  EXPECT_EQ(parseRetryAfter(" 0 ", now), std::chrono::milliseconds(0));
+  EXPECT_EQ(parseRetryAfter("Tue, 14 Nov 2023 22:13:30 GMT", now), std::chrono::milliseconds(10000));
+  EXPECT_EQ(parseRetryAfter("Tuesday, 14-Nov-23 22:13:25 GMT", now), std::chrono::milliseconds(5000));
+  EXPECT_EQ(parseRetryAfter("Tue, 14 Nov 2023 22:00:00 GMT", now), std::chrono::milliseconds(0));  // in the past
+  EXPECT_EQ(parseRetryAfter("", now), std::nullopt);
+  EXPECT_EQ(parseRetryAfter("soon", now), std::nullopt);
+  EXPECT_GT(parseRetryAfter("99999999999999999999999", now).value(), std::chrono::hours(24));
+}
+
+TEST(Retry, ContentRangeStart) {
+  EXPECT_EQ(contentRangeStart("bytes 100-199/200"), 100);
+  EXPECT_EQ(contentRangeStart("Bytes 0-0/*"), 0);
+  EXPECT_EQ(contentRangeStart("bytes */200"), std::nullopt);
+  EXPECT_EQ(contentRangeStart("items 1-2/3"), std::nullopt);
+  EXPECT_EQ(contentRangeStart(""), std::nullopt);
+}
+
+TEST(Flags, Durations) {
+  EXPECT_EQ(parseDuration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(parseDuration("2s"), std::chrono::milliseconds(2000));
+  EXPECT_EQ(parseDuration("1.5"), std::chrono::milliseconds(1500));
+  EXPECT_EQ(parseDuration("3"), std::chrono::milliseconds(3000));
+  EXPECT_EQ(parseDuration("1m"), std::chrono::milliseconds(60000));
+  EXPECT_EQ(parseDuration("10MS"), std::chrono::milliseconds(10));
+  for (const char* bad : {"", "ms", "fast", "-1s", "1h", "2 s s"}) EXPECT_THROW(parseDuration(bad), Error) << bad;
+}
+
+TEST(Flags, ByteSizes) {
+  EXPECT_EQ(parseByteSize("1048576"), 1048576);
+  EXPECT_EQ(parseByteSize("512KiB"), 512 * 1024);
+  EXPECT_EQ(parseByteSize("5MiB"), 5 << 20);
+  EXPECT_EQ(parseByteSize("1GiB"), int64_t{1} << 30);
+  EXPECT_EQ(parseByteSize("10MB"), 10000000);
+  EXPECT_EQ(parseByteSize("64 KiB"), 64 * 1024);
+  for (const char* bad : {"", "MiB", "big", "-5MiB", "1.5MiB", "99999999999GiB"}) EXPECT_THROW(parseByteSize(bad), Error) << bad;
 }
 
 }  // namespace ferry

@@ -1,38 +1,60 @@
 #include "ferry/registry/registry_client.h"
 
 #include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
 #include <set>
+#include <thread>
 
 #include "ferry/base/base64.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/registry/cert_dirs.h"
 #include "ferry/registry/challenge.h"
+#include "ferry/transport/image_store.h"
 
 namespace ferry {
 namespace {
 
-TlsSettings tlsSettingsFor(const RegistryOptions& options) {
+// TLS for `hostPort`: the explicit cert folder, else its certs.d folder (see
+// cert_dirs.h). A plain-HTTP registry has no TLS, so certs.d is not read for it.
+TlsSettings tlsSettingsFor(const RegistryOptions& options, const std::string& hostPort) {
   TlsSettings tls;
   tls.verify = options.tlsVerify;
-  const auto& directory = options.certDirectory;
+  std::vector<std::filesystem::path> roots;
+  if (!options.plainHttp) roots = options.certsDirectoryRoots.value_or(defaultCertsDirectoryRoots());
+  auto directory = selectCertDirectory(options.certDirectory, roots, hostPort);
   if (directory.empty()) return tls;
-  if (!std::filesystem::is_directory(directory))
-    fail("certificate directory '{}' does not exist or is not a directory", directory.string());
-  std::vector<std::filesystem::path> entries;
-  for (const auto& entry : std::filesystem::directory_iterator(directory)) entries.push_back(entry.path());
-  std::sort(entries.begin(), entries.end());
-  for (const auto& path : entries) {
-    if (path.extension() == ".crt") {
-      tls.extraCaPem += readFile(path) + "\n";
-    } else if (path.extension() == ".cert") {
-      auto key = std::filesystem::path(path).replace_extension(".key");
-      if (!std::filesystem::exists(key))
-        fail("client certificate '{}' has no matching key '{}'", path.string(), key.string());
-      tls.clientCertificate = path;
-      tls.clientKey = key;
-    }
-  }
+  auto contents = readCertDirectory(directory);
+  tls.extraCaPem = std::move(contents.caPem);
+  tls.clientCertificate = std::move(contents.clientCertificate);
+  tls.clientKey = std::move(contents.clientKey);
   return tls;
+}
+
+bool isRedirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+double random01() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+// "0.25s", "2s", "1.5s": short enough for a warning line.
+std::string formatDelay(std::chrono::milliseconds delay) {
+  return fmt::format("{:g}s", static_cast<double>(delay.count()) / 1000.0);
+}
+
+// Whether the answer to a download resumed at byte `from` continues the `held`
+// bytes `out` already has. If not, `out` is restarted: a 200 brings the whole
+// blob and is kept; a 206 for another range is abandoned and asked again.
+bool continuesDownload(const HttpResponse& head, int64_t from, int64_t& held, BlobWriter& out) {
+  if (from == 0 || head.status < 200 || head.status >= 300) return true;  // a fresh download, or no body for `out`
+  if (head.status == 206 && contentRangeStart(head.header("content-range")) == from) return true;
+  out.restart();
+  held = 0;
+  return head.status == 200;
 }
 
 std::string scopeKey(const std::vector<std::string>& scopes) {
@@ -48,7 +70,7 @@ RegistryClient::RegistryClient(std::string registry, std::string apiHost, Regist
     : registry_(std::move(registry)),
       apiHost_(std::move(apiHost)),
       options_(std::move(options)),
-      http_(std::make_unique<HttpClient>(tlsSettingsFor(options_))),
+      http_(std::make_unique<HttpClient>(tlsSettingsFor(options_, registry_))),
       slots_(std::clamp(options_.maxConcurrentRequests, 1, 1024)) {
   baseUrl_ = (options_.plainHttp ? "http://" : "https://") + apiHost_;
   origin_ = originOf(baseUrl_);
@@ -60,14 +82,24 @@ std::string RegistryClient::transportHint() const {
          "--src-tls-verify=false/--dest-tls-verify=false, for a plain-HTTP registry --source-use-http/--dest-use-http";
 }
 
-std::optional<Credential> RegistryClient::credential() {
-  // Called with authMutex_ held.
-  if (!credentialLoaded_) {
-    credential_ = options_.credential;
-    if (!credential_) credential_ = CredentialStore::fromEnvironment(options_.authFile).find(registry_, "");
-    credentialLoaded_ = true;
-  }
-  return credential_;
+std::optional<Credential> RegistryClient::credential(const std::vector<std::string>& scopes) {
+  // Called with authMutex_ held. Auth files may hold credentials per repository
+  // ("quay.io/team"), so they are looked up per repository, once each.
+  if (options_.credential) return options_.credential;
+  std::string repository = credentialRepository(scopes);
+  auto known = credentials_.find(repository);
+  if (known != credentials_.end()) return known->second;
+  if (!credentialStore_) credentialStore_ = CredentialStore::fromEnvironment(options_.authFile);
+  auto found = credentialStore_->find(registry_, repository);
+  // An identity token is an OAuth2 refresh token, to be traded at the token
+  // realm (POST grant_type=refresh_token); ferry does not do that yet, and
+  // going on without it would only end in a puzzling 401.
+  if (found && found->username.empty() && !found->identityToken.empty())
+    fail("cannot log in to {}: the {} holds an identity token for it (user \"<token>\"), which ferry cannot use yet; "
+         "log in with a user name and password or access token instead, or pass --src-creds/--dest-creds",
+         registry_, found->source);
+  credentials_.emplace(repository, found);
+  return found;
 }
 
 void RegistryClient::learnChallenge(const std::string& header) {
@@ -85,12 +117,9 @@ void RegistryClient::learnChallenge(const std::string& header) {
 void RegistryClient::ping() {
   std::lock_guard lock(authMutex_);
   if (pinged_) return;
-  HttpResponse response;
-  try {
-    response = http_->perform(HttpRequest{.method = "GET", .url = baseUrl_ + "/v2/"});
-  } catch (const Error& e) {
-    fail("cannot reach registry {}: {}; {}", registry_, e.what(), transportHint());
-  }
+  auto response = throwIfUnreached(retrying(
+      [&](int) { return http_->attempt(HttpRequest{.method = "GET", .url = baseUrl_ + "/v2/"}); },
+      /*firstContact=*/true));
   if (response.status == 401) {
     learnChallenge(response.header("www-authenticate"));
   } else if (response.status >= 200 && response.status < 300) {
@@ -107,14 +136,12 @@ std::string RegistryClient::fetchToken(const std::vector<std::string>& scopes, i
   url += "service=" + urlEncode(service_);
   for (const auto& scope : scopes) url += "&scope=" + urlEncode(scope);
   HttpRequest request{.method = "GET", .url = url};
-  auto user = credential();
+  auto user = credential(scopes);
   if (user) request.headers.push_back("Authorization: Basic " + base64Encode(user->username + ":" + user->password));
-  HttpResponse response;
-  try {
-    response = http_->perform(request);
-  } catch (const Error& e) {
-    fail("cannot get a token for {} from {}: {}", registry_, originOf(realm_), e.what());
-  }
+  auto response = retrying([&](int) { return http_->attempt(request); });
+  if (response.failure != TransportFailure::None)
+    fail("cannot get a token for {} from {}: {}{}", registry_, originOf(realm_), response.failureDetail,
+         response.retries > 0 ? fmt::format(" (gave up after {} retries)", response.retries) : "");
   if (response.status == 401 || response.status == 403)
     fail("authentication to {} failed: the token server refused {}; check --src-creds/--dest-creds or the auth file",
          registry_, user ? "the credentials of user '" + user->username + "'" : "anonymous access");
@@ -137,7 +164,7 @@ std::optional<std::string> RegistryClient::authorization(const std::vector<std::
     case Scheme::Anonymous:
       return std::nullopt;
     case Scheme::Basic: {
-      auto user = credential();
+      auto user = credential(scopes);
       if (!user) return std::nullopt;
       return "Basic " + base64Encode(user->username + ":" + user->password);
     }
@@ -157,41 +184,156 @@ std::optional<std::string> RegistryClient::authorization(const std::vector<std::
 }
 
 HttpResponse RegistryClient::send(HttpRequest request, const std::vector<std::string>& scopes, bool followRedirects) {
+  return throwIfUnreached(retrying([&](int) { return sendOnce(request, scopes, followRedirects); }));
+}
+
+HttpResponse RegistryClient::sendOnce(HttpRequest request, const std::vector<std::string>& scopes,
+                                      bool followRedirects) {
   ping();
   if (request.url.starts_with("/")) request.url = baseUrl_ + request.url;
   const auto baseHeaders = request.headers;
   auto auth = authorization(scopes, false);
-  HttpResponse response;
-  for (int attempt = 0;; ++attempt) {
+  bool reauthenticated = false;
+  bool redirected = false;
+  for (int hops = 0;;) {
     request.headers = baseHeaders;
-    if (auth && originOf(request.url) == origin_) request.headers.push_back("Authorization: " + *auth);
-    {
-      slots_.acquire();
-      try {
-        response = http_->perform(request);
-      } catch (const Error& e) {
-        slots_.release();
-        fail("cannot reach registry {}: {}; {}", registry_, e.what(), transportHint());
-      }
-      slots_.release();
-    }
-    if (response.status == 401 && attempt == 0 && originOf(request.url) == origin_) {
+    bool toRegistry = originOf(request.url) == origin_;
+    if (auth && toRegistry) request.headers.push_back("Authorization: " + *auth);
+    auto response = performLimited(request);
+    response.redirected = redirected;
+    if (response.failure != TransportFailure::None) return response;
+    // A token can stop working before its stated lifetime ends (revoked, or a
+    // clock that disagrees): the registry answers 401 and one fresh token is fetched.
+    if (response.status == 401 && toRegistry && !reauthenticated) {
       {
         std::lock_guard lock(authMutex_);
         learnChallenge(response.header("www-authenticate"));
       }
       auth = authorization(scopes, /*refresh=*/true);
+      reauthenticated = true;
+      ++reauthentications_;
       continue;
     }
-    bool redirect = response.status == 301 || response.status == 302 || response.status == 303 ||
-                    response.status == 307 || response.status == 308;
-    if (followRedirects && redirect && attempt < 10 && !response.header("location").empty()) {
+    if (followRedirects && isRedirect(response.status) && hops < 10 && !response.header("location").empty()) {
+      ++hops;
+      redirected = true;
       request.url = resolveUrl(request.url, response.header("location"));
       if (response.status == 303) request.method = "GET";
       continue;
     }
     return response;
   }
+}
+
+HttpResponse RegistryClient::performLimited(const HttpRequest& request) {
+  slots_.acquire();
+  struct Release {
+    std::counting_semaphore<1024>& slots;
+    ~Release() { slots.release(); }
+  } release{slots_};
+  return http_->attempt(request);
+}
+
+HttpResponse RegistryClient::retrying(const std::function<HttpResponse(int)>& attempt, bool firstContact) {
+  for (int retry = 0;; ++retry) {
+    auto response = attempt(retry);
+    response.retries = retry;
+    auto reason = retryReason(response, firstContact);
+    if (!reason || retry >= options_.retry.times) return response;
+    auto delay = retryDelay(response, retry + 1);
+    if (!delay) return response;  // the registry asks for a longer wait than ferry will sit through
+    ++retries_;
+    if (options_.retryTotal) ++*options_.retryTotal;
+    warn(fmt::format("{}: {}: {}; retry {}/{} in {}", registry_, describeRequest(response), *reason, retry + 1,
+                     options_.retry.times, formatDelay(*delay)));
+    std::this_thread::sleep_for(*delay);
+  }
+}
+
+std::optional<std::string> RegistryClient::retryReason(const HttpResponse& response, bool firstContact) const {
+  switch (response.failure) {
+    case TransportFailure::Insecure:
+      return std::nullopt;
+    case TransportFailure::Unreachable:
+      if (firstContact) return std::nullopt;
+      return response.failureDetail;
+    case TransportFailure::Interrupted:
+      return response.failureDetail;
+    case TransportFailure::None:
+      break;
+  }
+  if (response.abandoned) return fmt::format("HTTP {} for the wrong range; asking for the whole blob", response.status);
+  if (isRetryableStatus(response.status)) return fmt::format("HTTP {}", response.status);
+  // Object storage refuses a signed download URL once it has expired; the
+  // registry hands out a fresh one. (A HEAD may be refused for the method
+  // alone, which asking again does not change.)
+  if (response.status == 403 && response.redirected && response.method == "GET")
+    return "HTTP 403, an expired link; asking the registry for a new one";
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> RegistryClient::retryDelay(const HttpResponse& response, int retry) const {
+  if (auto asked = parseRetryAfter(response.header("retry-after"), std::chrono::system_clock::now())) {
+    if (*asked > options_.retry.maxRetryAfter) return std::nullopt;
+    return *asked;
+  }
+  return options_.retry.backoff(retry, random01());
+}
+
+std::string RegistryClient::describeRequest(const HttpResponse& response) const {
+  // The path only, for the registry's own URLs; never the query, which may
+  // hold a signature or upload state; digests cut to 12 hex digits.
+  std::string origin = originOf(response.url);
+  std::string path = response.url.substr(origin.size());
+  path = path.substr(0, path.find_first_of("?#"));
+  static const std::regex longDigest("(sha256:[0-9a-f]{12})[0-9a-f]{52}");
+  path = std::regex_replace(path, longDigest, "$1");
+  return response.method + " " + (origin == origin_ ? path : origin + path);
+}
+
+HttpResponse RegistryClient::throwIfUnreached(HttpResponse response) const {
+  if (response.failure == TransportFailure::None) return response;
+  std::string gaveUp = response.retries > 0 ? fmt::format(" (gave up after {} retries)", response.retries) : "";
+  std::string hint = response.failure == TransportFailure::Interrupted
+                         ? "the connection keeps failing; try again later or raise --retry-times"
+                         : transportHint();
+  fail("cannot reach registry {}: request to {} failed: {}{}; {}", registry_, originOf(response.url),
+       response.failureDetail, gaveUp, hint);
+}
+
+HttpResponse RegistryClient::download(HttpRequest request, const std::vector<std::string>& scopes, BlobWriter& out) {
+  const auto headers = request.headers;
+  int64_t held = 0;  // bytes `out` has, from earlier attempts
+  auto response = retrying([&](int) {
+    int64_t from = held;
+    request.headers = headers;
+    if (from > 0) request.headers.push_back(fmt::format("Range: bytes={}-", from));
+    request.onHead = [&out, &held, from](const HttpResponse& head) { return continuesDownload(head, from, held, out); };
+    request.onBody = [&out, &held](const char* data, size_t size) {
+      if (!out.write(data, size)) return false;
+      held += static_cast<int64_t>(size);
+      return true;
+    };
+    auto answer = sendOnce(request, scopes, /*followRedirects=*/true);
+    if (answer.failure != TransportFailure::None && held > 0)
+      answer.failureDetail += fmt::format(" (resuming from byte {})", held);
+    return answer;
+  });
+  if (response.abandoned)
+    fail("cannot download from {}: it answered a request for the rest of a blob with another range ({}), "
+         "{} times; try again later",
+         registry_, response.header("content-range"), response.retries + 1);
+  return throwIfUnreached(std::move(response));
+}
+
+void RegistryClient::noteMountRefused(const std::string& why) {
+  if (!mountsRefused_.exchange(true))
+    warn(fmt::format("{}: cross-repository mount refused ({}); uploading blobs instead of mounting them", registry_,
+                     why));
+}
+
+void RegistryClient::warn(const std::string& line) const {
+  if (options_.warn) options_.warn(line);
 }
 
 void RegistryClient::failWith(const HttpResponse& response, const std::string& action) const {
@@ -204,8 +346,9 @@ void RegistryClient::failWith(const HttpResponse& response, const std::string& a
   } else if (response.status == 429) {
     hint = "; the registry is rate-limiting, try again later or lower --parallel";
   }
-  fail("cannot {}: {} answered HTTP {}{}{}", action, registry_, response.status,
-       detail.empty() ? "" : " (" + detail + ")", hint);
+  std::string retried = response.retries > 0 ? fmt::format(" after {} retries", response.retries) : "";
+  fail("cannot {}: {} answered HTTP {}{}{}{}", action, registry_, response.status,
+       detail.empty() ? "" : " (" + detail + ")", retried, hint);
 }
 
 }  // namespace ferry

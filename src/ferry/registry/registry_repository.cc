@@ -1,5 +1,6 @@
 #include "ferry/registry/registry_repository.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
@@ -68,21 +69,29 @@ std::optional<Digest> RegistryRepository::manifestDigest(const std::string& refe
 
 void RegistryRepository::readBlob(const Descriptor& blob, BlobWriter& out) {
   HttpRequest request{.method = "GET", .url = "/v2/" + repository_ + "/blobs/" + blob.digest.str()};
-  request.onBody = [&out](const char* data, size_t size) { return out.write(data, size); };
-  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
-  if (response.status != 200)
+  auto response = client_->download(std::move(request), pullScope(), out);
+  if (response.status != 200 && response.status != 206)
     client_->failWith(response, fmt::format("download blob {} from {}", blob.digest.str(), describe()));
 }
 
 bool RegistryRepository::hasBlob(const Digest& digest) {
-  auto response = client_->send(HttpRequest{.method = "HEAD", .url = "/v2/" + repository_ + "/blobs/" + digest.str()},
-                                pullScope(), /*followRedirects=*/true);
-  if (response.status == 200) return true;
+  std::string path = "/v2/" + repository_ + "/blobs/" + digest.str();
+  auto response = client_->send(HttpRequest{.method = "HEAD", .url = path}, pullScope(), /*followRedirects=*/true);
+  // Object storage refuses a HEAD on a URL signed for GET (403, or 405):
+  // one byte of a GET answers the question as well.
+  if (response.redirected && (response.status == 403 || response.status == 405)) {
+    HttpRequest probe{.method = "GET", .url = path, .headers = {"Range: bytes=0-0"}, .maxBodyBytes = 64 << 10};
+    response = client_->send(std::move(probe), pullScope(), /*followRedirects=*/true);
+  }
+  if (response.status == 200 || response.status == 206) return true;
   if (response.status == 404) return false;
   client_->failWith(response, fmt::format("check blob {} in {}", digest.str(), describe()));
 }
 
 bool RegistryRepository::reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) {
+  // Once a mount failed here, mount probes are not sent to this registry again.
+  if (client_->mountsRefused()) return hasBlob(blob.digest);
+  bool crossRepository = mountFrom && *mountFrom != repository_;
   std::string from = mountFrom.value_or(repository_);
   HttpRequest request{.method = "POST",
                       .url = "/v2/" + repository_ + "/blobs/uploads/?mount=" + urlEncode(blob.digest.str()) +
@@ -90,54 +99,110 @@ bool RegistryRepository::reuseBlob(const Descriptor& blob, const std::optional<s
   auto response = client_->send(request, pushScope(mountFrom));
   if (response.status == 201) return true;
   if (response.status == 202 && !response.header("location").empty()) {
-    // Not mountable: the registry opened an ordinary upload session instead; keep it for putBlob.
-    std::lock_guard lock(sessionsMutex_);
-    sessions_[blob.digest.str()] = resolveUrl(client_->baseUrl() + request.url, response.header("location"));
+    // Not mounted: the registry opened an ordinary upload session instead; keep it for putBlob.
+    {
+      std::lock_guard lock(sessionsMutex_);
+      sessions_[blob.digest.str()] = sessionFrom(response);
+    }
+    // From another repository, where this run pushed the blob, a 202 means the registry does not mount.
+    if (crossRepository) client_->noteMountRefused("HTTP 202, an upload session instead");
     return false;
   }
-  if (response.status == 401 || response.status == 403) {
-    client_->failWith(response, fmt::format("push to {}", describe()));
+  if (isRetryableStatus(response.status)) client_->failWith(response, fmt::format("push to {}", describe()));
+  if (crossRepository && response.status >= 400 && response.status < 500) {
+    // Refused for the mount itself (no pull access to the source, a registry
+    // that mounts only some blobs, or none): the blob is uploaded instead.
+    client_->noteMountRefused(fmt::format("HTTP {}", response.status));
+    return hasBlob(blob.digest);
   }
+  if (response.status == 401 || response.status == 403)
+    client_->failWith(response, fmt::format("push to {}", describe()));
   return false;
 }
 
-std::string RegistryRepository::startUpload() {
+RegistryRepository::UploadSession RegistryRepository::sessionFrom(const HttpResponse& response) const {
+  UploadSession session{.url = resolveUrl(response.url, response.header("location"))};
+  std::string minimum = response.header("oci-chunk-min-length");
+  std::from_chars(minimum.data(), minimum.data() + minimum.size(), session.minimumChunk);
+  return session;
+}
+
+RegistryRepository::UploadSession RegistryRepository::startUpload() {
   HttpRequest request{.method = "POST", .url = "/v2/" + repository_ + "/blobs/uploads/"};
   auto response = client_->send(request, pushScope());
   if (response.status != 202 || response.header("location").empty())
     client_->failWith(response, fmt::format("start an upload to {}", describe()));
-  return resolveUrl(client_->baseUrl() + request.url, response.header("location"));
+  return sessionFrom(response);
 }
 
-std::string RegistryRepository::uploadUrl(const Descriptor& blob) {
-  std::string location;
-  {
-    std::lock_guard lock(sessionsMutex_);
-    if (auto it = sessions_.find(blob.digest.str()); it != sessions_.end()) {
-      location = it->second;
-      sessions_.erase(it);
-    }
+std::optional<RegistryRepository::UploadSession> RegistryRepository::takeSession(const Digest& digest) {
+  std::lock_guard lock(sessionsMutex_);
+  auto it = sessions_.find(digest.str());
+  if (it == sessions_.end()) return std::nullopt;
+  auto session = std::move(it->second);
+  sessions_.erase(it);
+  return session;
+}
+
+HttpRequest RegistryRepository::BlobBytes::slice(int64_t offset, int64_t length) const {
+  HttpRequest request;
+  if (file) {
+    request.bodyFile = *file;
+    request.bodyOffset = offset;
+    request.bodyLength = length;
+  } else {
+    request.bodyView = memory.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
   }
-  if (location.empty()) location = startUpload();
-  location += (location.find('?') == std::string::npos ? "?" : "&");
-  return location + "digest=" + urlEncode(blob.digest.str());
+  return request;
 }
 
-void RegistryRepository::finishUpload(const Descriptor& blob, HttpRequest request) {
-  request.method = "PUT";
-  request.url = uploadUrl(blob);
-  request.headers = {"Content-Type: application/octet-stream"};
-  auto response = client_->send(std::move(request), pushScope());
+void RegistryRepository::upload(const Descriptor& blob, const BlobBytes& bytes) {
+  auto response = client_->throwIfUnreached(client_->retrying([&](int attempt) {
+    // A session whose upload failed is not trusted again: a retry opens a new one.
+    auto session = attempt == 0 ? takeSession(blob.digest) : std::nullopt;
+    if (!session) session = startUpload();
+    if (client_->options().uploadChunkSize > 0) return putChunks(blob, bytes, *session);
+    return putWhole(blob, bytes.slice(0, blob.size), session->url);
+  }));
   if (response.status != 201)
     client_->failWith(response, fmt::format("upload blob {} to {}", blob.digest.str(), describe()));
 }
 
+HttpResponse RegistryRepository::putWhole(const Descriptor& blob, HttpRequest body, const std::string& sessionUrl) {
+  body.method = "PUT";
+  body.url = sessionUrl + (sessionUrl.find('?') == std::string::npos ? "?" : "&") +
+             "digest=" + urlEncode(blob.digest.str());
+  body.headers = {"Content-Type: application/octet-stream"};
+  return client_->sendOnce(std::move(body), pushScope());
+}
+
+HttpResponse RegistryRepository::putChunks(const Descriptor& blob, const BlobBytes& bytes,
+                                           const UploadSession& session) {
+  int64_t chunk = std::max(client_->options().uploadChunkSize, session.minimumChunk);
+  std::string url = session.url;
+  int64_t offset = 0;
+  // Every chunk but the last goes in a PATCH; the last one rides on the closing
+  // PUT, as registries that refuse an empty final PUT (ECR) want.
+  for (; blob.size - offset > chunk; offset += chunk) {
+    auto patch = bytes.slice(offset, chunk);
+    patch.method = "PATCH";
+    patch.url = url;
+    patch.headers = {"Content-Type: application/octet-stream",
+                     fmt::format("Content-Range: {}-{}", offset, offset + chunk - 1)};
+    auto response = client_->sendOnce(std::move(patch), pushScope());
+    if (response.failure != TransportFailure::None || response.status != 202) return response;
+    // Each answer says where the next chunk goes (the URL may carry the upload's state).
+    if (auto next = response.header("location"); !next.empty()) url = resolveUrl(response.url, next);
+  }
+  return putWhole(blob, bytes.slice(offset, blob.size - offset), url);
+}
+
 void RegistryRepository::putBlob(const Descriptor& blob, const std::filesystem::path& file) {
-  finishUpload(blob, HttpRequest{.bodyFile = file});
+  upload(blob, BlobBytes{.file = &file});
 }
 
 void RegistryRepository::putBlobBytes(const Descriptor& blob, std::string bytes) {
-  finishUpload(blob, HttpRequest{.body = std::move(bytes)});
+  upload(blob, BlobBytes{.memory = bytes});
 }
 
 void RegistryRepository::putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool) {

@@ -8,6 +8,16 @@
 //     run pushed it to): 201 means present, 202 opens the upload session that
 //     the monolithic PUT then uses, so a new blob costs two requests in all;
 //   - blob downloads follow redirects to object storage without credentials.
+//
+// Registries that do not behave:
+//   - a cross-repository mount that is refused (4xx, or a 202 upload session)
+//     turns mounting off for the registry for the rest of the run: later blobs
+//     are checked with a HEAD and uploaded plainly;
+//   - an upload that fails is retried in a new session (POST again);
+//   - with RegistryOptions::uploadChunkSize the blob goes in PATCH chunks of at
+//     least the registry's OCI-Chunk-Min-Length, the last one with the PUT;
+//   - a blob HEAD that object storage refuses (403/405 on a URL signed for GET)
+//     is asked again as a GET of one byte.
 #pragma once
 
 #include <memory>
@@ -46,23 +56,41 @@ class RegistryRepository : public ImageSource, public ImageSink {
   // Every tag of the repository, asking for `pageSize` a page and following Link pagination.
   std::vector<std::string> listTags(int pageSize = 1000);
 
+  // The registry's client (its counters, its options).
+  RegistryClient& client() const { return *client_; }
+
   // Largest manifest ferry reads (8 MiB) and pushes (4 MiB), as registries cap them.
   static constexpr int64_t kMaxManifestRead = 8 << 20;
   static constexpr int64_t kMaxManifestPush = 4 << 20;
 
  private:
+  struct UploadSession {
+    std::string url;
+    int64_t minimumChunk = 0;  // the registry's OCI-Chunk-Min-Length, if it sent one
+  };
+  // The bytes of a blob to upload: a file, or memory the caller keeps alive.
+  struct BlobBytes {
+    const std::filesystem::path* file = nullptr;
+    std::string_view memory;
+    // A request whose body is bytes [offset, offset + length).
+    HttpRequest slice(int64_t offset, int64_t length) const;
+  };
+
   std::vector<std::string> pullScope() const;
   std::vector<std::string> pushScope(const std::optional<std::string>& mountFrom = std::nullopt) const;
-  std::string startUpload();
-  // The upload URL for a blob: the session a mount probe opened, or a new one, with ?digest= added.
-  std::string uploadUrl(const Descriptor& blob);
-  void finishUpload(const Descriptor& blob, HttpRequest request);
+  UploadSession startUpload();
+  UploadSession sessionFrom(const HttpResponse& response) const;
+  // The session a mount probe opened for this blob, if any (each is used once).
+  std::optional<UploadSession> takeSession(const Digest& digest);
+  void upload(const Descriptor& blob, const BlobBytes& bytes);
+  HttpResponse putWhole(const Descriptor& blob, HttpRequest body, const std::string& sessionUrl);
+  HttpResponse putChunks(const Descriptor& blob, const BlobBytes& bytes, const UploadSession& session);
 
   std::shared_ptr<RegistryClient> client_;
   std::string repository_;
   std::mutex sessionsMutex_;
   // Upload sessions opened by a mount probe that found nothing, by blob digest.
-  std::unordered_map<std::string, std::string> sessions_;
+  std::unordered_map<std::string, UploadSession> sessions_;
 };
 
 }  // namespace ferry
