@@ -13,33 +13,15 @@
 #include <optional>
 
 #include "ferry/base/error.h"
+#include "support/wire.h"
 
 namespace ferry::testing {
 namespace {
 
-constexpr size_t kMaxHeadBytes = 64 * 1024;
-
-std::string lowercase(std::string_view text) {
-  std::string result(text);
-  for (auto& c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
-  return text;
-}
-
-bool sendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
+using wire::kMaxHeadBytes;
+using wire::lowercase;
+using wire::sendAll;
+using wire::trim;
 
 // Buffered reads from one connection. Every method returns false/nullopt when
 // the peer closed, the socket failed, or the server is shutting the socket down.

@@ -1,0 +1,39 @@
+// Small text and socket helpers shared by the test HTTP server and the fault proxy.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cctype>
+#include <cerrno>
+#include <string>
+#include <string_view>
+
+namespace ferry::testing::wire {
+
+// Largest request or response head (status line and headers) the test servers accept.
+inline constexpr size_t kMaxHeadBytes = 64 * 1024;
+
+inline std::string lowercase(std::string_view text) {
+  std::string result(text);
+  for (auto& c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return result;
+}
+
+inline std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
+  return text;
+}
+
+// Sends everything or returns false (peer gone, socket failed).
+inline bool sendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace ferry::testing::wire
