@@ -105,25 +105,12 @@ class Reader {
       auto end = std::min(head.find("\r\n", position), head.size());
       std::string_view header = std::string_view(head).substr(position, end - position);
       position = end + 2;
-      auto colon = header.find(':');
-      if (colon == std::string_view::npos) return std::nullopt;
-      auto [it, inserted] =
-          request.headers.emplace(lowercase(trim(header.substr(0, colon))), std::string(trim(header.substr(colon + 1))));
-      if (!inserted) it->second += ", " + std::string(trim(header.substr(colon + 1)));
+      if (!wire::addHeaderLine(request.headers, header)) return std::nullopt;
     }
     return request;
   }
 
-  bool fill() {
-    char chunk[65536];
-    while (true) {
-      auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      buffer_.append(chunk, static_cast<size_t>(n));
-      return true;
-    }
-  }
+  bool fill() { return wire::receiveSome(fd_, buffer_); }
 
   int fd_;
   std::string buffer_;

@@ -86,16 +86,7 @@ class Reader {
   }
 
  private:
-  bool fill() {
-    char chunk[65536];
-    while (true) {
-      auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      buffer_.append(chunk, static_cast<size_t>(n));
-      return true;
-    }
-  }
+  bool fill() { return wire::receiveSome(fd_, buffer_); }
 
   int fd_;
   std::string buffer_;
@@ -122,12 +113,7 @@ std::optional<HttpRequest> parseHead(const std::string& head, std::string& versi
     if (end == std::string::npos) end = head.size();
     std::string_view line = std::string_view(head).substr(position, end - position);
     position = end + 2;
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    auto name = lowercase(trim(line.substr(0, colon)));
-    auto value = std::string(trim(line.substr(colon + 1)));
-    auto [it, inserted] = request.headers.emplace(name, value);
-    if (!inserted) it->second += ", " + value;
+    if (!wire::addHeaderLine(request.headers, line)) return std::nullopt;
   }
   return request;
 }

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,29 @@ inline bool sendAll(int fd, std::string_view data) {
     if (n <= 0) return false;
     data.remove_prefix(static_cast<size_t>(n));
   }
+  return true;
+}
+
+// Appends what one recv() brings to `buffer`; false when the peer closed or the socket failed.
+inline bool receiveSome(int fd, std::string& buffer) {
+  char chunk[65536];
+  while (true) {
+    auto n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buffer.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+}
+
+// Adds one "Name: value" header line to `headers` (lower-case names, repeats
+// joined with ", "); false when the line has no colon.
+inline bool addHeaderLine(std::map<std::string, std::string>& headers, std::string_view line) {
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto value = std::string(trim(line.substr(colon + 1)));
+  auto [it, inserted] = headers.emplace(lowercase(trim(line.substr(0, colon))), value);
+  if (!inserted) it->second += ", " + value;
   return true;
 }
 
