@@ -1,0 +1,1 @@
+#include "ferry/archive/archive_format.h"

@@ -1,0 +1,2 @@
+// Placeholder so the folder builds before the archive transport lands.
+#pragma once

@@ -1,0 +1,1 @@
+// Placeholder so the folder builds before the config loader lands.
