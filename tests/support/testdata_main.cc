@@ -10,6 +10,11 @@
 //       Layers, bottom up: a base from a pool shared by all repositories (per
 //       architecture), one layer per repository (per architecture), then the
 //       image's own layers. The defaults give about 1 GB of unique blobs.
+//   ferry-testdata mirror-example DIR
+//       The built-in `ferry mirror` example: DIR/images, an OCI layout holding a
+//       two-platform operator catalog (packages foo and bar), its bundle and
+//       operator images and an additional image, all named as if they lived at
+//       registry.example.com/demo; and DIR/imageset-config.yaml.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -19,7 +24,9 @@
 #include <vector>
 
 #include "ferry/base/error.h"
+#include "ferry/base/files.h"
 #include "support/fixtures.h"
+#include "support/mirror_scenario.h"
 #include "support/random.h"
 
 namespace {
@@ -52,7 +59,7 @@ struct Options {
 };
 
 Options parse(int argc, char** argv) {
-  if (argc < 3) ferry::fail("usage: ferry-testdata shapes|bench DIR [--option value ...]");
+  if (argc < 3) ferry::fail("usage: ferry-testdata shapes|bench|mirror-example DIR [--option value ...]");
   Options options{argv[1], argv[2], {}};
   static const std::set<std::string> known = {
       "seed",          "repos",  "images-per-repo", "base-layers",   "base-pool",
@@ -142,6 +149,28 @@ void bench(const Options& options) {
                            static_cast<double>(blobBytes) / kMiB, seconds);
 }
 
+void mirrorExample(const Options& options) {
+  auto layout = buildScenarioLayout(options.dir / "images", "registry.example.com/demo",
+                                    {{"foo", {"1.0.0", "1.1.0"}}, {"bar", {"2.0.0"}}}, {}, 16 << 10);
+  ferry::writeFileAtomically(options.dir / "imageset-config.yaml", R"(# The built-in example of `ferry mirror` (see the README).
+# Every image is named registry.example.com/demo/...; the README's command reads
+# them from the OCI layout examples/mirror/images with --source-mirror.
+apiVersion: mirror.openshift.io/v2alpha1
+kind: ImageSetConfiguration
+archiveSize: 1
+mirror:
+  operators:
+    - catalog: registry.example.com/demo/ferry-test/catalog:v1
+      packages:
+        - name: foo          # the head of each channel of foo: foo.v1.1.0
+  additionalImages:
+    - name: registry.example.com/demo/ferry-test/extra:stable
+)");
+  for (const auto& image : layout.images)
+    std::cout << "registry.example.com/demo/" << image.repository << ':' << image.tag << ' ' << image.image.digest.str()
+              << '\n';
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -151,8 +180,10 @@ int main(int argc, char** argv) {
       shapes(options);
     } else if (options.command == "bench") {
       bench(options);
+    } else if (options.command == "mirror-example") {
+      mirrorExample(options);
     } else {
-      ferry::fail("unknown command '{}': use shapes or bench", options.command);
+      ferry::fail("unknown command '{}': use shapes, bench or mirror-example", options.command);
     }
     return 0;
   } catch (const std::exception& error) {

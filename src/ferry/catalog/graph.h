@@ -2,8 +2,9 @@
 // `replaces` and `skips` edges (skipRange creates no edge here).
 #pragma once
 
-#include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ferry/catalog/fbc.h"
@@ -17,6 +18,9 @@ class ChannelGraph {
   // The single entry nothing replaces or skips. Throws ferry::Error naming the
   // package and channel when there is none, or more than one (listed).
   const ChannelEntry& head() const;
+  // Every entry nothing replaces or skips, sorted by name: the head when the
+  // graph is valid. For callers that report rather than throw (validation).
+  std::vector<const ChannelEntry*> heads() const;
   // The entry called `name`, or null.
   const ChannelEntry* find(const std::string& name) const;
   // The replaces chain from `from` down to the tail, `from` first; stops at a
@@ -24,8 +28,8 @@ class ChannelGraph {
   std::vector<const ChannelEntry*> replacesChain(const std::string& from) const;
 
  private:
-  const Channel& channel_;
-  std::map<std::string, const ChannelEntry*> byName_;
+  const Channel& channel_;  // must outlive the graph: the index points into it
+  std::unordered_map<std::string_view, const ChannelEntry*> byName_;
 };
 
 }  // namespace ferry::catalog

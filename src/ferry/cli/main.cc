@@ -9,8 +9,12 @@
 #include <memory>
 
 #include "ferry/base/error.h"
+#include "ferry/cli/flags.h"
+#include "ferry/cli/describe_command.h"
 #include "ferry/cli/inspect.h"
+#include "ferry/cli/list_operators.h"
 #include "ferry/cli/mapping.h"
+#include "ferry/cli/mirror_command.h"
 #include "ferry/cli/progress.h"
 #include "ferry/copy/copier.h"
 
@@ -18,102 +22,6 @@ namespace ferry {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-
-// The flags of one side (source or destination) of a transfer. Both spellings
-// users bring are accepted: skopeo's (--src-tls-verify=false) and oc-mirror's
-// (--source-skip-tls, --source-use-http).
-struct SideFlags {
-  bool tlsVerify = true;
-  bool skipTls = false;
-  bool useHttp = false;
-  std::string certDir;
-  std::string creds;
-
-  RegistryOptions options(const std::string& authFile, int parallel) const {
-    RegistryOptions options;
-    options.tlsVerify = tlsVerify && !skipTls;
-    options.plainHttp = useHttp;
-    options.certDirectory = certDir;
-    if (!creds.empty()) options.credential = Credential::parse(creds);
-    options.authFile = authFile;
-    options.maxConcurrentRequests = parallel;
-    return options;
-  }
-};
-
-void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeoPrefix, const std::string& ocPrefix,
-                  const std::string& side) {
-  command->add_option("--" + skopeoPrefix + "-tls-verify", flags.tlsVerify,
-                      "Verify the " + side + " registry's TLS certificate (default true; =false to skip)")
-      ->default_str("true");
-  command->add_flag("--" + ocPrefix + "-skip-tls", flags.skipTls, "Do not verify the " + side + " registry's TLS certificate");
-  command->add_flag("--" + ocPrefix + "-use-http", flags.useHttp, "Talk plain HTTP to the " + side + " registry");
-  command->add_option("--" + skopeoPrefix + "-cert-dir", flags.certDir,
-                      "Folder with *.crt CA files (and *.cert/*.key client certificate) for the " + side + " registry");
-  command->add_option("--" + skopeoPrefix + "-creds", flags.creds, "USER:PASSWORD for the " + side + " registry");
-}
-
-void printWarning(const std::string& line) {
-  // On a terminal the progress line is wiped first; the display redraws it.
-  std::fprintf(stderr, "%swarning: %s\n", ::isatty(STDERR_FILENO) ? "\r\033[K" : "", line.c_str());
-}
-
-// --retry-times and --retry-delay (copy and inspect), --chunk-size (copy).
-struct RetryFlags {
-  int times = 5;
-  std::string delay = "1s";
-  std::string chunkSize;
-
-  // Sets one side's retry policy and upload chunking. Each retry is a warning
-  // line on stderr unless quiet, and is added to `total`.
-  void apply(RegistryOptions& options, bool quiet, const std::shared_ptr<std::atomic<int64_t>>& total) const {
-    if (times < 0) fail("--retry-times must be 0 or more, not {}", times);
-    options.retry.times = times;
-    options.retry.delay = parseDuration(delay);
-    if (!chunkSize.empty()) {
-      options.uploadChunkSize = parseByteSize(chunkSize);
-      if (options.uploadChunkSize <= 0) fail("--chunk-size must be more than 0 bytes");
-    }
-    options.retryTotal = total;
-    if (!quiet) options.warn = printWarning;
-  }
-};
-
-void addRetryFlags(CLI::App* command, RetryFlags& flags) {
-  command->add_option("--retry-times", flags.times,
-                      "Retries of a request that failed for a reason that may pass (a dropped connection, HTTP 5xx, "
-                      "429, 408)")
-      ->default_val(5);
-  command->add_option("--retry-delay", flags.delay,
-                      "Wait before the first retry (500ms, 2s, 1.5); it doubles for each next one, and a registry's "
-                      "Retry-After is honoured")
-      ->default_val("1s");
-}
-
-// --platform (repeatable or comma-separated), --keep-index, --sparse.
-struct PlatformFlags {
-  std::vector<std::string> platforms;
-  bool keepIndex = false;
-  bool sparse = false;
-
-  PlatformSelection selection() const {
-    PlatformSelection selection{.platforms = PlatformSelection::parseList(platforms), .keepIndex = keepIndex, .sparse = sparse};
-    if ((keepIndex || sparse) && !selection.active()) fail("--keep-index and --sparse go with --platform");
-    if (keepIndex && sparse) fail("choose one of --keep-index and --sparse");
-    return selection;
-  }
-};
-
-void addPlatformFlags(CLI::App* command, PlatformFlags& flags) {
-  command->add_option("--platform", flags.platforms,
-                      "Copy only these platforms (os/arch[/variant]; repeat or comma-separate): a new filtered index, "
-                      "or the one matching image itself")
-      ->allow_extra_args(false);
-  command->add_flag("--keep-index", flags.keepIndex, "With --platform: push a one-entry index when one platform matches");
-  command->add_flag("--sparse", flags.sparse,
-                    "With --platform: push the original index unchanged (digest kept) with only the selected children; "
-                    "the registry must accept indexes with missing children");
-}
 
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
@@ -247,6 +155,18 @@ int main(int argc, char** argv) {
   RetryFlags inspectRetries;
   addRetryFlags(inspect, inspectRetries);
 
+  MirrorFlags mirrorFlags;
+  auto* mirror = addMirrorCommand(app, mirrorFlags);
+
+  auto* describe = app.add_subcommand("describe", "Show what a mirror-to-disk archive holds");
+  std::string describePath;
+  std::string describeOutput = "text";
+  describe->add_option("archive", describePath, "The archive folder (file://DIR or DIR) or one part file")->required();
+  describe->add_option("-o,--output", describeOutput, "text or json")->default_val("text");
+
+  ListOperatorsFlags listFlags;
+  auto* list = addListCommand(app, listFlags);
+
   auto* version = app.add_subcommand("version", "Print ferry's version");
 
   try {
@@ -259,6 +179,9 @@ int main(int argc, char** argv) {
     if (*copy)
       return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries);
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
+    if (*mirror) return runMirrorCommand(mirrorFlags);
+    if (*describe) return runDescribe(describePath, describeOutput);
+    if (*list) return runListOperators(listFlags);
     if (*version) {
       std::printf("ferry %s\n", kVersion);
       return 0;

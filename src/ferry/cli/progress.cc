@@ -37,10 +37,15 @@ void ProgressDisplay::draw(bool final) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   auto bytes = progress_.bytesDone.load();
   double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0;
-  std::string line = fmt::format("images {}/{}  blobs {}/{}  {} / {}  {}/s", progress_.imagesDone.load(),
+  // The total grows while images are still being read, so the ETA is a lower bound until they all are.
+  auto remaining = progress_.bytesTotal.load() - bytes;
+  std::string eta = rate > 0 && remaining > 0 && !final
+                        ? fmt::format("  ETA {:.0f} s", static_cast<double>(remaining) / rate)
+                        : "";
+  std::string line = fmt::format("images {}/{}  blobs {}/{}  {} / {}  {}/s{}", progress_.imagesDone.load(),
                                  progress_.imagesTotal.load(), progress_.blobsDone.load(), progress_.blobsTotal.load(),
                                  humanBytes(bytes), humanBytes(progress_.bytesTotal.load()),
-                                 humanBytes(static_cast<int64_t>(rate)));
+                                 humanBytes(static_cast<int64_t>(rate)), eta);
   std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
   std::fflush(stderr);
 }

@@ -38,12 +38,31 @@ std::shared_ptr<OciLayout> Endpoints::layout(const ImageReference& reference, bo
   return layout;
 }
 
+void Endpoints::addSource(const ImageReference& reference, std::shared_ptr<ImageSource> source) {
+  std::lock_guard lock(mutex_);
+  addedSources_[reference.location()] = std::move(source);
+}
+
 std::shared_ptr<ImageSource> Endpoints::source(const ImageReference& reference) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto added = addedSources_.find(reference.location()); added != addedSources_.end()) return added->second;
+  }
   if (reference.transport == Transport::Layout) return layout(reference, false);
   return repository(reference, false);
 }
 
+void Endpoints::addSink(const ImageReference& reference, std::shared_ptr<ImageSink> sink) {
+  std::lock_guard lock(mutex_);
+  addedSinks_[reference.location()] = std::move(sink);
+}
+
 std::shared_ptr<ImageSink> Endpoints::sink(const ImageReference& reference) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto added = addedSinks_.find(reference.location()); added != addedSinks_.end())
+      return added->second;
+  }
   if (reference.transport == Transport::Layout) return layout(reference, true);
   return repository(reference, true);
 }

@@ -25,9 +25,18 @@ class Endpoints {
   explicit Endpoints(EndpointOptions options) : options_(std::move(options)) {}
 
   std::shared_ptr<ImageSource> source(const ImageReference& reference);
+  // Makes source() answer `source` for every reference at reference.location()
+  // (the same registry repository, or layout directory), whatever its tag or
+  // digest: how a caller hands the copy engine a source of its own making (an
+  // OverlaySource of a rebuilt catalog). Sinks are not affected.
+  void addSource(const ImageReference& reference, std::shared_ptr<ImageSource> source);
   std::shared_ptr<ImageSink> sink(const ImageReference& reference);
   // The registry-specific view, for commands that list tags and the like.
   std::shared_ptr<class RegistryRepository> repository(const ImageReference& reference, bool destination);
+  // Makes sink() return `sink` for every reference to the same location (registry
+  // and repository, or layout), whatever the tag or digest: how a transport no
+  // reference names by itself (an archive's image views) reaches the copy engine.
+  void addSink(const ImageReference& reference, std::shared_ptr<ImageSink> sink);
 
  private:
   std::shared_ptr<RegistryClient> client(const ImageReference& reference, bool destination);
@@ -39,6 +48,8 @@ class Endpoints {
   std::map<std::string, std::shared_ptr<RegistryRepository>> repositories_;
   std::map<std::string, std::shared_ptr<OciLayout>> layouts_;
   std::set<std::string> writable_;
+  std::map<std::string, std::shared_ptr<ImageSource>> addedSources_;  // by location()
+  std::map<std::string, std::shared_ptr<ImageSink>> addedSinks_;    // by location()
 };
 
 }  // namespace ferry

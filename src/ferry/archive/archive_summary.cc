@@ -1,0 +1,63 @@
+#include "ferry/archive/archive_summary.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "ferry/base/error.h"
+
+namespace ferry {
+namespace {
+
+// Adds up the configs and layers under an image, walking its manifests as the archive holds them.
+void sumBlobs(ArchiveReader& archive, const std::string& name, const Digest& digest, std::set<Digest>& seen,
+              ArchiveImageSummary& summary) {
+  auto raw = archive.manifest(name, digest.str());
+  auto manifest = Manifest::parse(raw.bytes, raw.mediaType);
+  for (const auto& child : manifest.manifests)
+    if (seen.insert(child.digest).second) sumBlobs(archive, name, child.digest, seen, summary);
+  for (const auto& blob : manifest.blobs()) {
+    if (!seen.insert(blob.digest).second) continue;
+    summary.blobBytes += blob.size;
+    if (!archive.blobSize(blob.digest)) ++summary.missingBlobs;
+  }
+}
+
+}  // namespace
+
+ArchiveSummary describeArchive(const std::filesystem::path& path) {
+  auto archive = ArchiveReader::open(path);
+  ArchiveSummary summary;
+  summary.path = path;
+
+  auto files = archive->partFiles();
+  auto infos = archive->partInfos();
+  auto sizes = archive->partSizes();
+  for (size_t i = 0; i < files.size(); ++i) {
+    ArchivePartSummary part{.file = files[i], .bytes = sizes[i], .runId = infos[i].runId, .created = infos[i].created};
+    part.blobCount = static_cast<int64_t>(infos[i].blobs.size());
+    for (const auto& blob : infos[i].blobs) part.blobBytes += blob.size;
+    part.imageCount = static_cast<int64_t>(infos[i].images.size());
+    summary.bytes += part.bytes;
+    if (std::find(summary.runIds.begin(), summary.runIds.end(), part.runId) == summary.runIds.end())
+      summary.runIds.push_back(part.runId);
+    summary.parts.push_back(std::move(part));
+  }
+
+  for (const auto& image : archive->images()) {
+    ArchiveImageSummary entry{.reference = image.reference, .digest = image.digest, .mediaType = image.mediaType,
+                              .part = image.part};
+    std::set<Digest> seen{image.digest};
+    sumBlobs(*archive, image.name, image.digest, seen, entry);
+    summary.images.push_back(std::move(entry));
+  }
+
+  for (const auto& [digest, size] : archive->carriedBlobs()) {
+    ++summary.blobCount;
+    summary.blobBytes += size;
+  }
+  summary.missing = archive->missingBlobs();
+  return summary;
+}
+
+}  // namespace ferry

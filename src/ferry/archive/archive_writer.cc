@@ -1,0 +1,428 @@
+#include "ferry/archive/archive_writer.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "ferry/archive/tar_reader.h"
+#include "ferry/archive/tar_writer.h"
+#include "ferry/base/error.h"
+#include "ferry/layout/oci_layout.h"
+#include "ferry/oci/media_types.h"
+
+namespace ferry {
+
+// The ImageSink the copy engine writes one image name through.
+class ArchiveImageSink : public ImageSink {
+ public:
+  ArchiveImageSink(ArchiveWriter& writer, std::string name) : writer_(writer), name_(std::move(name)) {}
+
+  std::string describe() const override { return "archive:" + writer_.directory().string() + " (" + name_ + ")"; }
+  std::optional<Digest> manifestDigest(const std::string& reference) override {
+    return writer_.rootDigest(name_, reference);
+  }
+  bool reuseBlob(const Descriptor& blob, const std::optional<std::string>&) override {
+    return writer_.hasBlob(blob.digest);
+  }
+  void putBlob(const Descriptor& blob, const std::filesystem::path& file) override {
+    writer_.putBlob(blob, &file, nullptr);
+  }
+  void putBlobBytes(const Descriptor& blob, std::string bytes) override { writer_.putBlob(blob, nullptr, &bytes); }
+  std::optional<std::filesystem::path> stagingDirectory() override { return writer_.stagingDirectory(); }
+  void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override {
+    writer_.putManifest(name_, manifest, tag, root);
+  }
+  // One scope for the whole archive: the copy engine then sends each blob once.
+  std::string blobScope() const override { return "archive:" + writer_.directory().string(); }
+
+ private:
+  ArchiveWriter& writer_;
+  std::string name_;
+};
+
+namespace {
+
+constexpr std::string_view kLayoutFile = R"({"imageLayoutVersion":"1.0.0"})";
+constexpr std::string_view kPartialSuffix = ".partial";
+
+std::string sha256Hex(std::string_view bytes) { return std::string(Digest::sha256Of(bytes).hex()); }
+
+// A name for the ferry/ folder: relative, plain characters, not one ferry writes itself.
+std::string extraFileMember(std::string name) {
+  if (name.starts_with("ferry/")) name.erase(0, 6);
+  bool plain = !name.empty();
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '/')) plain = false;
+  std::string member = "ferry/" + name;
+  if (!plain || name.front() == '/' || name.back() == '/' || name.find("..") != std::string::npos ||
+      member == kPartInfoMember || member == kChecksumsMember)
+    fail("cannot add '{}' to the archive's ferry/ folder: use a relative name of letters, digits, '.', '_', '-' "
+         "and '/', other than part.json and checksums.sha256",
+         name);
+  return member;
+}
+
+void syncDirectory(const std::filesystem::path& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBytes, std::string runId,
+                             std::map<Digest, std::string> alreadyShipped)
+    : directory_(std::move(directory)),
+      partSizeBytes_(partSizeBytes),
+      runId_(std::move(runId)),
+      startTime_(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                     .count()),
+      alreadyShipped_(std::move(alreadyShipped)) {
+  if (partSizeBytes_ <= 0) fail("the archive part size must be positive, not {} bytes", partSizeBytes_);
+  if (runId_.empty()) fail("an archive needs a run id");
+  std::error_code error;
+  std::filesystem::create_directories(directory_, error);
+  if (error) fail("cannot create archive directory '{}': {}", directory_.string(), error.message());
+
+  lockFd_ = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lockFd_ < 0) fail("cannot open archive directory '{}': {}", directory_.string(), std::strerror(errno));
+  if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
+    int cause = errno;
+    ::close(lockFd_);
+    if (cause == EWOULDBLOCK)
+      fail("another ferry process is writing an archive in '{}'; wait for it to finish or choose another directory",
+           directory_.string());
+    fail("cannot lock archive directory '{}': {}", directory_.string(), std::strerror(cause));
+  }
+
+  try {
+    // With the lock held nobody else writes here, so .partial files are left over from an interrupted run.
+    // Parts of earlier runs stay (they may not have been carried yet); this run's parts continue the numbering.
+    for (const auto& entry : std::filesystem::directory_iterator(directory_)) {
+      auto name = entry.path().filename().string();
+      if (name.ends_with(kPartialSuffix) && partNumberOf(name.substr(0, name.size() - kPartialSuffix.size()))) {
+        std::filesystem::remove(entry.path());
+      } else if (auto number = partNumberOf(name)) {
+        firstPartNumber_ = std::max(firstPartNumber_, *number + 1);
+      }
+    }
+    std::filesystem::remove_all(stagingDirectory());
+    std::filesystem::create_directories(stagingDirectory());
+  } catch (const std::filesystem::filesystem_error& e) {
+    ::close(lockFd_);
+    fail("cannot prepare archive directory '{}': {}", directory_.string(), e.code().message());
+  } catch (...) {
+    ::close(lockFd_);
+    throw;
+  }
+}
+
+ArchiveWriter::~ArchiveWriter() {
+  std::error_code ignored;
+  if (current_) {
+    auto partial = current_->tar->path();
+    current_.reset();
+    std::filesystem::remove(partial, ignored);
+  }
+  std::filesystem::remove_all(stagingDirectory(), ignored);
+  ::close(lockFd_);  // releases the lock
+}
+
+std::shared_ptr<ImageSink> ArchiveWriter::imageSink(std::string name) {
+  auto last = name.substr(name.rfind('/') + 1);
+  if (name.empty() || last.empty() || last.find_first_of(":@") != std::string::npos)
+    fail("'{}' cannot name images in an archive: give the repository without a tag or digest "
+         "(\"registry.example/ns/repo\")",
+         name);
+  return std::make_shared<ArchiveImageSink>(*this, std::move(name));
+}
+
+void ArchiveWriter::addFile(std::string name, std::string bytes) {
+  auto member = extraFileMember(std::move(name));
+  std::lock_guard lock(writeMutex_);
+  for (auto& [existing, content] : extraFiles_)
+    if (existing == member) {
+      content = std::move(bytes);
+      return;
+    }
+  extraFiles_.emplace_back(member, std::move(bytes));
+}
+
+std::vector<std::string> ArchiveWriter::partFiles() const {
+  std::lock_guard lock(writeMutex_);
+  return finishedParts_;
+}
+
+std::map<Digest, std::string> ArchiveWriter::shippedBlobs() const {
+  std::lock_guard lock(stateMutex_);
+  return shipped_;
+}
+
+void ArchiveWriter::checkUsable() const {
+  if (!failure_.empty())
+    fail("the archive in '{}' cannot be written any more: an earlier write failed ({})", directory_.string(), failure_);
+  if (finished_) fail("the archive in '{}' is finished; nothing more can be added", directory_.string());
+}
+
+bool ArchiveWriter::hasBlob(const Digest& digest) {
+  std::lock_guard lock(stateMutex_);
+  return stored_.contains(digest) || alreadyShipped_.contains(digest);
+}
+
+void ArchiveWriter::setShippedImages(std::map<std::string, Digest> images) {
+  std::lock_guard lock(stateMutex_);
+  shippedRoots_ = std::move(images);
+}
+
+std::optional<Digest> ArchiveWriter::rootDigest(const std::string& name, const std::string& reference) {
+  std::lock_guard lock(stateMutex_);
+  for (const auto* roots : {&roots_, &shippedRoots_}) {
+    if (auto digest = Digest::tryParse(reference)) {
+      for (const auto& [listed, rootDigest] : *roots)
+        if (rootDigest == *digest && (listed == name + "@" + reference || listed.starts_with(name + ":")))
+          return rootDigest;
+      continue;
+    }
+    if (auto found = roots->find(name + ":" + reference); found != roots->end()) return found->second;
+  }
+  return std::nullopt;
+}
+
+void ArchiveWriter::startPart() {
+  OpenPart part;
+  part.number = firstPartNumber_ + static_cast<int>(finishedParts_.size());
+  part.tar = std::make_unique<TarWriter>(directory_ / (partFileName(part.number) + std::string(kPartialSuffix)),
+                                         startTime_);
+  part.info.runId = runId_;
+  part.info.part = part.number;
+  part.tar->add("oci-layout", kLayoutFile);
+  part.checksums.emplace_back("oci-layout", sha256Hex(kLayoutFile));
+  current_ = std::move(part);
+}
+
+void ArchiveWriter::makeRoom(int64_t memberBytes) {
+  if (current_ && current_->holdsBlobs && current_->tar->size() + memberBytes > partSizeBytes_) closePart();
+  if (!current_) startPart();
+}
+
+void ArchiveWriter::closePart() {
+  auto& part = *current_;
+  auto add = [&part](const std::string& member, const std::string& bytes) {
+    part.tar->add(member, bytes);
+    part.checksums.emplace_back(member, sha256Hex(bytes));
+  };
+
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const auto& root : part.roots) {
+    entries.push_back({{"mediaType", root.image.mediaType},
+                       {"digest", root.image.digest.str()},
+                       {"size", root.size},
+                       {"annotations", {{std::string(kRefNameAnnotation), root.image.reference()}}}});
+    part.info.images.push_back(root.image);
+  }
+  nlohmann::ordered_json index{{"schemaVersion", 2}, {"mediaType", media::kOciIndex}, {"manifests", entries}};
+  add("index.json", index.dump(2) + "\n");
+
+  part.info.created = utcNow();
+  add(std::string(kPartInfoMember), part.info.toJson());
+  for (const auto& [member, bytes] : extraFiles_) add(member, bytes);
+
+  std::string sums;
+  for (const auto& [member, hex] : part.checksums) sums += hex + "  " + member + "\n";
+  part.tar->add(kChecksumsMember, sums);
+  part.tar->close();
+
+  auto partial = part.tar->path();
+  auto complete = directory_ / partFileName(part.number);
+  std::error_code error;
+  std::filesystem::rename(partial, complete, error);
+  if (error) fail("cannot rename '{}' to '{}': {}", partial.string(), complete.string(), error.message());
+  syncDirectory(directory_);
+  finishedParts_.push_back(partFileName(part.number));
+  current_.reset();
+}
+
+void ArchiveWriter::writeManifest(const Digest& digest, const std::string& bytes) {
+  auto member = blobMember(digest);
+  auto offset = current_->tar->add(member, bytes);
+  auto size = static_cast<int64_t>(bytes.size());
+  {
+    std::lock_guard state(stateMutex_);
+    stored_[digest] = Stored{current_->number, offset, size};
+  }
+  current_->info.blobs.push_back({digest, size});
+  current_->checksums.emplace_back(member, sha256Hex(bytes));
+  current_->holdsBlobs = true;
+}
+
+std::string ArchiveWriter::readStored(const Digest& digest) const {
+  const auto& where = stored_.at(digest);
+  if (current_ && where.part == current_->number) return current_->tar->readBack(where.offset, where.size);
+  auto path = directory_ / partFileName(where.part);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot read back '{}': {}", path.string(), std::strerror(errno));
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close{fd};
+  return readAt(fd, where.offset, where.size, path.string());
+}
+
+void ArchiveWriter::putBlob(const Descriptor& blob, const std::filesystem::path* file, const std::string* bytes) {
+  std::lock_guard lock(writeMutex_);
+  checkUsable();
+  if (stored_.contains(blob.digest)) return;
+  if (file) {
+    std::error_code error;
+    auto size = std::filesystem::file_size(*file, error);
+    if (error || static_cast<int64_t>(size) != blob.size)
+      fail("cannot store blob {} in archive '{}': '{}' has {} bytes, the blob has {}", blob.digest.str(),
+           directory_.string(), file->string(), error ? 0 : size, blob.size);
+  } else if (static_cast<int64_t>(bytes->size()) != blob.size) {
+    fail("cannot store blob {} in archive '{}': {} bytes given, the blob has {}", blob.digest.str(),
+         directory_.string(), bytes->size(), blob.size);
+  }
+  auto member = blobMember(blob.digest);
+  try {
+    makeRoom(TarWriter::memberBytes(member, blob.size));
+    // checksums.sha256 needs a sha256 of the bytes: a sha256 blob's digest is one
+    // (the copy engine verified it); blobs of other algorithms are hashed as they are written.
+    bool isSha256 = blob.digest.algorithm() == "sha256";
+    std::string hex;
+    int64_t offset = 0;
+    if (file) {
+      Hasher hasher("sha256");
+      offset = current_->tar->addFile(member, *file, blob.size, isSha256 ? nullptr : &hasher);
+      hex = isSha256 ? std::string(blob.digest.hex()) : std::string(hasher.finish().hex());
+    } else {
+      offset = current_->tar->add(member, *bytes);
+      hex = isSha256 ? std::string(blob.digest.hex()) : sha256Hex(*bytes);
+    }
+    {
+      std::lock_guard state(stateMutex_);
+      stored_[blob.digest] = Stored{current_->number, offset, blob.size};
+      shipped_.insert_or_assign(blob.digest, shippedIn(runId_, partFileName(current_->number)));
+    }
+    current_->info.blobs.push_back({blob.digest, blob.size});
+    current_->checksums.emplace_back(member, hex);
+    current_->holdsBlobs = true;
+  } catch (const std::exception& e) {
+    failure_ = e.what();
+    throw;
+  }
+}
+
+void ArchiveWriter::putManifest(const std::string& name, const RawManifest& manifest,
+                                const std::optional<std::string>& tag, bool root) {
+  std::lock_guard lock(writeMutex_);
+  checkUsable();
+  auto member = blobMember(manifest.digest);
+  if (!root) {
+    if (stored_.contains(manifest.digest)) return;  // the root's turn copies it into its part if need be
+    try {
+      makeRoom(TarWriter::memberBytes(member, static_cast<int64_t>(manifest.bytes.size())));
+      writeManifest(manifest.digest, manifest.bytes);
+    } catch (const std::exception& e) {
+      failure_ = e.what();
+      throw;
+    }
+    return;
+  }
+
+  // The root's whole graph: its manifests, children first, and the blobs they need.
+  std::vector<std::pair<Digest, std::string>> manifests;
+  std::vector<Descriptor> blobs;
+  std::set<Digest> seen;
+  std::string rootMediaType;
+  std::function<void(const Digest&, const std::string&, const std::string&)> collect =
+      [&](const Digest& digest, const std::string& bytes, const std::string& mediaType) {
+        Manifest parsed;
+        try {
+          parsed = Manifest::parse(bytes, mediaType);
+        } catch (const Error& e) {
+          fail("cannot store image {} in archive '{}': manifest {}: {}", name, directory_.string(), digest.str(),
+               e.what());
+        }
+        if (digest == manifest.digest) rootMediaType = parsed.mediaType;
+        for (const auto& child : parsed.manifests) {
+          if (!seen.insert(child.digest).second) continue;
+          if (!stored_.contains(child.digest))
+            fail("cannot store image {} in archive '{}': its index lists manifest {}, which was not stored before it",
+                 name, directory_.string(), child.digest.str());
+          collect(child.digest, readStored(child.digest), child.mediaType);
+        }
+        for (const auto& blob : parsed.blobs())
+          if (seen.insert(blob.digest).second) blobs.push_back(blob);
+        manifests.emplace_back(digest, bytes);
+      };
+  seen.insert(manifest.digest);
+  collect(manifest.digest, manifest.bytes, manifest.mediaType);
+
+  // A part's manifests never point at a blob that is neither in the part, nor in
+  // an earlier part of this run, nor in the history: the copy engine stores blobs
+  // before their manifests, so this only fails on a bug.
+  for (const auto& blob : blobs)
+    if (!stored_.contains(blob.digest) && !alreadyShipped_.contains(blob.digest))
+      fail("cannot list image {} in archive '{}': it needs blob {}, which is neither in this archive nor in the "
+           "history of earlier runs (it was not stored before the manifest)",
+           name, directory_.string(), blob.digest.str());
+
+  try {
+    auto inOpenPart = [this](const Digest& digest) {
+      auto found = stored_.find(digest);
+      return current_ && found != stored_.end() && found->second.part == current_->number;
+    };
+    int64_t needed = 0;
+    for (const auto& [digest, bytes] : manifests)
+      if (!inOpenPart(digest)) needed += TarWriter::memberBytes(blobMember(digest), static_cast<int64_t>(bytes.size()));
+    makeRoom(needed);
+    for (const auto& [digest, bytes] : manifests)
+      if (!inOpenPart(digest)) writeManifest(digest, bytes);
+
+    auto& part = *current_;
+    for (const auto& blob : blobs) {
+      if (inOpenPart(blob.digest)) continue;
+      auto found = stored_.find(blob.digest);
+      std::string where = found != stored_.end() ? shippedIn(runId_, partFileName(found->second.part))
+                                                 : alreadyShipped_.at(blob.digest);
+      if (part.notCarried.insert(blob.digest).second) part.info.notCarried.push_back({blob.digest, blob.size, where});
+    }
+
+    PartImage image{.name = name, .tag = tag, .digest = manifest.digest, .mediaType = rootMediaType};
+    auto reference = image.reference();
+    std::erase_if(part.roots, [&](const RootEntry& entry) { return entry.image.reference() == reference; });
+    part.roots.push_back({image, static_cast<int64_t>(manifest.bytes.size())});
+    std::lock_guard state(stateMutex_);
+    roots_.insert_or_assign(reference, manifest.digest);
+  } catch (const std::exception& e) {
+    failure_ = e.what();
+    throw;
+  }
+}
+
+void ArchiveWriter::finish() {
+  std::lock_guard lock(writeMutex_);
+  if (finished_) return;
+  checkUsable();
+  try {
+    if (current_) closePart();
+  } catch (const std::exception& e) {
+    failure_ = e.what();
+    throw;
+  }
+  finished_ = true;
+  std::error_code ignored;
+  std::filesystem::remove_all(stagingDirectory(), ignored);
+}
+
+}  // namespace ferry

@@ -1,0 +1,144 @@
+// Writes a run's images into an archive directory of tar parts
+// (archive_format.h), through ImageSink views the copy engine writes to.
+//
+//   ArchiveWriter archive(dir, 10LL << 30, runId, historyBlobs);
+//   endpoints.addSink(destination, archive.imageSink("registry.example/ns/repo"));
+//   copier.run(requests);
+//   archive.finish();                // closes the last part
+//   history.add(archive.shippedBlobs());
+//
+// Blobs are stored once per archive, whichever images share them, and not at
+// all when the history says an earlier run shipped them. Parts are filled in
+// the order blobs arrive; a part is closed when the next blob would take it
+// past partSizeBytes, and a blob larger than that gets a part of its own.
+//
+// Every manifest an image needs is carried in the part whose index.json lists
+// the image (copied again if an earlier part holds it already: manifests are
+// small), so each part is a usable OCI layout of its images. Configs and layers
+// may live in an earlier part or an earlier run; part.json says where.
+//
+// A part is written as mirror_NNNNNN.tar.partial and renamed when complete, so
+// an interrupted run never leaves a part that looks whole. The writer holds a
+// lock on the directory for its lifetime; it removes stale .partial files of an
+// interrupted run. Complete parts of earlier runs are left alone: this run's
+// parts continue their numbering.
+//
+// Thread-safe: the copy engine calls the sinks from many threads. Blob data is
+// streamed from files, never held in memory. The writer must outlive its sinks.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ferry/archive/archive_format.h"
+#include "ferry/transport/image_store.h"
+
+namespace ferry {
+
+class TarWriter;
+
+class ArchiveWriter {
+ public:
+  // `alreadyShipped`: blobs an earlier run's archive carried (digest → where, see
+  // shippedIn()); they are not written again. Throws Error when the directory
+  // cannot be used (another writer holds it, or it holds complete parts).
+  ArchiveWriter(std::filesystem::path directory, int64_t partSizeBytes, std::string runId,
+                std::map<Digest, std::string> alreadyShipped = {});
+  ~ArchiveWriter();
+  ArchiveWriter(const ArchiveWriter&) = delete;
+  ArchiveWriter& operator=(const ArchiveWriter&) = delete;
+
+  // The sink for one image name ("registry.example/ns/repo", without tag or
+  // digest): a root manifest pushed with a tag is listed as "name:tag", without
+  // one as "name@digest".
+  std::shared_ptr<ImageSink> imageSink(std::string name);
+
+  // A file for the ferry/ folder of every part closed from now on ("plan.json",
+  // "imageset-config.yaml"). Add them before the first image so every part has them.
+  void addFile(std::string name, std::string bytes);
+
+  // Images earlier runs' archives listed (index.json reference → digest): an
+  // image whose reference still names the same digest is present already, so
+  // the copy engine skips it and this archive does not carry it again.
+  void setShippedImages(std::map<std::string, Digest> images);
+
+  // Closes the last part. A run that stored nothing writes no part.
+  void finish();
+
+  // The complete parts, in order ("mirror_000001.tar", …), inside directory().
+  std::vector<std::string> partFiles() const;
+  // Every config and layer blob this run carried → where (see shippedIn()), for the history.
+  std::map<Digest, std::string> shippedBlobs() const;
+  const std::filesystem::path& directory() const { return directory_; }
+
+ private:
+  friend class ArchiveImageSink;
+
+  // Where a blob or manifest was written in this run.
+  struct Stored {
+    int part = 0;
+    int64_t offset = 0;
+    int64_t size = 0;
+  };
+  // One index.json entry of the open part.
+  struct RootEntry {
+    PartImage image;
+    int64_t size = 0;
+  };
+  struct OpenPart {
+    int number = 0;
+    std::unique_ptr<TarWriter> tar;
+    PartInfo info;
+    std::vector<RootEntry> roots;
+    std::vector<std::pair<std::string, std::string>> checksums;  // member, sha256 hex
+    std::set<Digest> notCarried;  // digests listed in info.notCarried
+    bool holdsBlobs = false;
+  };
+
+  bool hasBlob(const Digest& digest);
+  std::optional<Digest> rootDigest(const std::string& name, const std::string& reference);
+  void putBlob(const Descriptor& blob, const std::filesystem::path* file, const std::string* bytes);
+  void putManifest(const std::string& name, const RawManifest& manifest, const std::optional<std::string>& tag,
+                   bool root);
+  std::filesystem::path stagingDirectory() const { return directory_ / ".ferry-staging"; }
+
+  // Called with writeMutex_ held.
+  void checkUsable() const;
+  void makeRoom(int64_t memberBytes);
+  void startPart();
+  void closePart();
+  void writeManifest(const Digest& digest, const std::string& bytes);
+  std::string readStored(const Digest& digest) const;
+
+  std::filesystem::path directory_;
+  int64_t partSizeBytes_;
+  std::string runId_;
+  int64_t startTime_;
+  std::map<Digest, std::string> alreadyShipped_;
+  int lockFd_ = -1;
+
+  // writeMutex_ serialises everything that writes parts (one tar is written at a
+  // time); stateMutex_ guards stored_, shipped_ and roots_, which writers change
+  // while holding both, so the copy engine's questions (reuseBlob, manifestDigest)
+  // never wait for a large blob being written.
+  mutable std::mutex writeMutex_;
+  mutable std::mutex stateMutex_;
+  std::optional<OpenPart> current_;
+  std::vector<std::string> finishedParts_;
+  std::map<Digest, Stored> stored_;        // the latest copy of every blob and manifest written
+  std::map<Digest, std::string> shipped_;  // configs and layers only
+  std::map<std::string, Digest> roots_;    // index.json reference → digest, over the whole run
+  std::map<std::string, Digest> shippedRoots_;  // the same for images earlier runs shipped (setShippedImages)
+  int firstPartNumber_ = 1;                // after the parts earlier runs left in the directory
+  std::vector<std::pair<std::string, std::string>> extraFiles_;
+  std::string failure_;  // set when a write failed half-way: the open part cannot be finished
+  bool finished_ = false;
+};
+
+}  // namespace ferry

@@ -1,0 +1,106 @@
+#include "ferry/cli/describe_command.h"
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "ferry/archive/archive_summary.h"
+#include "ferry/base/error.h"
+#include "ferry/cli/inspect.h"
+#include "ferry/mirror/plan.h"
+
+namespace ferry {
+
+int runDescribe(const std::string& text, const std::string& output) {
+  if (output != "text" && output != "json") fail("--output must be 'text' or 'json', not '{}'", output);
+  std::string path = text.rfind("file://", 0) == 0 ? text.substr(7) : text;
+  auto summary = describeArchive(path);
+  auto reader = ArchiveReader::open(path);
+  std::optional<mirror::Plan> plan;
+  if (auto planText = reader->file("plan.json")) plan = mirror::planFromJson(*planText, path + " ferry/plan.json");
+
+  // The kind of each image, from the plan (images named by their archive name and tag or digest).
+  std::map<std::string, std::string> kinds;
+  if (plan) {
+    for (const auto& image : plan->images) {
+      auto name = mirror::archiveName(image.source);
+      auto reference = image.source.tag ? name + ":" + *image.source.tag : name + "@" + image.source.digest->str();
+      kinds[reference] = mirror::kindName(image.kind);
+    }
+    for (const auto& catalog : plan->catalogs) {
+      auto name = mirror::archiveName(catalog.source);
+      if (catalog.source.tag) kinds[name + ":" + *catalog.source.tag] = "catalog";
+    }
+  }
+
+  if (output == "json") {
+    nlohmann::ordered_json json;
+    json["path"] = summary.path.string();
+    json["bytes"] = summary.bytes;
+    json["runs"] = summary.runIds;
+    for (const auto& part : summary.parts)
+      json["parts"].push_back({{"file", part.file},
+                               {"bytes", part.bytes},
+                               {"run", part.runId},
+                               {"created", part.created},
+                               {"blobs", part.blobCount},
+                               {"blobBytes", part.blobBytes},
+                               {"images", part.imageCount}});
+    if (plan) {
+      for (const auto& catalog : plan->catalogs)
+        json["catalogs"].push_back({{"catalog", catalog.name},
+                                    {"rebuilt", catalog.rebuilt},
+                                    {"sourceDigest", catalog.sourceDigest},
+                                    {"packages", catalog.packages}});
+    }
+    for (const auto& image : summary.images)
+      json["images"].push_back({{"reference", image.reference},
+                                {"kind", kinds.count(image.reference) ? kinds[image.reference] : "image"},
+                                {"digest", image.digest.str()},
+                                {"mediaType", image.mediaType},
+                                {"part", image.part},
+                                {"blobBytes", image.blobBytes},
+                                {"blobsFromEarlierArchives", image.missingBlobs}});
+    json["blobs"] = summary.blobCount;
+    json["blobBytes"] = summary.blobBytes;
+    for (const auto& blob : summary.missing)
+      json["needsFromEarlierArchives"].push_back(
+          {{"digest", blob.digest.str()}, {"size", blob.size}, {"shippedIn", blob.shippedIn}});
+    std::cout << json.dump(2) << "\n";
+    return 0;
+  }
+
+  std::printf("archive %s: %zu part(s), %s, run(s) %s\n", summary.path.string().c_str(), summary.parts.size(),
+              humanBytes(summary.bytes).c_str(), fmt::format("{}", fmt::join(summary.runIds, ", ")).c_str());
+  for (const auto& part : summary.parts)
+    std::printf("  %s  %s  run %s  created %s  %lld blobs  %lld images\n", part.file.c_str(),
+                humanBytes(part.bytes).c_str(), part.runId.c_str(), part.created.c_str(),
+                static_cast<long long>(part.blobCount), static_cast<long long>(part.imageCount));
+  if (plan && !plan->catalogs.empty()) {
+    std::printf("catalogs:\n");
+    for (const auto& catalog : plan->catalogs)
+      std::printf("  %s (%s): %s\n", catalog.name.c_str(), catalog.rebuilt ? "filtered and rebuilt" : "whole",
+                  fmt::format("{}", fmt::join(catalog.packages, ", ")).c_str());
+  }
+  std::printf("images (%zu):\n", summary.images.size());
+  for (const auto& image : summary.images) {
+    auto kind = kinds.count(image.reference) ? kinds[image.reference] : "image";
+    std::printf("  %-16s %s  %s  %s%s\n", kind.c_str(), image.reference.c_str(), humanBytes(image.blobBytes).c_str(),
+                image.part.c_str(),
+                image.missingBlobs ? fmt::format("  ({} blobs from earlier archives)", image.missingBlobs).c_str()
+                                   : "");
+  }
+  std::printf("%lld distinct blobs carried, %s\n", static_cast<long long>(summary.blobCount),
+              humanBytes(summary.blobBytes).c_str());
+  if (!summary.missing.empty()) {
+    std::map<std::string, int> byOrigin;
+    for (const auto& blob : summary.missing) ++byOrigin[blob.shippedIn];
+    std::printf("needs %zu blob(s) shipped by earlier archives (they must be at the destination):\n",
+                summary.missing.size());
+    for (const auto& [origin, count] : byOrigin) std::printf("  %d from %s\n", count, origin.c_str());
+  }
+  return 0;
+}
+
+}  // namespace ferry

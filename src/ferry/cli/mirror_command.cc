@@ -1,0 +1,196 @@
+#include "ferry/cli/mirror_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "ferry/base/error.h"
+#include "ferry/cli/progress.h"
+#include "ferry/mirror/mirror.h"
+
+namespace ferry {
+namespace {
+
+// "file://DIR" or a bare path → DIR.
+std::filesystem::path fileLocation(const std::string& text, const std::string& flag) {
+  std::string path = text.rfind("file://", 0) == 0 ? text.substr(7) : text;
+  if (path.empty()) fail("{} '{}' names no folder; give file://DIR", flag, text);
+  return path;
+}
+
+std::string describeWorkflow(mirror::Workflow workflow) {
+  switch (workflow) {
+    case mirror::Workflow::MirrorToMirror: return "mirror-to-mirror";
+    case mirror::Workflow::MirrorToDisk: return "mirror-to-disk";
+    case mirror::Workflow::DiskToMirror: return "disk-to-mirror";
+  }
+  return "";
+}
+
+mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
+  mirror::MirrorOptions options;
+  if (flags.destination.size() != 1)
+    fail("mirror needs one destination: file://DIR (mirror-to-disk) or docker://HOST[:PORT][/NAMESPACE] "
+         "(mirror-to-mirror, or disk-to-mirror with --from)");
+  const auto& destination = flags.destination.front();
+  if (destination.rfind("file://", 0) == 0) {
+    if (!flags.from.empty())
+      fail("--from goes with a docker:// destination (disk-to-mirror); a file:// destination is mirror-to-disk");
+    if (!flags.workspace.empty())
+      fail("--workspace goes with mirror-to-mirror; mirror-to-disk keeps its working files in DIR/working-dir");
+    options.workflow = mirror::Workflow::MirrorToDisk;
+    options.archiveDirectory = fileLocation(destination, "destination");
+  } else if (destination.rfind("docker://", 0) == 0) {
+    options.destination = destination;
+    if (!flags.from.empty()) {
+      options.workflow = mirror::Workflow::DiskToMirror;
+      options.archiveDirectory = fileLocation(flags.from, "--from");
+      if (!flags.workspace.empty()) options.workspace = fileLocation(flags.workspace, "--workspace");
+    } else {
+      options.workflow = mirror::Workflow::MirrorToMirror;
+      if (!flags.workspace.empty()) options.workspace = fileLocation(flags.workspace, "--workspace");
+    }
+  } else {
+    fail("destination '{}' must start with file:// (mirror-to-disk) or docker:// (a registry)", destination);
+  }
+  if (flags.config.empty() && options.workflow != mirror::Workflow::DiskToMirror)
+    fail("{} needs the ImageSetConfiguration: -c isc.yaml", describeWorkflow(options.workflow));
+  options.configFile = flags.config;
+  options.dryRun = flags.dryRun;
+  options.strict = flags.strict;
+  if (flags.parallel < 1) fail("--parallel must be at least 1");
+  options.parallel = flags.parallel;
+  if (flags.maxNestedPaths < 0) fail("--max-nested-paths must be 0 (off) or more");
+  options.maxNestedPaths = flags.maxNestedPaths;
+  options.imageContentSourcePolicy = flags.imageContentSourcePolicy;
+  options.catalogSourceByTag = flags.catalogSourceByTag;
+  options.sourceMirrors = mirror::parseSourceMirrors(flags.sourceMirrors);
+  options.endpoints = {flags.source.options(flags.authFile, flags.parallel),
+                       flags.dest.options(flags.authFile, flags.parallel)};
+  flags.retries.apply(options.endpoints.source, flags.quiet, nullptr);
+  flags.retries.apply(options.endpoints.destination, flags.quiet, nullptr);
+  return options;
+}
+
+std::string statusOf(const CopyResult& result) {
+  if (!result.ok) return "failed";
+  return result.alreadyPresent ? "present" : "copied";
+}
+
+void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow) {
+  nlohmann::ordered_json json;
+  json["workflow"] = describeWorkflow(workflow);
+  json["exitCode"] = report.exitCode;
+  json["images"] = nlohmann::ordered_json::array();
+  for (const auto& entry : report.images) {
+    nlohmann::ordered_json image;
+    image["kind"] = mirror::kindName(entry.image.kind);
+    image["source"] = entry.image.source.str();
+    if (workflow != mirror::Workflow::MirrorToDisk) image["destination"] = entry.image.destination.str();
+    image["status"] = statusOf(entry.result);
+    if (entry.result.digest) image["digest"] = entry.result.digest->str();
+    if (!entry.result.ok) image["error"] = entry.result.error;
+    json["images"].push_back(image);
+  }
+  json["blocked"] = report.plan.blocked;
+  json["archiveParts"] = report.archiveParts;
+  json["workingDirectory"] = report.workingDirectory.string();
+  json["mappingFile"] = report.mappingFile.string();
+  if (!report.clusterResources.empty()) json["clusterResources"] = report.clusterResources.string();
+  if (!report.errorsFile.empty()) json["errorsFile"] = report.errorsFile.string();
+  json["errors"] = report.errors;
+  json["warnings"] = report.warnings;
+  std::cout << json.dump(2) << "\n";
+}
+
+}  // namespace
+
+CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
+  auto* command = app.add_subcommand(
+      "mirror", "Mirror an ImageSetConfiguration: registry to registry, registry to archive, archive to registry");
+  command->add_option("destination", flags.destination,
+                      "file://DIR (mirror-to-disk) or docker://HOST[:PORT][/NAMESPACE] (mirror-to-mirror; "
+                      "disk-to-mirror with --from)");
+  command->add_option("-c,--config", flags.config, "The ImageSetConfiguration (mirror.openshift.io v1alpha2 or v2alpha1)");
+  command->add_option("--from", flags.from, "disk-to-mirror: the archive folder (file://DIR) or one part file");
+  command->add_option("--workspace", flags.workspace,
+                      "mirror-to-mirror: where the working files go (file://DIR; DIR/working-dir)");
+  command->add_flag("--dry-run", flags.dryRun, "Plan only: write working-dir/dry-run/mapping.txt (and missing.txt)");
+  command->add_flag("--strict", flags.strict,
+                    "Fail the run if any image fails, before the catalogs are pushed (default: leave the operator out "
+                    "of its catalog and go on)");
+  command->add_option("--parallel", flags.parallel, "Blob transfers at once (and requests per registry)")->default_val(8);
+  command->add_option("--max-nested-paths", flags.maxNestedPaths,
+                      "Fold destination paths to at most this many components (registries that limit nesting)")
+      ->default_val(0);
+  command->add_flag("--icsp", flags.imageContentSourcePolicy,
+                    "Also write the legacy ImageContentSourcePolicy (clusters before 4.13)");
+  command->add_flag("--catalog-source-by-tag", flags.catalogSourceByTag,
+                    "CatalogSources name the catalog by tag (default: by digest)");
+  command->add_option("--source-mirror", flags.sourceMirrors,
+                      "PREFIX=LOCATION: read images named PREFIX/... from LOCATION (a registry path, or oci:DIR); "
+                      "names stay as they are (repeatable)")
+      ->allow_extra_args(false);
+  command->add_option("-o,--output", flags.output, "text, or json: a summary of every image at the end")
+      ->default_val("text");
+  command->add_flag("-q,--quiet", flags.quiet, "Print nothing but errors");
+  command->add_flag("--v2", flags.v2, "Accepted for oc-mirror command lines; ferry has one behaviour");
+  command->add_option("--authfile", flags.authFile, "Auth file to read credentials from");
+  addSideFlags(command, flags.source, "src", "source", "source");
+  addSideFlags(command, flags.dest, "dest", "dest", "destination");
+  addRetryFlags(command, flags.retries);
+  return command;
+}
+
+int runMirrorCommand(const MirrorFlags& flags) {
+  if (flags.output != "text" && flags.output != "json") fail("--output must be 'text' or 'json', not '{}'", flags.output);
+  auto options = optionsFrom(flags);
+  auto workflow = options.workflow;
+  bool quiet = flags.quiet || flags.output == "json";
+  if (!quiet) options.note = [](const std::string& line) {
+    if (line.rfind("warning: ", 0) == 0) {
+      printWarning(line.substr(9));
+    } else {
+      std::fprintf(stderr, "%s%s\n", ::isatty(STDERR_FILENO) ? "\r\033[K" : "", line.c_str());
+    }
+  };
+  mirror::MirrorRun run(std::move(options));
+  mirror::MirrorReport report;
+  {
+    ProgressDisplay display(run.progress(), quiet);
+    report = run.run();
+  }
+  if (flags.output == "json") {
+    printJson(report, workflow);
+    return report.exitCode;
+  }
+  if (!flags.quiet) {
+    size_t copied = 0, present = 0, failed = 0;
+    for (const auto& entry : report.images) {
+      if (!entry.result.ok) ++failed;
+      else if (entry.result.alreadyPresent) ++present;
+      else ++copied;
+    }
+    if (flags.dryRun) {
+      std::printf("dry run: %zu images planned; mapping in %s\n", report.plan.images.size() + report.plan.catalogs.size(),
+                  report.mappingFile.string().c_str());
+    } else {
+      std::printf("%s: %zu images copied, %zu already there, %zu failed\n", describeWorkflow(workflow).c_str(), copied,
+                  present, failed);
+      if (!report.archiveParts.empty())
+        for (const auto& part : report.archiveParts) std::printf("archive part: %s\n", part.c_str());
+      if (report.nothingNew && workflow == mirror::Workflow::MirrorToDisk)
+        std::printf("nothing new to ship since the last archive: no part written\n");
+      if (!report.clusterResources.empty())
+        std::printf("cluster resources: %s\n", report.clusterResources.string().c_str());
+      std::printf("mapping: %s\n", report.mappingFile.string().c_str());
+    }
+  }
+  for (const auto& line : report.errors) std::fprintf(stderr, "error: %s\n", line.c_str());
+  if (!report.errorsFile.empty()) std::fprintf(stderr, "errors also in %s\n", report.errorsFile.string().c_str());
+  return report.exitCode;
+}
+
+}  // namespace ferry

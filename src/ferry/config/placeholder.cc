@@ -1,1 +1,0 @@
-// Placeholder so the folder builds before the config loader lands.

@@ -1,1 +1,0 @@
-// Placeholder so the folder builds before the planner lands.

@@ -1,0 +1,30 @@
+// The working directory of `ferry mirror`, laid out as oc-mirror v2's
+// (`<workspace>/working-dir/`), so users find things where they expect them:
+//
+//   cluster-resources/          IDMS, ITMS, CatalogSource, ClusterCatalog (ICSP on request)
+//   dry-run/                    mapping.txt, missing.txt
+//   logs/                       mirroring_errors_<time>.txt
+//   operator-catalogs/<name>/<catalog digest hex>/
+//       extracted/              the catalog image's FBC per platform variant (a cache: reused while
+//                               the catalog's digest is unchanged, so a re-run reads no catalog blob)
+//       filtered/<selection hash>/<variant>/configs   the filtered FBC
+//       filtered/<selection hash>/layout/              the rebuilt image's new blobs and manifests
+//   history/<run id>.tsv        blobs shipped in archives (history.h)
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ferry::mirror {
+
+struct Workspace {
+  std::filesystem::path root;  // .../working-dir
+
+  std::filesystem::path clusterResources() const { return root / "cluster-resources"; }
+  std::filesystem::path dryRun() const { return root / "dry-run"; }
+  std::filesystem::path logs() const { return root / "logs"; }
+  std::filesystem::path catalogs() const { return root / "operator-catalogs"; }
+  std::filesystem::path history() const { return root / "history"; }
+};
+
+}  // namespace ferry::mirror
