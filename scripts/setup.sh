@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs ferry's build and test dependencies (Debian packages only), builds
-# ferry, and runs the built-in example: the multi-arch sample image shipped in
-# examples/ is copied into a new OCI layout, and its tree is printed.
+# ferry, and runs the built-in example: `ferry mirror` of the operator catalog and
+# images shipped in examples/mirror into an archive, and `ferry describe` of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +28,12 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
 
 echo
-echo "== built-in example: copy the multi-arch sample (examples/multiarch) into a new OCI layout"
-out="$(mktemp -d)/layout"
-./build/bin/ferry copy oci:examples/multiarch:demo "oci:$out:demo"
-./build/bin/ferry inspect "oci:$out:demo"
-echo "(the copy is in $out)"
+echo "== built-in example: mirror an operator catalog and an image to an archive (mirror-to-disk), then describe it"
+# examples/mirror/images is an OCI layout holding a two-platform operator catalog, its bundle and
+# operator images and an additional image, all named registry.example.com/demo/...;
+# --source-mirror reads them from there (ferry-testdata mirror-example wrote it).
+out="$(mktemp -d)/archive"
+./build/bin/ferry mirror -c examples/mirror/imageset-config.yaml \
+  --source-mirror registry.example.com/demo=oci:examples/mirror/images "file://$out"
+./build/bin/ferry describe "$out"
+echo "(the archive is in $out; load it into a registry with: build/bin/ferry mirror --from file://$out docker://HOST:PORT/NS)"

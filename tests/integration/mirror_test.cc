@@ -191,7 +191,8 @@ TEST_F(MirrorTest, DiskRoundTripGivesTheSameDigestsAndShipsOnlyWhatIsNew) {
   auto part = runFerry({"describe", (archive / "mirror_000002.tar").string(), "-o", "json"});
   ASSERT_EQ(part.exitCode, 0) << part.err;
   std::set<std::string> references;
-  for (const auto& image : json::parse(part.out)["images"]) references.insert(image["reference"].get<std::string>());
+  auto described = json::parse(part.out);
+  for (const auto& image : described["images"]) references.insert(image["reference"].get<std::string>());
   const auto& bar = scenario.bundle("bar", "2.0.0");
   // Images named by digest are listed in an archive under their own reference.
   EXPECT_TRUE(references.count(bar.bundleImage)) << part.out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ferry/base/error.h"
+#include "ferry/base/strings.h"
 #include "ferry/base/files.h"
 #include "support/layer.h"
 #include "support/random.h"
@@ -40,14 +41,7 @@ struct FixtureBuilder::Built {
 std::string Platform::str() const { return os + "/" + architecture + (variant.empty() ? "" : "/" + variant); }
 
 Platform Platform::parse(std::string_view text) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    auto slash = text.find('/', start);
-    parts.emplace_back(text.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
+  auto parts = ferry::splitString(text, '/');
   bool valid = (parts.size() == 2 || parts.size() == 3) &&
                std::none_of(parts.begin(), parts.end(), [](const auto& part) { return part.empty(); });
   if (!valid) fail("invalid platform '{}': expected os/architecture[/variant], e.g. linux/arm64/v8", text);

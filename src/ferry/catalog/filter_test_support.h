@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/catalog/fbc_test_data.h"
 #include "ferry/catalog/fbc.h"
 #include "ferry/catalog/load.h"
 
@@ -148,8 +149,7 @@ inline void expectJsonMatchesFields(const Catalog& catalog) {
 
 // A folder of /work/shared/fbc-data (or $FERRY_FBC_DATA), if it is there.
 inline std::optional<std::filesystem::path> fbcData(const std::string& relative) {
-  const char* root = std::getenv("FERRY_FBC_DATA");
-  std::filesystem::path path = std::filesystem::path(root ? root : "/work/shared/fbc-data") / relative;
+  auto path = fbcDataDirectory() / relative;
   if (!std::filesystem::exists(path)) return std::nullopt;
   return path;
 }

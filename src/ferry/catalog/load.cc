@@ -168,8 +168,24 @@ struct Scratch {
   std::string minified;
 };
 
-// Batches this size and larger hold any object of the file; smaller files are parsed in one batch.
+// JSON files are parsed in batches of this size (smaller files in one); a file
+// with a larger object is parsed again as one batch.
 constexpr size_t kBatchSize = size_t{32} << 20;
+
+void append(Catalog& into, Catalog&& from) {
+  auto move = [](auto& to, auto& list) {
+    if (to.empty()) {
+      to = std::move(list);
+      return;
+    }
+    to.insert(to.end(), std::make_move_iterator(list.begin()), std::make_move_iterator(list.end()));
+  };
+  move(into.packages, from.packages);
+  move(into.channels, from.channels);
+  move(into.bundles, from.bundles);
+  move(into.deprecations, from.deprecations);
+  move(into.others, from.others);
+}
 
 // `text` must be readable for SIMDJSON_PADDING bytes past its end.
 void loadJsonStream(std::string_view text, const std::string& fileName, Catalog& catalog, Scratch& scratch) {
@@ -212,11 +228,7 @@ void loadJsonStream(std::string_view text, const std::string& fileName, Catalog&
       fail("{}: the file ends inside a JSON object (line {}): the file is truncated or not JSON", fileName,
            lineAt(text, start));
     }
-    for (auto& object : part.packages) catalog.packages.push_back(std::move(object));
-    for (auto& object : part.channels) catalog.channels.push_back(std::move(object));
-    for (auto& object : part.bundles) catalog.bundles.push_back(std::move(object));
-    for (auto& object : part.deprecations) catalog.deprecations.push_back(std::move(object));
-    for (auto& object : part.others) catalog.others.push_back(std::move(object));
+    append(catalog, std::move(part));
     return;
   }
 }
@@ -254,29 +266,12 @@ void loadPaddedText(std::string_view text, const std::string& fileName, Catalog&
   }
 }
 
-void append(Catalog& into, Catalog&& from) {
-  auto move = [](auto& to, auto& list) {
-    if (to.empty()) {
-      to = std::move(list);
-      return;
-    }
-    to.insert(to.end(), std::make_move_iterator(list.begin()), std::make_move_iterator(list.end()));
-  };
-  move(into.packages, from.packages);
-  move(into.channels, from.channels);
-  move(into.bundles, from.bundles);
-  move(into.deprecations, from.deprecations);
-  move(into.others, from.others);
-}
-
 }  // namespace
 
 void loadCatalogText(std::string_view text, const std::string& fileName, Catalog& catalog) {
-  std::string padded;
-  padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
-  padded.assign(text);
+  simdjson::padded_string padded(text.data(), text.size());
   Scratch scratch;
-  loadPaddedText(padded, fileName, catalog, scratch);
+  loadPaddedText(std::string_view(padded.data(), padded.size()), fileName, catalog, scratch);
 }
 
 Catalog loadCatalog(const fs::path& root) {

@@ -338,7 +338,7 @@ TEST_F(CatalogLoad, LoadsAnObjectLargerThanAParseBatch) {
   Catalog catalog = load();
   ASSERT_EQ(catalog.others.size(), 3u);
   EXPECT_EQ(catalog.others[1].name, "big");
-  EXPECT_EQ(catalog.others[1].json.size(), payload.size() + 45);
+  EXPECT_EQ(catalog.others[1].json.size(), payload.size() + 42);
   EXPECT_EQ(catalog.others[2].origin, "big/catalog.json, object 3");
 }
 

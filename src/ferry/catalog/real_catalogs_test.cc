@@ -8,6 +8,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/catalog/fbc_test_data.h"
 #include "ferry/catalog/load.h"
 #include "ferry/catalog/write.h"
 #include "ferry/catalog/yaml_to_json.h"
@@ -16,14 +17,10 @@ namespace ferry::catalog {
 namespace {
 namespace fs = std::filesystem;
 
-fs::path dataDirectory() {
-  const char* configured = std::getenv("FERRY_FBC_DATA");
-  return configured != nullptr && *configured != '\0' ? fs::path(configured) : fs::path("/work/shared/fbc-data");
-}
 
 #define REQUIRE_DATA()                                                                  \
-  if (!fs::is_directory(dataDirectory())) {                                             \
-    GTEST_SKIP() << "no FBC data at " << dataDirectory() << " (set FERRY_FBC_DATA)"; \
+  if (!fs::is_directory(fbcDataDirectory())) {                                             \
+    GTEST_SKIP() << "no FBC data at " << fbcDataDirectory() << " (set FERRY_FBC_DATA)"; \
   }
 
 // Objects per schema counted from the files' text, independently of the
@@ -83,8 +80,8 @@ TEST(CatalogRealData, EveryRootLoadsWithTheObjectsItsFilesHold) {
   REQUIRE_DATA();
   for (const auto& root : kRoots) {
     SCOPED_TRACE(root);
-    Catalog catalog = loadCatalog(dataDirectory() / root);
-    auto expected = schemaCounts(dataDirectory() / root);
+    Catalog catalog = loadCatalog(fbcDataDirectory() / root);
+    auto expected = schemaCounts(fbcDataDirectory() / root);
     EXPECT_EQ(loadedCounts(catalog), expected);
     EXPECT_GT(catalog.bundles.size(), 0u);
     size_t withObjects = 0;
@@ -103,12 +100,12 @@ TEST(CatalogRealData, EveryRootLoadsWithTheObjectsItsFilesHold) {
 TEST(CatalogRealData, KnownContents) {
   REQUIRE_DATA();
   Catalog assisted = loadCatalog(
-      dataDirectory() / "catalog-filter-testdata/pkg/filter/mirror-config/v1alpha1/testdata/community-catalog");
+      fbcDataDirectory() / "catalog-filter-testdata/pkg/filter/mirror-config/v1alpha1/testdata/community-catalog");
   ASSERT_EQ(assisted.packages.size(), 1u);
   EXPECT_EQ(assisted.packages[0].name, "assisted-service-operator");
   EXPECT_EQ(assisted.bundles.size(), 93u);
 
-  Catalog valid = loadCatalog(dataDirectory() / "handmade/valid");
+  Catalog valid = loadCatalog(fbcDataDirectory() / "handmade/valid");
   EXPECT_EQ(valid.packages.size(), 3u);
   EXPECT_EQ(valid.deprecations.size(), 1u);
   std::vector<std::string> otherSchemas;
@@ -124,7 +121,7 @@ TEST(CatalogRealData, HandmadeRootsLoadOrFailAsTheirReadmeSays) {
   REQUIRE_DATA();
   auto loadError = [](const std::string& root) -> std::string {
     try {
-      loadCatalog(dataDirectory() / "handmade" / root);
+      loadCatalog(fbcDataDirectory() / "handmade" / root);
     } catch (const Error& error) {
       return error.what();
     }
@@ -134,7 +131,7 @@ TEST(CatalogRealData, HandmadeRootsLoadOrFailAsTheirReadmeSays) {
   EXPECT_NE(loadError("invalid-missing-schema").find("is missing root schema field"), std::string::npos);
   EXPECT_NE(loadError("invalid-unignored-readme").find("a/README.md"), std::string::npos);
   // The other invalid catalogs load; what is wrong with them is for validation.
-  for (const auto& entry : fs::directory_iterator(dataDirectory() / "handmade")) {
+  for (const auto& entry : fs::directory_iterator(fbcDataDirectory() / "handmade")) {
     std::string name = entry.path().filename();
     if (!entry.is_directory() || name == "invalid-missing-schema" || name == "invalid-unignored-readme") continue;
     EXPECT_EQ(loadError(name), "") << name;
@@ -150,7 +147,7 @@ TEST(CatalogRealData, YamlShortcutGivesTheSameJsonAsAFullParse) {
   size_t documents = 0;
   for (std::string root : {"community-operators-v4.17", "certified-operators-v4.16"}) {
     std::vector<fs::path> files;
-    for (const auto& entry : fs::recursive_directory_iterator(dataDirectory() / root)) {
+    for (const auto& entry : fs::recursive_directory_iterator(fbcDataDirectory() / root)) {
       if (entry.is_regular_file()) files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
@@ -244,7 +241,7 @@ void expectSameCatalog(const Catalog& a, const Catalog& b) {
 
 TEST(CatalogRealData, LargestCatalogRoundTripsThroughWriteAndLoad) {
   REQUIRE_DATA();
-  Catalog original = loadCatalog(dataDirectory() / "certified-operators-v4.16");
+  Catalog original = loadCatalog(fbcDataDirectory() / "certified-operators-v4.16");
   TemporaryDirectory directory("ferry-catalog-roundtrip");
   writeCatalog(original, directory.path() / "one");
   Catalog reloaded = loadCatalog(directory.path() / "one");
@@ -265,7 +262,7 @@ TEST(CatalogRealData, LargestCatalogRoundTripsThroughWriteAndLoad) {
 // The catalog-filter test data was written by opm: writing it again gives the same bytes.
 TEST(CatalogRealData, RewritesOpmWrittenJsonByteForByte) {
   REQUIRE_DATA();
-  fs::path testdata = dataDirectory() / "catalog-filter-testdata/pkg/filter/mirror-config/v1alpha1/testdata";
+  fs::path testdata = fbcDataDirectory() / "catalog-filter-testdata/pkg/filter/mirror-config/v1alpha1/testdata";
   TemporaryDirectory directory("ferry-catalog-opm-bytes");
   writeCatalog(loadCatalog(testdata / "community-catalog"), directory.path() / "community");
   EXPECT_TRUE(readFile(directory.path() / "community/assisted-service-operator/catalog.json") ==
@@ -277,7 +274,7 @@ TEST(CatalogRealData, RewritesOpmWrittenJsonByteForByte) {
 
 TEST(CatalogRealData, HandmadeCatalogRoundTrips) {
   REQUIRE_DATA();
-  Catalog original = loadCatalog(dataDirectory() / "handmade/valid");
+  Catalog original = loadCatalog(fbcDataDirectory() / "handmade/valid");
   TemporaryDirectory directory("ferry-catalog-roundtrip");
   writeCatalog(original, directory.path() / "out");
   expectSameCatalog(original, loadCatalog(directory.path() / "out"));

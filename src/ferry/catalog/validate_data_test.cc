@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "ferry/base/error.h"
+#include "ferry/catalog/fbc_test_data.h"
 #include "ferry/catalog/load.h"
 #include "ferry/catalog/validate.h"
 
@@ -16,14 +17,10 @@ namespace ferry::catalog {
 namespace {
 namespace fs = std::filesystem;
 
-fs::path dataDirectory() {
-  const char* configured = std::getenv("FERRY_FBC_DATA");
-  return configured != nullptr && *configured != '\0' ? fs::path(configured) : fs::path("/work/shared/fbc-data");
-}
 
 #define REQUIRE_DATA(subdirectory)                                                                       \
-  if (!fs::is_directory(dataDirectory() / (subdirectory))) {                                             \
-    GTEST_SKIP() << "no FBC data at " << dataDirectory() / (subdirectory) << " (set FERRY_FBC_DATA)"; \
+  if (!fs::is_directory(fbcDataDirectory() / (subdirectory))) {                                             \
+    GTEST_SKIP() << "no FBC data at " << fbcDataDirectory() / (subdirectory) << " (set FERRY_FBC_DATA)"; \
   }
 
 std::string joined(const std::vector<std::string>& problems) {
@@ -34,7 +31,7 @@ std::string joined(const std::vector<std::string>& problems) {
 
 TEST(CatalogValidateData, HandmadeValidCatalogHasNoProblems) {
   REQUIRE_DATA("handmade/valid");
-  auto catalog = loadCatalog(dataDirectory() / "handmade/valid");
+  auto catalog = loadCatalog(fbcDataDirectory() / "handmade/valid");
   auto problems = validationProblems(catalog);
   EXPECT_TRUE(problems.empty()) << joined(problems);
 }
@@ -59,7 +56,7 @@ TEST(CatalogValidateData, HandmadeInvalidCatalogsReportOpmsProblem) {
   };
   for (const auto& [root, fragments] : cases) {
     SCOPED_TRACE(root);
-    auto path = dataDirectory() / "handmade" / root;
+    auto path = fbcDataDirectory() / "handmade" / root;
     ASSERT_TRUE(fs::is_directory(path)) << path;
     auto problems = validationProblems(loadCatalog(path));
     bool found = false;
@@ -77,14 +74,14 @@ TEST(CatalogValidateData, HandmadeUnloadableCatalogsFailToLoad) {
   REQUIRE_DATA("handmade");
   for (const char* root : {"invalid-missing-schema", "invalid-unignored-readme"}) {
     SCOPED_TRACE(root);
-    EXPECT_THROW(loadCatalog(dataDirectory() / "handmade" / root), Error);
+    EXPECT_THROW(loadCatalog(fbcDataDirectory() / "handmade" / root), Error);
   }
 }
 
 // Published catalogs passed opm validation before they were published.
 void expectValid(const fs::path& relativeRoot) {
   SCOPED_TRACE(relativeRoot.string());
-  auto catalog = loadCatalog(dataDirectory() / relativeRoot);
+  auto catalog = loadCatalog(fbcDataDirectory() / relativeRoot);
   EXPECT_FALSE(catalog.bundles.empty());
   auto start = std::chrono::steady_clock::now();
   auto problems = validationProblems(catalog);

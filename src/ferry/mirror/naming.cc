@@ -5,23 +5,14 @@
 #include <vector>
 
 #include "ferry/base/error.h"
+#include "ferry/base/strings.h"
 
 namespace ferry::mirror {
 namespace {
 
 constexpr std::string_view kDockerScheme = "docker://";
 
-std::vector<std::string> splitPath(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    auto slash = path.find('/', start);
-    parts.emplace_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return parts;
-}
+std::vector<std::string> splitPath(std::string_view path) { return splitString(path, '/'); }
 
 int componentCount(std::string_view path) { return path.empty() ? 0 : static_cast<int>(splitPath(path).size()); }
 

@@ -1,19 +1,13 @@
 #include "ferry/oci/platform.h"
 
 #include "ferry/base/error.h"
+#include "ferry/base/strings.h"
 
 namespace ferry {
 
 Platform Platform::parse(std::string_view text) {
   Platform platform;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    auto slash = text.find('/', start);
-    parts.emplace_back(text.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
+  auto parts = splitString(text, '/');
   if (parts.size() < 2 || parts.size() > 3)
     fail("invalid platform '{}': expected os/architecture[/variant], e.g. linux/arm64", text);
   for (const auto& part : parts)

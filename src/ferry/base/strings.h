@@ -1,0 +1,23 @@
+// Small string helpers shared across libraries.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry {
+
+// "a/b//c" split on '/' → {"a", "b", "", "c"}; an empty text gives {""}.
+inline std::vector<std::string> splitString(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    auto at = text.find(separator, start);
+    parts.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) break;
+    start = at + 1;
+  }
+  return parts;
+}
+
+}  // namespace ferry
