@@ -358,9 +358,10 @@ fresh_dest() {
   registry_restart_wiped "$regD"
   sync
 }
-# count_requests DIR MARK -> "blob-requests manifest-requests other-requests total"
+# count_requests DIR MARK -> "blob-requests manifest-requests other-requests total", ferry's requests
+# only (the user agent), so that the check's own manifest GETs are not counted
 count_requests() {
-  tail -c +"$(($2 + 1))" "$1/registry.log" | grep -E "$REGISTRY_ACCESS_RE" | awk '
+  tail -c +"$(($2 + 1))" "$1/registry.log" | grep -E "$REGISTRY_ACCESS_RE" | grep '"ferry/[^"]*"$' | awk '
     { path = $7; if (path ~ /\/blobs\//) b++; else if (path ~ /\/manifests\//) m++; else o++ }
     END { printf "%d %d %d %d\n", b, m, o, b + m + o }'
 }

@@ -275,6 +275,19 @@ void MirrorRun::Impl::planFromConfig() {
     plan.images.push_back(std::move(image));
   };
 
+  // Per-image platform selection (v2alpha1 `platforms`, oc-mirror's newest sparse copies) would need sparse
+  // indexes in archives and at registries that refuse them; say so rather than copy every platform silently.
+  for (const auto& entry : config_->mirror.operators)
+    if (!entry.platforms.empty())
+      fail("{}: mirror.operators[].platforms is not supported by ferry mirror yet: every platform is mirrored, digest "
+           "for digest. Remove it (or narrow single images with ferry copy --platform)",
+           entry.where.str());
+  for (const auto& image : config_->mirror.additionalImages)
+    if (!image.platforms.empty())
+      fail("{}: mirror.additionalImages[].platforms is not supported by ferry mirror yet: remove it, or copy the "
+           "image with ferry copy --platform",
+           image.where.str());
+
   for (size_t i = 0; i < config_->mirror.operators.size(); ++i) {
     const auto& entry = config_->mirror.operators[i];
     try {
