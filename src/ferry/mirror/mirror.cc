@@ -148,6 +148,8 @@ class MirrorRun::Impl {
   std::vector<CatalogWork> catalogs_;
   std::unique_ptr<ArchiveWriter> archiveWriter_;
   std::shared_ptr<ArchiveReader> archiveReader_;
+  // Operators with an image that could not even be planned (an invalid reference): left out like failed ones.
+  std::set<std::pair<int, std::string>> unplannable_;
   // Rebuilt catalogs: the catalog's name (with the rebuilt digest) → the overlay it is read from.
   std::map<std::string, ImageReference> rebuiltSources_;
   MirrorReport report_;
@@ -216,6 +218,7 @@ MirrorReport MirrorRun::Impl::run() {
   // Phase 2: every image but the catalogs.
   auto done = copyImages(report_.plan.images, false);
   auto failed = failedOperators(done);
+  failed.insert(unplannable_.begin(), unplannable_.end());
   if (options_.strict && !report_.errors.empty()) {
     report_.images = std::move(done);
     error(kExitGeneric, "--strict: stopping before the catalogs are pushed, since images failed");
@@ -320,6 +323,7 @@ void MirrorRun::Impl::planFromConfig() {
       } catch (const Error& e) {
         error(kExitOperator, fmt::format("catalog {}: image '{}' of package(s) {}: {}", work.planned.name, text,
                                          fmt::join(packages, ", "), e.what()));
+        for (const auto& package : packages) unplannable_.emplace(static_cast<int>(i), package);
         continue;
       }
       for (const auto& package : packages) image.neededBy.emplace(static_cast<int>(i), package);
