@@ -37,7 +37,9 @@ class ArchiveImageSink : public ImageSink {
     writer_.putBlob(blob, &file, nullptr);
   }
   void putBlobBytes(const Descriptor& blob, std::string bytes) override { writer_.putBlob(blob, nullptr, &bytes); }
-  std::optional<std::filesystem::path> stagingDirectory() override { return writer_.stagingDirectory(); }
+  // No staging folder: the copy engine then hands over blobs of up to 64 MiB in memory, and they are
+  // written once, straight into the part; larger ones come from its spool file.
+  std::optional<std::filesystem::path> stagingDirectory() override { return std::nullopt; }
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override {
     writer_.putManifest(name_, manifest, tag, root);
   }
@@ -116,8 +118,6 @@ ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBy
         firstPartNumber_ = std::max(firstPartNumber_, *number + 1);
       }
     }
-    std::filesystem::remove_all(stagingDirectory());
-    std::filesystem::create_directories(stagingDirectory());
   } catch (const std::filesystem::filesystem_error& e) {
     ::close(lockFd_);
     fail("cannot prepare archive directory '{}': {}", directory_.string(), e.code().message());
@@ -134,7 +134,6 @@ ArchiveWriter::~ArchiveWriter() {
     current_.reset();
     std::filesystem::remove(partial, ignored);
   }
-  std::filesystem::remove_all(stagingDirectory(), ignored);
   ::close(lockFd_);  // releases the lock
 }
 
@@ -421,8 +420,6 @@ void ArchiveWriter::finish() {
     throw;
   }
   finished_ = true;
-  std::error_code ignored;
-  std::filesystem::remove_all(stagingDirectory(), ignored);
 }
 
 }  // namespace ferry

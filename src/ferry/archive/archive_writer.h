@@ -106,7 +106,6 @@ class ArchiveWriter {
   void putBlob(const Descriptor& blob, const std::filesystem::path* file, const std::string* bytes);
   void putManifest(const std::string& name, const RawManifest& manifest, const std::optional<std::string>& tag,
                    bool root);
-  std::filesystem::path stagingDirectory() const { return directory_ / ".ferry-staging"; }
 
   // Called with writeMutex_ held.
   void checkUsable() const;

@@ -641,7 +641,7 @@ class Loader {
       if (reader.valid()) config_.mirror.samples.push_back(SampleImage{reader.requiredString("name", "ruby"), at});
     });
     if (!config_.mirror.samples.empty())
-      errors_.add(mirror.keyAt("samples"), "mirror.samples", "not implemented (as in oc-mirror)", "remove it");
+      errors_.add(mirror.keyAt("samples"), "mirror.samples", "oc-mirror never implemented samples either", "remove it");
   }
 
   ErrorList errors_;

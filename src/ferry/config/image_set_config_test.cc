@@ -726,7 +726,7 @@ TEST(ImageSetConfigSections, PlatformHelmAndSamplesAreRefused) {
             "isc.yaml:4:3: mirror.helm: not supported yet by ferry (Helm charts); remove it, or use oc-mirror for "
             "Helm charts");
   EXPECT_EQ(loadError(v2("mirror:\n  samples:\n    - name: ruby\n"), acceptingUnsupported()),
-            "isc.yaml:4:3: mirror.samples: not implemented (as in oc-mirror); remove it");
+            "isc.yaml:4:3: mirror.samples: oc-mirror never implemented samples either; remove it");
   // Empty sections ask for nothing.
   EXPECT_EQ(loadError(v2("mirror:\n  platform: {}\n  helm:\n  samples: []\n")), "");
 }

@@ -123,7 +123,7 @@ class MirrorRun::Impl {
 
   void openWorkspace();
   void planFromConfig();
-  void planCatalog(const config::OperatorCatalog& entry, int index);
+  void planCatalog(const config::OperatorCatalog& entry);
   void planFromArchive();
   void nameDestinations();
   void mountBlobsShippedEarlier();
@@ -291,10 +291,9 @@ void MirrorRun::Impl::planFromConfig() {
            "image with ferry copy --platform",
            image.where.str());
 
-  for (size_t i = 0; i < config_->mirror.operators.size(); ++i) {
-    const auto& entry = config_->mirror.operators[i];
+  for (const auto& entry : config_->mirror.operators) {
     try {
-      planCatalog(entry, static_cast<int>(i));
+      planCatalog(entry);
     } catch (const Error& e) {
       error(kExitOperator, fmt::format("{}: catalog {}: {}", entry.where.str(), entry.catalog, e.what()));
       catalogs_.back().failed = true;
@@ -343,7 +342,7 @@ void MirrorRun::Impl::planFromConfig() {
                    catalogs_.size(), plan.blocked.empty() ? "" : fmt::format(", {} blocked", plan.blocked.size())));
 }
 
-void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry, int index) {
+void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry) {
   catalogs_.emplace_back();
   auto& work = catalogs_.back();
   work.entry = &entry;
@@ -381,7 +380,6 @@ void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry, int inde
   for (const auto& filtered : work.filtered)
     for (const auto& package : filtered.packages) planned.packages.insert(package.name);
   for (const auto& line : planned.notes) note(fmt::format("catalog {}: {}", entry.catalog, line));
-  (void)index;
 }
 
 // ---------------------------------------------------------------------------
