@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "ferry/catalog/filter.h"
 #include "ferry/catalog/catalog_image.h"
 #include "ferry/catalog/rebuild.h"
 #include "ferry/catalog/write.h"
@@ -25,24 +26,6 @@ using catalog::Catalog;
 const Platform kAmd64{"linux", "amd64", ""};
 const Platform kArm64{"linux", "arm64", "v8"};
 const Platform kS390x{"linux", "s390x", ""};
-
-// What a filter that drops one package leaves (the real filter is tested on its own).
-Catalog without(const Catalog& catalog, const std::string& package) {
-  Catalog out = catalog;
-  std::erase_if(out.packages, [&](const auto& item) { return item.name == package; });
-  std::erase_if(out.channels, [&](const auto& item) { return item.package == package; });
-  std::erase_if(out.bundles, [&](const auto& item) { return item.package == package; });
-  std::erase_if(out.deprecations, [&](const auto& item) { return item.package == package; });
-  std::erase_if(out.others, [&](const auto& item) { return item.package == package; });
-  return out;
-}
-
-std::map<std::string, std::string> filesUnder(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file()) out[entry.path().lexically_relative(root).generic_string()] = readFile(entry.path());
-  return out;
-}
 
 size_t countPuts(const TestRegistry& registry) {
   size_t count = 0;
@@ -76,7 +59,7 @@ class CatalogImageRegistryTest : public ::testing::Test {
     std::vector<fs::path> filtered;
     for (size_t v = 0; v < image.variants.size(); ++v) {
       filtered.push_back(work.path() / run / ("filtered-" + std::to_string(v)));
-      catalog::writeCatalog(without(image.variants[v].catalog, "bar"), filtered.back());
+      catalog::writeCatalog(catalog::withoutPackages(image.variants[v].catalog, {"bar"}), filtered.back());
     }
     auto layoutDir = work.path() / run / "rebuilt";
     auto layout = OciLayout::create(layoutDir);

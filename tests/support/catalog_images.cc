@@ -10,6 +10,7 @@
 #include <set>
 
 #include "ferry/base/error.h"
+#include "ferry/base/files.h"
 
 namespace ferry::testing {
 namespace {
@@ -315,6 +316,13 @@ CatalogImageSpec splitCatalog(const FbcFiles& first, const std::vector<TarEntry>
   for (const auto& platform : platforms)
     spec.platforms.push_back(CatalogPlatform{platform, {configsEntries(first), second}});
   return spec;
+}
+
+std::map<std::string, std::string> filesUnder(const std::filesystem::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root))
+    if (entry.is_regular_file()) out[entry.path().lexically_relative(root).generic_string()] = readFile(entry.path());
+  return out;
 }
 
 }  // namespace ferry::testing

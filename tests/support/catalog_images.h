@@ -15,6 +15,7 @@
 // every platform is one blob.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -96,5 +97,8 @@ CatalogImageSpec divergentCatalog(const std::vector<std::pair<Platform, FbcFiles
 // whiteouts of some of those files and new ones), on every platform.
 CatalogImageSpec splitCatalog(const FbcFiles& first, const std::vector<TarEntry>& second,
                               const std::vector<Platform>& platforms);
+
+// Every regular file under `root`: relative path → content (for comparing extracted trees).
+std::map<std::string, std::string> filesUnder(const std::filesystem::path& root);
 
 }  // namespace ferry::testing

@@ -351,4 +351,21 @@ std::vector<std::string> relatedImages(const Catalog& catalog) {
   return {images.begin(), images.end()};
 }
 
+Catalog withoutPackages(const Catalog& in, const std::set<std::string>& dropped) {
+  if (dropped.empty()) return in;
+  Catalog out;
+  auto keep = [&](const std::string& package) { return !dropped.count(package); };
+  for (const auto& object : in.packages)
+    if (keep(object.name)) out.packages.push_back(object);
+  for (const auto& object : in.channels)
+    if (keep(object.package)) out.channels.push_back(object);
+  for (const auto& object : in.bundles)
+    if (keep(object.package)) out.bundles.push_back(object);
+  for (const auto& object : in.deprecations)
+    if (keep(object.package)) out.deprecations.push_back(object);
+  for (const auto& object : in.others)
+    if (object.package.empty() || keep(object.package)) out.others.push_back(object);
+  return out;
+}
+
 }  // namespace ferry::catalog

@@ -6,6 +6,7 @@
 // added unless skipDependencies.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ struct FilterResult {
 // Throws ferry::Error (naming the package and channel, and the fix) when the
 // selection cannot be satisfied. The result passes validateCatalog.
 FilterResult filterCatalog(const Catalog& catalog, const CatalogSelection& selection);
+
+// `catalog` without the packages in `dropped` and everything that belongs to
+// them (channels, bundles, deprecations, their other objects); catalog-level
+// objects stay. How an operator whose images failed is left out of a mirror.
+Catalog withoutPackages(const Catalog& catalog, const std::set<std::string>& dropped);
 
 // Every image the bundles of `catalog` need: each bundle's image plus its
 // relatedImages, de-duplicated, sorted.

@@ -1,3 +1,4 @@
+#include "ferry/catalog/filter.h"
 #include "ferry/catalog/rebuild.h"
 
 #include <gtest/gtest.h>
@@ -18,27 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::FbcFiles;
+using testing::filesUnder;
 
 const testing::Platform kAmd64{"linux", "amd64", ""};
 const testing::Platform kArm64{"linux", "arm64", "v8"};
-
-// The catalog without `package`: what a filter that drops one package gives.
-Catalog without(const Catalog& catalog, const std::string& package) {
-  Catalog out = catalog;
-  std::erase_if(out.packages, [&](const Package& item) { return item.name == package; });
-  std::erase_if(out.channels, [&](const Channel& item) { return item.package == package; });
-  std::erase_if(out.bundles, [&](const Bundle& item) { return item.package == package; });
-  std::erase_if(out.deprecations, [&](const Deprecation& item) { return item.package == package; });
-  std::erase_if(out.others, [&](const OtherObject& item) { return item.package == package; });
-  return out;
-}
-
-std::map<std::string, std::string> filesUnder(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  for (const auto& entry : fs::recursive_directory_iterator(root))
-    if (entry.is_regular_file()) out[entry.path().lexically_relative(root).generic_string()] = readFile(entry.path());
-  return out;
-}
 
 TEST(ServeCommand, OpmServeLosesItsCacheFlagsAndServesTheConfigsDirectory) {
   ContainerCommand usual{{"/bin/opm"}, {"serve", "/configs", "--cache-dir=/tmp/cache"}};
@@ -74,7 +58,7 @@ class RebuildTest : public ::testing::Test {
     std::vector<fs::path> filtered;
     for (size_t v = 0; v < image->variants.size(); ++v) {
       auto directory = dir.path() / ("filtered-" + tag + "-" + std::to_string(v));
-      if (!fs::exists(directory)) writeCatalog(without(image->variants[v].catalog, "bar"), directory);
+      if (!fs::exists(directory)) writeCatalog(withoutPackages(image->variants[v].catalog, {"bar"}), directory);
       filtered.push_back(directory);
     }
     auto layout = OciLayout::create(out);

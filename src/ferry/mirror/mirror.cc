@@ -68,23 +68,6 @@ std::string selectionKey(const config::OperatorCatalog& entry) {
   return std::string(Digest::sha256Of(text).hex().substr(0, 16));
 }
 
-catalog::Catalog withoutPackages(const catalog::Catalog& in, const std::set<std::string>& dropped) {
-  if (dropped.empty()) return in;
-  catalog::Catalog out;
-  auto keep = [&](const std::string& package) { return !dropped.count(package); };
-  for (const auto& object : in.packages)
-    if (keep(object.name)) out.packages.push_back(object);
-  for (const auto& object : in.channels)
-    if (keep(object.package)) out.channels.push_back(object);
-  for (const auto& object : in.bundles)
-    if (keep(object.package)) out.bundles.push_back(object);
-  for (const auto& object : in.deprecations)
-    if (keep(object.package)) out.deprecations.push_back(object);
-  for (const auto& object : in.others)
-    if (object.package.empty() || keep(object.package)) out.others.push_back(object);
-  return out;
-}
-
 ImageCategory categoryOf(ImageKind kind) {
   switch (kind) {
     case ImageKind::Catalog: return ImageCategory::Catalog;
@@ -633,7 +616,7 @@ std::vector<PlannedImage> MirrorRun::Impl::prepareCatalogs(const std::set<std::p
       auto filteredRoot = work.directory / "filtered" / selectionKey(*work.entry);
       std::vector<std::filesystem::path> directories;
       for (size_t v = 0; v < work.filtered.size(); ++v) {
-        auto catalog = withoutPackages(work.filtered[v], dropped);
+        auto catalog = catalog::withoutPackages(work.filtered[v], dropped);
         auto directory = filteredRoot / fmt::format("variant-{}", v) / "configs";
         std::filesystem::remove_all(directory);
         catalog::writeCatalog(catalog, directory);
