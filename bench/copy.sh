@@ -25,6 +25,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 # shellcheck source=lib/registry.sh
 source "$here/lib/registry.sh"
+# shellcheck source=lib/common.sh
+source "$here/lib/common.sh"
 
 runs=3
 parallel=""
@@ -80,27 +82,12 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-copy.XXXXXX")
 regA=$tmp/registry-a
 regB=$tmp/registry-b
-cleanup() {
-  local status=$?
-  registry_stop "$regA" || true
-  registry_stop "$regB" || true
-  if ((keep)); then
-    echo "kept $tmp" >&2
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$status"
-}
+cleanup() { bench_finish $? "$tmp" "$regA" "$regB"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Run a private copy of ferry, so that a rebuild during the benchmark cannot change what is measured.
-mkdir -p "$tmp/bin"
-cp "$ferry" "$tmp/bin/ferry"
-ferry_origin=$ferry
-ferry_id="$(sha256sum "$tmp/bin/ferry" | cut -c1-12), built $(date -r "$ferry" '+%Y-%m-%d %H:%M:%S')"
-ferry=$tmp/bin/ferry
+bench_private_ferry "$tmp"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 now() { echo "$EPOCHREALTIME"; }

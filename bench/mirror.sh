@@ -36,6 +36,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 # shellcheck source=lib/registry.sh
 source "$here/lib/registry.sh"
+# shellcheck source=lib/common.sh
+source "$here/lib/common.sh"
 
 runs=1
 ferry=""
@@ -100,27 +102,12 @@ ferry=$(cd "$(dirname "$ferry")" && pwd)/$(basename "$ferry")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-mirror.XXXXXX")
 regA=$tmp/registry-a
 regD=$tmp/registry-dest # B, B', the raw target and C in turn: wiped and restarted before each step
-cleanup() {
-  local status=$?
-  registry_stop "$regA" || true
-  registry_stop "$regD" || true
-  if ((keep)); then
-    echo "kept $tmp" >&2
-  else
-    rm -rf "$tmp"
-  fi
-  exit "$status"
-}
+cleanup() { bench_finish $? "$tmp" "$regA" "$regD"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A private copy of ferry, so that a rebuild during the benchmark cannot change what is measured.
-mkdir -p "$tmp/bin"
-cp "$ferry" "$tmp/bin/ferry"
-ferry_origin=$ferry
-ferry_id="$(sha256sum "$tmp/bin/ferry" | cut -c1-12), built $(date -r "$ferry" '+%Y-%m-%d %H:%M:%S')"
-ferry=$tmp/bin/ferry
+bench_private_ferry "$tmp"
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
