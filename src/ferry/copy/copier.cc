@@ -150,8 +150,8 @@ std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
 CopyResult Copier::copyImage(const CopyRequest& request) {
   CopyResult result{.request = request};
   try {
-    auto source = endpoints_.source(request.source);
-    auto sink = endpoints_.sink(request.destination);
+    auto source = request.from ? request.from : endpoints_.source(request.source);
+    auto sink = request.to ? request.to : endpoints_.sink(request.destination);
     auto top = source->getManifest(request.source.manifestReference());
     result.mediaType = top.mediaType;
 

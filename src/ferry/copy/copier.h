@@ -31,9 +31,17 @@
 
 namespace ferry {
 
+// One image to copy. `source` names the image (its manifest is read by the
+// tag or digest it carries) and `destination` the name it gets (its tag, or
+// none). `from` and `to` are where the bytes are read and written; when unset,
+// the Copier opens them from the references through its Endpoints. A caller
+// with a store of its own making (an archive, a rebuilt catalog's overlay)
+// passes it here, so no reference has to stand for what it is not.
 struct CopyRequest {
   ImageReference source;
   ImageReference destination;
+  std::shared_ptr<ImageSource> from;
+  std::shared_ptr<ImageSink> to;
 };
 
 struct CopyResult {
