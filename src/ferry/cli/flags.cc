@@ -34,6 +34,10 @@ void addRetryFlags(CLI::App* command, RetryFlags& flags) {
                       "Wait before the first retry (500ms, 2s, 1.5); it doubles for each next one, and a registry's "
                       "Retry-After is honoured")
       ->default_val("1s");
+  command->add_option("--request-timeout", flags.requestTimeout,
+                      "The longest one request may take (30s, 5m); a blob transfer gets one second more per 256 KiB "
+                      "of its size. A request over it fails and is not retried")
+      ->default_val("5m");
 }
 
 void addPlatformFlags(CLI::App* command, PlatformFlags& flags) {

@@ -12,7 +12,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/copy/platform_filter.h"
-#include "ferry/registry/http.h"
+#include "ferry/http/http_client.h"
 #include "ferry/registry/registry_client.h"
 
 namespace ferry {
@@ -42,10 +42,11 @@ struct SideFlags {
   }
 };
 
-// --retry-times and --retry-delay (copy, inspect, mirror), --chunk-size (copy).
+// --retry-times, --retry-delay and --request-timeout (copy, inspect, mirror), --chunk-size (copy).
 struct RetryFlags {
   int times = 5;
   std::string delay = "1s";
+  std::string requestTimeout = "5m";
   std::string chunkSize;
 
   // Sets one side's retry policy and upload chunking. Each retry is a warning
@@ -54,6 +55,8 @@ struct RetryFlags {
     if (times < 0) fail("--retry-times must be 0 or more, not {}", times);
     options.retry.times = times;
     options.retry.delay = parseDuration(delay);
+    options.requestTimeout = parseDuration(requestTimeout);
+    if (options.requestTimeout.count() <= 0) fail(ErrorKind::InvalidInput, "--request-timeout must be more than 0");
     if (!chunkSize.empty()) {
       options.uploadChunkSize = parseByteSize(chunkSize);
       if (options.uploadChunkSize <= 0) fail("--chunk-size must be more than 0 bytes");

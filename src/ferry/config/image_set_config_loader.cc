@@ -654,7 +654,13 @@ class Loader {
 
 ImageSetConfig loadImageSetConfigText(std::string_view text, const std::string& fileName,
                                       const LoadOptions& options) {
-  return Loader(fileName, options).load(text);
+  try {
+    return Loader(fileName, options).load(text);
+  } catch (const Error& e) {
+    // Whatever the loader refused is the configuration's fault, unless a deeper kind was already set.
+    if (e.kind() != ErrorKind::Other) throw;
+    throw Error(ErrorKind::InvalidInput, e.what());
+  }
 }
 
 ImageSetConfig loadImageSetConfig(const std::filesystem::path& file, const LoadOptions& options) {

@@ -778,3 +778,19 @@ TEST(ImageSetConfig, CatalogTargetNames) {
 
 }  // namespace
 }  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+TEST(ImageSetConfigErrors, ParseErrorsAreInvalidInput) {
+  for (const char* text : {"kind: ImageSetConfiguration\napiVersion: [\n", "42\n",
+                           "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  nope: 1\n"}) {
+    try {
+      loadImageSetConfigText(text, "isc.yaml", LoadOptions{});
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+    }
+  }
+}
+}  // namespace
+}  // namespace ferry::config

@@ -119,7 +119,7 @@ void ErrorList::throwIfAny() const {
   }
   if (sorted.size() > kMaxErrorsShown)
     message += fmt::format("\n{}: ... and {} more errors", file_, sorted.size() - kMaxErrorsShown);
-  throw Error(message);
+  throw Error(ErrorKind::InvalidInput, message);
 }
 
 std::vector<std::string> ErrorList::warnings() const {

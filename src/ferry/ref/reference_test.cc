@@ -112,3 +112,14 @@ TEST(Reference, WithTagDropsDigest) {
 }
 
 }  // namespace ferry
+
+namespace ferry {
+TEST(ReferenceErrors, ParseErrorsAreInvalidInput) {
+  try {
+    ImageReference::parse("docker://example.com/Bad:tag");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+  }
+}
+}  // namespace ferry

@@ -1,8 +1,9 @@
-#include "ferry/registry/http.h"
+#include "ferry/http/http_client.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -42,11 +43,34 @@ struct Exchange {
   bool aborted = false;
 };
 
-// The blank line that ends a header block: hands the head to onHead.
+// Whether the head announces a body larger than the request collects in memory.
+// (A streamed 2xx body has no such cap, and a HEAD answer announces a body it does not send.)
+bool bodyAnnouncedTooLarge(const Exchange& exchange, long status) {
+  const auto& request = *exchange.request;
+  if (request.method == "HEAD" || (request.onBody && status >= 200 && status < 300)) return false;
+  auto length = exchange.response->headers.find("content-length");
+  if (length == exchange.response->headers.end()) return false;
+  int64_t announced = -1;
+  const auto& text = length->second;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), announced);
+  if (error == std::errc::result_out_of_range) return true;
+  return error == std::errc() && announced > request.maxBodyBytes;
+}
+
+// The blank line that ends a header block: refuses an oversized body, hands the head to onHead.
 bool headComplete(Exchange& exchange) {
   long status = 0;
   curl_easy_getinfo(exchange.curl, CURLINFO_RESPONSE_CODE, &status);
-  if (status < 200 || !exchange.request->onHead) return true;  // 1xx heads are followed by the real one
+  if (status < 200) return true;  // 1xx heads are followed by the real one
+  if (bodyAnnouncedTooLarge(exchange, status)) {
+    // Refused on the head alone: waiting for a body ferry would not keep anyway
+    // lets a server hold the request as long as it likes.
+    exchange.response->status = status;
+    exchange.response->bodyTooLarge = true;
+    exchange.aborted = true;
+    return false;
+  }
+  if (!exchange.request->onHead) return true;
   exchange.response->status = status;
   if (exchange.request->onHead(*exchange.response)) return true;
   exchange.response->abandoned = true;
@@ -153,7 +177,8 @@ std::string HttpResponse::header(const std::string& lowerName) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpClient::HttpClient(TlsSettings tls) : tls_(std::move(tls)) {
+HttpClient::HttpClient(TlsSettings tls, std::chrono::milliseconds requestTimeout)
+    : tls_(std::move(tls)), requestTimeout_(requestTimeout) {
   initialiseCurlOnce();
   if (!tls_.extraCaPem.empty()) caBundle_ = systemCaBundle() + "\n" + tls_.extraCaPem;
 }
@@ -181,8 +206,7 @@ void HttpClient::release(std::unique_ptr<Handle> handle) {
 
 HttpResponse HttpClient::perform(const HttpRequest& request) {
   auto response = attempt(request);
-  if (response.failure != TransportFailure::None)
-    fail("request to {} failed: {}", originOf(request.url), response.failureDetail);
+  if (response.failure != TransportFailure::None) failUnreached(response, "cannot reach " + originOf(request.url), "");
   return response;
 }
 
@@ -195,6 +219,7 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
   HttpResponse response;
   response.method = request.method;
   response.url = request.url;
+  response.deadline = requestDeadline(requestTimeout_, request.expectedBytes);
   Exchange exchange{.curl = curl, .request = &request, .response = &response};
   char errorBuffer[CURL_ERROR_SIZE] = {0};
 
@@ -207,6 +232,8 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+  // The overall deadline; the low-speed check below catches a dead transfer sooner.
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(response.deadline.count()));
   // A transfer that moves nothing for a minute is dead; fail it rather than hang.
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
@@ -248,6 +275,10 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
       exchange.uploadData = bodyBytes.data();
     }
     exchange.uploadRemaining = static_cast<size_t>(size);
+    if (size > request.expectedBytes) {
+      response.deadline = requestDeadline(requestTimeout_, size);
+      curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(response.deadline.count()));
+    }
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, onUploadData);
     curl_easy_setopt(curl, CURLOPT_READDATA, &exchange);
@@ -263,7 +294,9 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
   headers = curl_slist_append(headers, "Expect:");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
+  auto started = std::chrono::steady_clock::now();
   CURLcode code = curl_easy_perform(curl);
+  auto elapsed = std::chrono::steady_clock::now() - started;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(headers);
   if (exchange.uploadFile) std::fclose(exchange.uploadFile);
@@ -274,8 +307,31 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
   if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && exchange.aborted)) {
     response.failure = classify(code);
     response.failureDetail = errorBuffer[0] ? errorBuffer : curl_easy_strerror(code);
+    // curl reports the stall detector and the deadline alike; the clock tells them apart.
+    if (code == CURLE_OPERATION_TIMEDOUT && elapsed >= response.deadline - std::chrono::milliseconds(50))
+      response.failure = TransportFailure::TimedOut;
   }
   return response;
+}
+
+HttpResponse HttpClient::attemptFollowingRedirects(HttpRequest request, int maxHops) {
+  const std::string origin = originOf(request.url);
+  const auto headers = request.headers;
+  bool redirected = false;
+  for (int hops = 0;; ++hops) {
+    request.headers.clear();
+    for (const auto& header : headers) {
+      bool accept = lowercase(header.substr(0, 7)) == "accept:";
+      if (accept || originOf(request.url) == origin) request.headers.push_back(header);
+    }
+    auto response = attempt(request);
+    response.redirected = redirected;
+    if (response.failure != TransportFailure::None || !isRedirect(response.status) || hops >= maxHops ||
+        response.header("location").empty())
+      return response;
+    followRedirect(request, response);
+    redirected = true;
+  }
 }
 
 std::string originOf(const std::string& url) {
@@ -297,6 +353,42 @@ std::string resolveUrl(const std::string& base, const std::string& location) {
   return origin + (slash == std::string::npos ? "/" : path.substr(0, slash + 1)) + location;
 }
 
+std::string urlForMessages(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
+
+bool isRedirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+void followRedirect(HttpRequest& request, const HttpResponse& response) {
+  request.url = resolveUrl(request.url, response.header("location"));
+  if (response.status == 303) request.method = "GET";
+}
+
+std::chrono::milliseconds requestDeadline(std::chrono::milliseconds base, int64_t bodyBytes) {
+  return base + std::chrono::milliseconds(std::max<int64_t>(bodyBytes, 0) / (kSlowestTransferRate / 1000));
+}
+
+namespace {
+// "5m", "90s", "1.5s": the way the limit is written on the command line.
+std::string formatLimit(std::chrono::milliseconds limit) {
+  auto ms = limit.count();
+  if (ms % 60000 == 0) return fmt::format("{}m", ms / 60000);
+  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+  return fmt::format("{:g}s", static_cast<double>(ms) / 1000.0);
+}
+}  // namespace
+
+void failUnreached(const HttpResponse& response, const std::string& what, const std::string& hint) {
+  std::string gaveUp = response.retries > 0 ? fmt::format(" (gave up after {} retries)", response.retries) : "";
+  if (response.failure == TransportFailure::TimedOut)
+    fail(ErrorKind::Timeout,
+         "{}: {} {} did not complete within its {} deadline{}; the server is too slow or stalling; raise "
+         "--request-timeout if it is only slow",
+         what, response.method, urlForMessages(response.url), formatLimit(response.deadline), gaveUp);
+  fail(ErrorKind::Unreachable, "{}: request to {} failed: {}{}{}", what, originOf(response.url), response.failureDetail,
+       gaveUp, hint.empty() ? "" : "; " + hint);
+}
+
 std::string urlEncode(const std::string& value) {
   std::string out;
   for (unsigned char c : value) {
@@ -307,32 +399,6 @@ std::string urlEncode(const std::string& value) {
     }
   }
   return out;
-}
-
-std::chrono::milliseconds RetryPolicy::backoff(int retry, double random01) const {
-  double full = static_cast<double>(delay.count()) * std::pow(2.0, std::max(retry - 1, 0));
-  full = std::min(full, static_cast<double>(maxDelay.count()));
-  double spread = full / 2 + std::clamp(random01, 0.0, 1.0) * full / 2;
-  return std::chrono::milliseconds(static_cast<int64_t>(spread));
-}
-
-bool isRetryableStatus(long status) { return status >= 500 || status == 429 || status == 408; }
-
-std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
-                                                         std::chrono::system_clock::time_point now) {
-  std::string text = trim(value);
-  if (text.empty()) return std::nullopt;
-  if (std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    int64_t seconds = 0;
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (error != std::errc() || end != text.data() + text.size()) return std::chrono::hours(24 * 365);  // absurdly long
-    return std::chrono::seconds(seconds);
-  }
-  // An HTTP date (IMF-fixdate, or the obsolete RFC 850 and asctime forms, which curl also reads).
-  time_t when = curl_getdate(text.c_str(), nullptr);
-  if (when < 0) return std::nullopt;
-  auto wait = std::chrono::system_clock::from_time_t(when) - now;
-  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(wait), std::chrono::milliseconds(0));
 }
 
 std::optional<int64_t> contentRangeStart(std::string_view value) {

@@ -1,14 +1,21 @@
-// A small HTTP client on libcurl for the registry protocol.
+// A small HTTP client on libcurl: the one way ferry talks HTTP (registries, and
+// any other service: update graphs, chart repositories, signature stores).
 //
 // Concurrency model (decided for ferry, see docs/design.md): a bounded pool of
 // worker threads, each request running synchronously on a libcurl easy handle
 // taken from this client's handle pool. A handle keeps its connections alive
 // between requests, so a pool of N handles means at most N open connections per
-// registry, all reused. This keeps request code straight-line (easy to read and
+// server, all reused. This keeps request code straight-line (easy to read and
 // to retry) while still moving many blobs at once.
 //
-// Redirects are never followed by libcurl: the registry client follows them
-// itself so it can decide, per hop, whether credentials may be sent.
+// Every request has an overall deadline (HttpClientOptions::requestTimeout, more
+// for large bodies; see requestDeadline), so a server that drips a byte a second
+// cannot hold it for ever; a body collected in memory is refused as soon as its
+// Content-Length says it is over maxBodyBytes.
+//
+// Redirects are never followed by libcurl: callers follow them themselves so
+// they can decide, per hop, whether credentials may be sent (see retry.h's
+// RetryingHttpClient and the registry client).
 #pragma once
 
 #include <chrono>
@@ -57,6 +64,9 @@ struct HttpRequest {
   // otherwise the body is collected in HttpResponse::body up to maxBodyBytes.
   std::function<bool(const char*, size_t)> onBody;
   int64_t maxBodyBytes = 1 << 20;
+  // The size of the body sent or expected back (a blob's descriptor size), which
+  // lengthens the deadline beyond the client's requestTimeout (see requestDeadline).
+  int64_t expectedBytes = 0;
 };
 
 // Why a request got no complete answer. The kinds are what retrying needs to know.
@@ -66,8 +76,10 @@ enum class TransportFailure {
   Unreachable,
   // TLS could not be set up or verified: a configuration problem that asking again does not cure.
   Insecure,
-  // Anything else: a reset, a timeout, a body cut short. Worth another attempt.
+  // Anything else: a reset, a stalled transfer, a body cut short. Worth another attempt.
   Interrupted,
+  // The request's overall deadline ran out: asking again would only wait as long again.
+  TimedOut,
 };
 
 struct HttpResponse {
@@ -86,16 +98,27 @@ struct HttpResponse {
   // The request that got this answer (the last hop, when redirects were followed).
   std::string method;
   std::string url;
-  bool redirected = false;  // the registry sent the request elsewhere to get this answer
-  // How many times the request was retried before this answer (see RegistryClient).
+  bool redirected = false;  // the server sent the request elsewhere to get this answer
+  // How many times the request was retried before this answer (see Retrier).
   int retries = 0;
+  // The deadline this attempt had (see requestDeadline), for TimedOut messages.
+  std::chrono::milliseconds deadline{0};
 
   std::string header(const std::string& lowerName) const;
 };
 
+// The default overall deadline of one request (--request-timeout).
+inline constexpr std::chrono::milliseconds kDefaultRequestTimeout = std::chrono::minutes(5);
+// Bodies are allowed to move this slowly on top of the deadline: a request with
+// N expected bytes gets N / kSlowestTransferRate seconds more.
+inline constexpr int64_t kSlowestTransferRate = 256 << 10;
+
+// `base`, plus one second per kSlowestTransferRate bytes of `bodyBytes`.
+std::chrono::milliseconds requestDeadline(std::chrono::milliseconds base, int64_t bodyBytes);
+
 class HttpClient {
  public:
-  explicit HttpClient(TlsSettings tls);
+  explicit HttpClient(TlsSettings tls, std::chrono::milliseconds requestTimeout = kDefaultRequestTimeout);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -104,8 +127,13 @@ class HttpClient {
   // verification, a reset, a timeout, a body cut short) is reported in
   // HttpResponse::failure, never thrown.
   HttpResponse attempt(const HttpRequest& request);
-  // Like attempt(), but throws Error for a transport failure, naming the URL's origin.
+  // attempt(), following up to `maxHops` redirects. Headers other than Accept
+  // (credentials among them) go to the request's own origin only.
+  HttpResponse attemptFollowingRedirects(HttpRequest request, int maxHops = 10);
+  // Like attempt(), but throws Error for a transport failure (see failUnreached).
   HttpResponse perform(const HttpRequest& request);
+
+  std::chrono::milliseconds requestTimeout() const { return requestTimeout_; }
 
  private:
   struct Handle;
@@ -113,6 +141,7 @@ class HttpClient {
   void release(std::unique_ptr<Handle> handle);
 
   TlsSettings tls_;
+  std::chrono::milliseconds requestTimeout_;
   std::string caBundle_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Handle>> idle_;
@@ -124,32 +153,18 @@ std::string resolveUrl(const std::string& base, const std::string& location);
 std::string originOf(const std::string& url);
 // Percent-encodes a query parameter value.
 std::string urlEncode(const std::string& value);
+// The URL without its query or fragment, which may hold a signature or upload state: for messages.
+std::string urlForMessages(const std::string& url);
 
-// When and how often a failed request is asked again (RegistryOptions::retry).
-struct RetryPolicy {
-  // Retries after the first attempt; 0 turns retrying off.
-  int times = 5;
-  // The wait before the first retry; it doubles for each further one, up to maxDelay.
-  std::chrono::milliseconds delay{1000};
-  std::chrono::milliseconds maxDelay{60000};
-  // A Retry-After longer than this is not waited for: the request fails instead,
-  // since a registry asking for hours (a rate-limit window) will not be outwaited.
-  std::chrono::milliseconds maxRetryAfter{300000};
+bool isRedirect(long status);
+// Points `request` at where the redirect `response` sends it (a 303 becomes a GET).
+void followRedirect(HttpRequest& request, const HttpResponse& response);
 
-  // The wait before retry `retry` (1 for the first): delay * 2^(retry-1), capped
-  // at maxDelay, then spread uniformly over its upper half by `random01` (in
-  // [0, 1)) so that many clients failing together do not come back together.
-  std::chrono::milliseconds backoff(int retry, double random01) const;
-};
-
-// Whether an HTTP status is worth asking again: the server failed or is
-// overloaded (5xx), is rate-limiting (429), or timed out waiting (408).
-bool isRetryableStatus(long status);
-
-// The wait a Retry-After header asks for, as delay-seconds ("120") or an HTTP
-// date; a date in the past is no wait. nullopt when the value is empty or unreadable.
-std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
-                                                         std::chrono::system_clock::time_point now);
+// Throws the Error for a response that got no complete answer: kind Timeout
+// naming the deadline and the URL, Unreachable otherwise, naming the URL's
+// origin; `what` says what was asked ("cannot reach registry quay.io"), `hint`
+// what to try (a TimedOut answer gets its own).
+[[noreturn]] void failUnreached(const HttpResponse& response, const std::string& what, const std::string& hint);
 
 // The first byte position of a 206 answer's "Content-Range: bytes START-END/TOTAL".
 std::optional<int64_t> contentRangeStart(std::string_view value);

@@ -1,0 +1,44 @@
+#include "ferry/base/error.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry {
+namespace {
+
+TEST(Error, FailWithoutAKindKeepsTheMessageAndMeansOther) {
+  try {
+    fail("cannot read '{}': {}", "a.yaml", "no such file");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "cannot read 'a.yaml': no such file");
+    EXPECT_EQ(e.kind(), ErrorKind::Other);
+  }
+}
+
+TEST(Error, FailWithAKindCarriesIt) {
+  try {
+    fail(ErrorKind::NotFound, "manifest {} not found", "sha256:ab");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "manifest sha256:ab not found");
+    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
+  }
+  EXPECT_EQ(Error(ErrorKind::Timeout, "slow").kind(), ErrorKind::Timeout);
+  EXPECT_EQ(errorKindName(ErrorKind::Unauthorized), "unauthorized");
+  EXPECT_EQ(errorKindName(ErrorKind::InvalidInput), "invalid input");
+}
+
+TEST(Error, KindsAreSetWhereCallersNeedThem) {
+  auto kindOf = [](auto&& action) {
+    try {
+      action();
+    } catch (const Error& e) {
+      return e.kind();
+    }
+    return ErrorKind::Other;
+  };
+  EXPECT_EQ(kindOf([] { fail(ErrorKind::Limit, "over {}", 8); }), ErrorKind::Limit);
+}
+
+}  // namespace
+}  // namespace ferry
