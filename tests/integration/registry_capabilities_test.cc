@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "ferry/copy/endpoints.h"
 #include "ferry/oci/media_types.h"
 #include "ferry/registry/registry_repository.h"

@@ -361,7 +361,11 @@ TEST(RegistryRedirects, AManifestGetFollowsARedirectWithoutCredentials) {
     return Served{.status = 200, .headers = {}, .body = manifest}.with("Content-Type",
                                                                         "application/vnd.oci.image.manifest.v1+json");
   });
+  std::string registryAuthorization;
   HttpServer registry([&](const Received& request) {
+    if (request.header("authorization").empty())
+      return Served{.status = 401, .headers = {}, .body = ""}.with("WWW-Authenticate", "Basic realm=\"test\"");
+    registryAuthorization = request.header("authorization");
     if (request.path == "/v2/") return Served{.status = 200, .headers = {}, .body = "{}"};
     return Served{.status = 307, .headers = {}, .body = ""}.with("Location", mirror.url() + "/cdn" + request.path);
   });
@@ -370,7 +374,8 @@ TEST(RegistryRedirects, AManifestGetFollowsARedirectWithoutCredentials) {
   RegistryRepository repository(client, "app");
   auto raw = repository.getManifest("v1");
   EXPECT_EQ(raw.bytes, manifest);
-  EXPECT_EQ(mirrorAuthorization, "");
+  EXPECT_TRUE(registryAuthorization.starts_with("Basic ")) << registryAuthorization;
+  EXPECT_EQ(mirrorAuthorization, "");  // another host: no credentials
 }
 
 TEST(RegistryErrors, StatusesAndRegistryCodesGiveErrorKinds) {
