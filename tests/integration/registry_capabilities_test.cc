@@ -11,6 +11,7 @@
 #include "ferry/oci/media_types.h"
 #include "ferry/registry/registry_repository.h"
 #include "integration/ferry_test_env.h"
+#include "support/error_kind.h"
 
 namespace ferry::testing {
 namespace {
@@ -70,16 +71,8 @@ TEST(RegistryCapabilities, TagsReferrersThroughTheFallbackTagAndDelete) {
 
   capability<ManifestDeleter>(*repository)->deleteManifest(signature.digest);
   EXPECT_EQ(countMatching(registry, "DELETE", "/manifests/" + signature.digest.str()), 1u);
-  auto kindOf = [](auto&& action) {
-    try {
-      action();
-    } catch (const Error& e) {
-      return e.kind();
-    }
-    return ErrorKind::Other;
-  };
-  EXPECT_EQ(kindOf([&] { repository->getManifest(signature.digest.str()); }), ErrorKind::NotFound);
-  EXPECT_EQ(kindOf([&] { repository->deleteManifest(signature.digest); }), ErrorKind::NotFound);
+  EXPECT_EQ(errorKindOf([&] { repository->getManifest(signature.digest.str()); }), ErrorKind::NotFound);
+  EXPECT_EQ(errorKindOf([&] { repository->deleteManifest(signature.digest); }), ErrorKind::NotFound);
   EXPECT_EQ(repository->manifestDigest("v1"), image.digest);
 }
 

@@ -28,17 +28,5 @@ TEST(Error, FailWithAKindCarriesIt) {
   EXPECT_EQ(errorKindName(ErrorKind::InvalidInput), "invalid input");
 }
 
-TEST(Error, KindsAreSetWhereCallersNeedThem) {
-  auto kindOf = [](auto&& action) {
-    try {
-      action();
-    } catch (const Error& e) {
-      return e.kind();
-    }
-    return ErrorKind::Other;
-  };
-  EXPECT_EQ(kindOf([] { fail(ErrorKind::Limit, "over {}", 8); }), ErrorKind::Limit);
-}
-
 }  // namespace
 }  // namespace ferry

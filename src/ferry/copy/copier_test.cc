@@ -121,8 +121,11 @@ TEST_F(CopierTest, BlobsComeBeforeAnyManifestChildrenBeforeTheIndexAndTheTagLast
   EXPECT_LT(positionOf(calls, Kind::PutManifest, amd.digest.str()), index);
   EXPECT_LT(positionOf(calls, Kind::PutManifest, arm.digest.str()), index);
   // The tag goes with the last push, and only with it.
-  for (const auto& call : calls)
-    if (call.kind == Kind::PutManifest) EXPECT_EQ(call.tag.has_value(), call.target == list.digest.str());
+  for (const auto& call : calls) {
+    if (call.kind == Kind::PutManifest) {
+      EXPECT_EQ(call.tag.has_value(), call.target == list.digest.str());
+    }
+  }
   EXPECT_EQ(calls.back().kind, Kind::PutManifest);
   EXPECT_EQ(calls.back().tag, "v1");
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
+#include "support/error_kind.h"
 #include "ferry/base/files.h"
 #include "ferry/oci/media_types.h"
 
@@ -130,12 +131,7 @@ TEST(OciLayoutCapabilities, ListsTagsFromIndexJsonAndDeletesEntries) {
   EXPECT_TRUE(layout->listTags().empty());
   ASSERT_EQ(layout->entries().size(), 1u);
   EXPECT_EQ(layout->entries()[0].digest, two.digest);
-  try {
-    layout->deleteManifest(one.digest);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-  }
+  EXPECT_EQ(testing::errorKindOf([&] { layout->deleteManifest(one.digest); }), ErrorKind::NotFound);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "ferry/base/error.h"
 #include "ferry/registry/registry_repository.h"
 #include "ferry/transport/image_store.h"
+#include "support/error_kind.h"
 #include "support/fault_proxy.h"
 #include "support/http_server.h"
 
@@ -391,22 +392,15 @@ TEST(RegistryErrors, StatusesAndRegistryCodesGiveErrorKinds) {
   auto client = std::make_shared<RegistryClient>(registry.host(), registry.host(), RegistryOptions{.plainHttp = true});
   RegistryRepository repository(client, "app");
   auto kindOf = [&](const std::string& reference) {
-    try {
-      repository.getManifest(reference);
-    } catch (const Error& e) {
-      return e.kind();
-    }
-    return ErrorKind::Other;
+    return testing::errorKindOf([&] { repository.getManifest(reference); });
   };
   EXPECT_EQ(kindOf("missing"), ErrorKind::NotFound);
   EXPECT_EQ(kindOf("denied"), ErrorKind::Unauthorized);
   EXPECT_EQ(kindOf("odd"), ErrorKind::NotFound);
-  try {
-    clientFor("127.0.0.1:1", RegistryOptions{.plainHttp = true}).send(HttpRequest{.url = "/v2/x"}, {});
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::Unreachable) << e.what();
-  }
+  EXPECT_EQ(testing::errorKindOf([] {
+              clientFor("127.0.0.1:1", RegistryOptions{.plainHttp = true}).send(HttpRequest{.url = "/v2/x"}, {});
+            }),
+            ErrorKind::Unreachable);
 }
 
 }  // namespace

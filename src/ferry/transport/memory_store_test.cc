@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "ferry/base/error.h"
+#include "support/error_kind.h"
 #include "ferry/oci/media_types.h"
 
 namespace ferry {
@@ -77,12 +78,7 @@ TEST(MemoryStore, CapabilitiesTagsReferrersAndDelete) {
   store.deleteManifest(image.digest);
   EXPECT_FALSE(store.hasManifest(image.digest));
   EXPECT_TRUE(store.listTags().empty());
-  try {
-    store.deleteManifest(image.digest);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-  }
+  EXPECT_EQ(testing::errorKindOf([&] { store.deleteManifest(image.digest); }), ErrorKind::NotFound);
 }
 
 }  // namespace
