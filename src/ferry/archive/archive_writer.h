@@ -2,7 +2,7 @@
 // (archive_format.h), through ImageSink views the copy engine writes to.
 //
 //   ArchiveWriter archive(dir, 10LL << 30, runId, historyBlobs);
-//   endpoints.addSink(destination, archive.imageSink("registry.example/ns/repo"));
+//   request.to = archive.imageSink("registry.example/ns/repo");   // CopyRequest (copy/copier.h)
 //   copier.run(requests);
 //   archive.finish();                // closes the last part
 //   history.add(archive.shippedBlobs());
@@ -79,6 +79,7 @@ class ArchiveWriter {
 
  private:
   friend class ArchiveImageSink;
+  friend class StoredManifests;
 
   // Where a blob or manifest was written in this run.
   struct Stored {
