@@ -20,6 +20,12 @@ class SeededTree {
     fs::create_directories(path.parent_path());
     std::ofstream(path) << text;
   }
+  // One empty header in each of low, mid and high.
+  void writeEmptyLayers() {
+    write("low/a.h", "");
+    write("mid/b.h", "");
+    write("high/d.h", "");
+  }
   const fs::path& root() const { return dir_.path(); }
 
  private:
@@ -83,9 +89,7 @@ TEST(DependencyCheck, IncludeOfALibraryNotDependedOnFails) {
 TEST(DependencyCheck, UnitTestsAreNotChecked) {
   SeededTree tree;
   tree.write("low/a_test.cc", "#include \"ferry/high/d.h\"\n");  // built into ferry_unit_tests, which links all
-  tree.write("low/a.h", "");
-  tree.write("mid/b.h", "");
-  tree.write("high/d.h", "");
+  tree.writeEmptyLayers();
   auto result = checkDependencies(parseLayerGraph(kLayers, "layers"), tree.root());
   EXPECT_TRUE(result.violations.empty()) << testing::PrintToString(messages(result));
   EXPECT_EQ(result.filesChecked, 3);
@@ -93,9 +97,7 @@ TEST(DependencyCheck, UnitTestsAreNotChecked) {
 
 TEST(DependencyCheck, FolderOutsideTheLayerListFails) {
   SeededTree tree;
-  tree.write("low/a.h", "");
-  tree.write("mid/b.h", "");
-  tree.write("high/d.h", "");
+  tree.writeEmptyLayers();
   tree.write("stray/e.h", "");
   tree.write("mid/c.cc", "#include \"ferry/nowhere/x.h\"\n");
   auto result = checkDependencies(parseLayerGraph(kLayers, "layers"), tree.root());
@@ -107,9 +109,7 @@ TEST(DependencyCheck, FolderOutsideTheLayerListFails) {
 
 TEST(DependencyCheck, DepsPointingUpFail) {
   SeededTree tree;
-  tree.write("low/a.h", "");
-  tree.write("mid/b.h", "");
-  tree.write("high/d.h", "");
+  tree.writeEmptyLayers();
   auto graph = parseLayerGraph("low ferry_low ferry_high\nmid ferry_mid ferry_low\nhigh ferry_high ferry_mid\n", "layers");
   auto result = checkDependencies(graph, tree.root());
   ASSERT_EQ(result.violations.size(), 1u) << testing::PrintToString(messages(result));
