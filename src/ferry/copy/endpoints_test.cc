@@ -10,20 +10,20 @@
 namespace ferry {
 namespace {
 
-ImageReference ref(const std::string& text) { return ImageReference::parse(text); }
+ImageReference named(const std::string& text) { return ImageReference::parse(text); }
 
 TEST(SourceMirrors, TheLongestPrefixAtAPathBoundaryWins) {
   auto mirrors = parseSourceMirrors({"registry.example.com/demo=mirror.local:5000/cache",
                                      "registry.example.com/demo/team=mirror.local:5000/team-cache",
                                      "quay.io/org=oci:/srv/layout"});
-  EXPECT_EQ(readLocation(ref("registry.example.com/demo/app:v1"), mirrors), ref("mirror.local:5000/cache/app:v1"));
-  EXPECT_EQ(readLocation(ref("registry.example.com/demo/team/app:v1"), mirrors),
-            ref("mirror.local:5000/team-cache/app:v1"));
+  EXPECT_EQ(readLocation(named("registry.example.com/demo/app:v1"), mirrors), named("mirror.local:5000/cache/app:v1"));
+  EXPECT_EQ(readLocation(named("registry.example.com/demo/team/app:v1"), mirrors),
+            named("mirror.local:5000/team-cache/app:v1"));
   // "demo-other" is not under "demo".
-  EXPECT_EQ(readLocation(ref("registry.example.com/demo-other/app:v1"), mirrors),
-            ref("registry.example.com/demo-other/app:v1"));
+  EXPECT_EQ(readLocation(named("registry.example.com/demo-other/app:v1"), mirrors),
+            named("registry.example.com/demo-other/app:v1"));
   auto digest = Digest::sha256Of("x");
-  auto inLayout = readLocation(ref("quay.io/org/app:v1@" + digest.str()), mirrors);
+  auto inLayout = readLocation(named("quay.io/org/app:v1@" + digest.str()), mirrors);
   EXPECT_EQ(inLayout.transport, Transport::Layout);
   EXPECT_EQ(inLayout.layoutPath, "/srv/layout");
   EXPECT_EQ(inLayout.digest, digest);
@@ -45,9 +45,9 @@ TEST(Endpoints, SourcesFollowTheSourceMirrorsAndSinksDoNot) {
   auto layoutDir = work.path() / "layout";
   OciLayout::create(layoutDir);
   Endpoints endpoints(EndpointOptions{.sourceMirrors = parseSourceMirrors({"quay.io/org=oci:" + layoutDir.string()})});
-  auto source = endpoints.source(ref("quay.io/org/app:v1"));
+  auto source = endpoints.source(named("quay.io/org/app:v1"));
   EXPECT_NE(dynamic_cast<OciLayout*>(source.get()), nullptr) << source->describe();
-  auto sink = endpoints.sink(ref("quay.io/org/app:v1"));
+  auto sink = endpoints.sink(named("quay.io/org/app:v1"));
   EXPECT_NE(dynamic_cast<RegistryRepository*>(sink.get()), nullptr) << sink->describe();
 }
 
@@ -63,10 +63,10 @@ TEST(Endpoints, ARegistryMayHaveOptionsOfItsOwn) {
     return own;
   };
   Endpoints endpoints(std::move(options));
-  EXPECT_TRUE(endpoints.repository(ref("insecure.local:5000/app:v1"), false)->client().options().plainHttp);
-  EXPECT_FALSE(endpoints.repository(ref("quay.io/org/app:v1"), false)->client().options().plainHttp);
+  EXPECT_TRUE(endpoints.repository(named("insecure.local:5000/app:v1"), false)->client().options().plainHttp);
+  EXPECT_FALSE(endpoints.repository(named("quay.io/org/app:v1"), false)->client().options().plainHttp);
   // One question per registry and side: the client is shared.
-  endpoints.repository(ref("insecure.local:5000/other:v1"), false);
+  endpoints.repository(named("insecure.local:5000/other:v1"), false);
   EXPECT_EQ(asked, (std::vector<std::pair<std::string, bool>>{{"insecure.local:5000", false}, {"quay.io", false}}));
 }
 

@@ -24,9 +24,12 @@ bool isBlocked(const std::vector<config::BlockedImage>& blocked, const ImageRefe
   return false;
 }
 
-// The hash of a selection, so filtered outputs of different selections do not mix.
+// The hash of a selection (and of the destination, for a catalog listed twice),
+// so filtered outputs of different catalog entries do not mix.
 std::string selectionKey(const config::OperatorCatalog& entry) {
   std::string text = entry.selection.full ? "full;" : "heads;";
+  if (!entry.targetCatalog.empty() || !entry.targetTag.empty())
+    text += fmt::format("target={}:{};", entry.targetCatalog, entry.targetTag);
   text += entry.selection.skipDependencies ? "nodeps;" : "deps;";
   for (const auto& package : entry.selection.packages) {
     text += fmt::format("p={},{},{},{},{},{};", package.name, package.defaultChannel, package.minVersion,

@@ -48,6 +48,7 @@ WorkflowEnds chooseWorkflowEnds(const MirrorOptions& options, const config::Imag
     ends.reader = std::make_unique<RegistryReader>(endpoints);
   }
   if (options.workflow == Workflow::MirrorToDisk) {
+    if (!config) fail("mirror-to-disk needs the ImageSetConfiguration: -c isc.yaml");
     auto writer = std::make_unique<ArchiveImageWriter>(
         ArchiveChoices{.directory = options.archiveDirectory,
                        .partSizeBytes = options.archivePartSizeBytes > 0
@@ -134,8 +135,6 @@ MirrorReport MirrorRun::Impl::run() {
   if (!options_.configFile.empty()) {
     config = config::loadImageSetConfig(options_.configFile);
     for (const auto& warning : config->warnings) log_.warn(warning);
-  } else if (options_.workflow != Workflow::DiskToMirror) {
-    fail("give the ImageSetConfiguration with -c FILE");
   }
   auto [reader, writer] = chooseWorkflowEnds(options_, config ? &*config : nullptr, endpoints_, workspace_, runId_);
 
@@ -143,8 +142,10 @@ MirrorReport MirrorRun::Impl::run() {
   PlannedRun planned;
   if (auto recorded = reader->recordedPlan(workspace_, log_)) {
     planned.plan = config ? narrowToConfiguration(std::move(*recorded), *config, log_) : std::move(*recorded);
-  } else {
+  } else if (config) {
     planned = planFromConfiguration({*config, *reader, workspace_, log_}, defaultCollectors());
+  } else {
+    fail("give the ImageSetConfiguration with -c FILE");
   }
   auto& plan = planned.plan;
   nameDestinations(plan, *writer);

@@ -23,11 +23,13 @@ class MirrorPhasesTest : public ::testing::Test {
   std::filesystem::path layoutDir = work.path() / "source";
   testing::ScenarioLayout layout = testing::buildScenarioLayout(
       layoutDir, kRegistryName,
-      {{"foo", {"1.0.0", "1.1.0"}}, {.name = "bar", .versions = {"2.0.0"}, .pushOperatorImage = false}}, {}, 4 << 10);
+      {{"foo", {"1.0.0", "1.1.0"}}, {"bar", {"2.0.0"}}}, {}, 4 << 10);
   EndpointOptions endpointOptions{.sourceMirrors = {{kRegistryName, "oci:" + layoutDir.string()}}};
   Endpoints endpoints{endpointOptions};
   Workspace workspace{work.path() / "archive" / "working-dir"};
   RunLog log;
+
+  void SetUp() override { std::filesystem::create_directories(workspace.root); }
 
   std::filesystem::path writeConfig(const std::string& packages) {
     auto path = work.path() / "isc.yaml";
@@ -92,6 +94,9 @@ TEST_F(MirrorPhasesTest, PlanNamesEveryImageWithItsKindAndOwner) {
 }
 
 TEST_F(MirrorPhasesTest, CopyThenFinalizeLeavesTheFailedOperatorOutOfTheArchivedCatalog) {
+  // bar's operator image is lost from the source: its index is gone.
+  auto barOperator = ImageReference::parse(bundle("bar").operatorImage);
+  ASSERT_TRUE(std::filesystem::remove(layoutDir / "blobs" / "sha256" / std::string(barOperator.digest->hex())));
   auto configFile = writeConfig("        - name: foo\n        - name: bar\n");
   auto config = config::loadImageSetConfig(configFile);
   RegistryReader reader(endpoints);
