@@ -5,7 +5,7 @@
 #include <fmt/ranges.h>
 
 #include "ferry/base/error.h"
-#include "ferry/catalog/filter.h"
+#include "ferry/filter/filter.h"
 #include "ferry/mirror/catalog_cache.h"
 
 namespace ferry::mirror {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "ferry/catalog/catalog_image.h"
-#include "ferry/catalog/fbc.h"
+#include "ferry/fbc/fbc.h"
 #include "ferry/config/image_set_config.h"
 #include "ferry/mirror/plan.h"
 #include "ferry/mirror/run_log.h"

@@ -5,9 +5,9 @@
 #include <fmt/ranges.h>
 
 #include "ferry/base/error.h"
-#include "ferry/catalog/filter.h"
+#include "ferry/filter/filter.h"
 #include "ferry/catalog/rebuild.h"
-#include "ferry/catalog/write.h"
+#include "ferry/fbc/write.h"
 #include "ferry/layout/oci_layout.h"
 #include "ferry/transport/overlay_source.h"
 

@@ -7,7 +7,7 @@
 #include "ferry/archive/archive_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 #include "ferry/mirror/cluster_resources.h"
 #include "ferry/mirror/history.h"
 
