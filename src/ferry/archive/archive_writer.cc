@@ -179,6 +179,11 @@ void ArchiveWriter::addFile(std::string name, std::string bytes) {
   extraFiles_.emplace_back(member, std::move(bytes));
 }
 
+void ArchiveWriter::onPartFinished(std::function<void(const std::string&, const PartInfo&)> hook) {
+  std::lock_guard lock(writeMutex_);
+  partFinished_ = std::move(hook);
+}
+
 std::vector<std::string> ArchiveWriter::partFiles() const {
   std::lock_guard lock(writeMutex_);
   return finishedParts_;
@@ -270,7 +275,9 @@ void ArchiveWriter::closePart() {
   if (error) fail("cannot rename '{}' to '{}': {}", partial.string(), complete.string(), error.message());
   syncDirectory(directory_);
   finishedParts_.push_back(partFileName(part.number));
+  auto info = std::move(part.info);
   current_.reset();
+  if (partFinished_) partFinished_(finishedParts_.back(), info);
 }
 
 void ArchiveWriter::writeManifest(const Digest& digest, const std::string& bytes) {
