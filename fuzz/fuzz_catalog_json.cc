@@ -1,5 +1,5 @@
-// File-Based Catalog JSON streams (catalog/load.h) as opm writes them.
-#include "ferry/catalog/load.h"
+// File-Based Catalog JSON streams (fbc/load.h) as opm writes them.
+#include "ferry/fbc/load.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

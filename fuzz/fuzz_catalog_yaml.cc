@@ -1,8 +1,8 @@
-// File-Based Catalog YAML (catalog/yaml_to_json.h, catalog/load.h): document
+// File-Based Catalog YAML (fbc/yaml_to_json.h, fbc/load.h): document
 // splitting, the go-yaml v2 conversion (with and without the long-scalar
 // shortcut, which must agree), and loading.
-#include "ferry/catalog/load.h"
-#include "ferry/catalog/yaml_to_json.h"
+#include "ferry/fbc/load.h"
+#include "ferry/fbc/yaml_to_json.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,5 +1,5 @@
-// The tar reader (archive/tar_reader.h) on a whole file, and its member-path check.
-#include "ferry/archive/tar_reader.h"
+// The tar reader (imagefs/tar_reader.h) on a whole file, and its member-path check.
+#include "ferry/imagefs/tar_reader.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
