@@ -21,9 +21,11 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "ferry/archive/archive_reader.h"
+#include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/oci/manifest.h"
 #include "ferry/oci/media_types.h"
@@ -105,7 +107,7 @@ std::string walkManifest(const TestRegistry& registry, const std::string& reposi
                          std::set<std::string>& seen, std::vector<std::string>& problems) {
   auto base = registry.url() + "/v2/" + repository;
   auto response = httpRequest("GET", base + "/manifests/" + reference,
-                              {"Accept: " + media::manifestAcceptHeader()});
+                              std::vector<std::string>{"Accept: " + ferry::media::manifestAcceptHeader()});
   if (response.status != 200) {
     problems.push_back(repository + ": manifest " + reference + " is named but answers HTTP " +
                        std::to_string(response.status));
@@ -133,8 +135,12 @@ RegistryWalk walkRegistry(const TestRegistry& registry) {
   auto catalog = getJson(registry.url() + "/v2/_catalog?n=10000");
   for (const auto& repository : catalog["repositories"]) {
     auto name = repository.get<std::string>();
-    auto tags = getJson(registry.url() + "/v2/" + name + "/tags/list?n=10000");
-    if (!tags.contains("tags") || tags["tags"].is_null()) continue;  // pushed blobs only, no manifest yet
+    auto listing = httpGet(registry.url() + "/v2/" + name + "/tags/list?n=10000");
+    if (listing.status == 404) continue;  // blobs only (the run was killed before any tag): nothing names them
+    if (listing.status != 200)
+      throw Error("GET tags of " + name + ": HTTP " + std::to_string(listing.status) + " " + listing.body);
+    auto tags = json::parse(listing.body);
+    if (!tags.contains("tags") || tags["tags"].is_null()) continue;
     for (const auto& tag : tags["tags"]) {
       auto digest = walkManifest(registry, name, tag.get<std::string>(), seen, walk.problems);
       if (!digest.empty()) walk.tags[name + ":" + tag.get<std::string>()] = digest;
@@ -152,13 +158,14 @@ struct ArchiveWalk {
 
 void walkArchiveManifest(ArchiveReader& archive, ImageSource& source, const std::string& name, const Digest& digest,
                          std::vector<std::string>& problems) {
-  RawManifest raw;
+  std::optional<RawManifest> found;
   try {
-    raw = source.getManifest(digest.str());
+    found = source.getManifest(digest.str());
   } catch (const Error& e) {
     problems.push_back(name + "@" + digest.str() + " is listed or referenced but not readable: " + e.what());
     return;
   }
+  const auto& raw = *found;
   if (raw.digest != digest) problems.push_back(name + "@" + digest.str() + " reads back as " + raw.digest.str());
   auto manifest = Manifest::parse(raw.bytes, raw.mediaType);
   for (const auto& child : manifest.manifests) walkArchiveManifest(archive, source, name, child.digest, problems);
@@ -225,6 +232,18 @@ class InterruptionTest : public ::testing::Test {
   }
 
   static std::filesystem::path path(const std::string& name) { return work_->path() / name; }
+
+  // disk-to-mirror of `archive` into `registry`.
+  static std::vector<std::string> loadArgs(const std::filesystem::path& archive, const TestRegistry& registry,
+                                           const std::string& workspace) {
+    return withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                      "file://" + path(workspace).string(), dockerRoot(registry)},
+                     &registry, &registry);
+  }
+  static CommandResult loadInto(const std::filesystem::path& archive, const TestRegistry& registry,
+                                const std::string& workspace) {
+    return runFerry(loadArgs(archive, registry, workspace));
+  }
 
   // Random delays within an uninterrupted run's length, from the seed.
   static std::vector<milliseconds> killPoints(uint64_t seed, milliseconds runLength) {
@@ -303,6 +322,10 @@ TEST_F(InterruptionTest, MirrorToDiskKilledAnywhereLeavesNoTrustedIncompletePart
   auto expected = walkArchive(referenceArchive);
   ASSERT_TRUE(expected.problems.empty()) << joined(expected.problems);
   ASSERT_GE(expected.images.size(), 12u);
+  TestRegistry loadedReference;
+  auto referenceLoad = loadInto(referenceArchive, loadedReference, "m2d-load-reference-ws");
+  ASSERT_EQ(referenceLoad.exitCode, 0) << referenceLoad.out << referenceLoad.err;
+  auto expectedLoad = walkRegistry(loadedReference);
 
   for (auto seed : seeds()) {
     SCOPED_TRACE("mirror-to-disk, FERRY_INTERRUPTION_SEEDS=" + std::to_string(seed));
@@ -317,16 +340,10 @@ TEST_F(InterruptionTest, MirrorToDiskKilledAnywhereLeavesNoTrustedIncompletePart
     EXPECT_TRUE(walk.problems.empty()) << joined(walk.problems);
     EXPECT_EQ(walk.images, expected.images);
     // What the converged archive loads is what the uninterrupted one loads.
-    TestRegistry loaded, loadedReference;
-    for (auto [from, into] : {std::pair{archive, &loaded}, std::pair{referenceArchive, &loadedReference}}) {
-      auto load = runFerry(withFlags({"mirror", "--from", "file://" + from.string(), "--workspace",
-                                      "file://" + path("m2d-load-ws-" + std::to_string(seed) + "-" +
-                                                       std::to_string(into->port())).string(),
-                                      dockerRoot(*into)},
-                                     into, into));
-      ASSERT_EQ(load.exitCode, 0) << load.out << load.err;
-    }
-    EXPECT_EQ(walkRegistry(loaded).tags, walkRegistry(loadedReference).tags);
+    TestRegistry loaded;
+    auto load = loadInto(archive, loaded, "m2d-load-ws-" + std::to_string(seed));
+    ASSERT_EQ(load.exitCode, 0) << load.out << load.err;
+    EXPECT_EQ(walkRegistry(loaded).tags, expectedLoad.tags);
   }
 }
 
@@ -337,10 +354,7 @@ TEST_F(InterruptionTest, DiskToMirrorKilledAnywhereLeavesNoDanglingManifestAndCo
 
   TestRegistry reference;
   CommandResult result;
-  auto runLength = timedRun(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
-                                       "file://" + path("d2m-reference-ws").string(), dockerRoot(reference)},
-                                      &reference, &reference),
-                            result);
+  auto runLength = timedRun(loadArgs(archive, reference, "d2m-reference-ws"), result);
   ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
   auto expected = walkRegistry(reference);
   ASSERT_TRUE(expected.problems.empty()) << joined(expected.problems);
@@ -349,9 +363,7 @@ TEST_F(InterruptionTest, DiskToMirrorKilledAnywhereLeavesNoDanglingManifestAndCo
   for (auto seed : seeds()) {
     SCOPED_TRACE("disk-to-mirror, FERRY_INTERRUPTION_SEEDS=" + std::to_string(seed));
     TestRegistry destination;
-    auto args = withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
-                           "file://" + path("d2m-ws-" + std::to_string(seed)).string(), dockerRoot(destination)},
-                          &destination, &destination);
+    auto args = loadArgs(archive, destination, "d2m-ws-" + std::to_string(seed));
     auto final = interruptThenFinish(args, seed, runLength, "d2m", [&](int kill) {
       auto walk = walkRegistry(destination);
       EXPECT_TRUE(walk.problems.empty()) << "after kill " << kill << ":\n" << joined(walk.problems);
