@@ -15,7 +15,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -132,10 +134,10 @@ std::string walkManifest(const TestRegistry& registry, const std::string& reposi
 RegistryWalk walkRegistry(const TestRegistry& registry) {
   RegistryWalk walk;
   std::set<std::string> seen;
-  auto catalog = getJson(registry.url() + "/v2/_catalog?n=10000");
+  auto catalog = getJson(registry.url() + "/v2/_catalog?n=1000");
   for (const auto& repository : catalog["repositories"]) {
     auto name = repository.get<std::string>();
-    auto listing = httpGet(registry.url() + "/v2/" + name + "/tags/list?n=10000");
+    auto listing = httpGet(registry.url() + "/v2/" + name + "/tags/list?n=1000");
     if (listing.status == 404) continue;  // blobs only (the run was killed before any tag): nothing names them
     if (listing.status != 200)
       throw Error("GET tags of " + name + ": HTTP " + std::to_string(listing.status) + " " + listing.body);
@@ -273,6 +275,51 @@ class InterruptionTest : public ::testing::Test {
     return runFerry(args);
   }
 
+  // A workflow whose destination is a registry: an uninterrupted run into a
+  // fresh registry is the reference; then, per seed, a fresh registry, the
+  // kills with the walk after each, and the converging run.
+  using ArgsFor = std::function<std::vector<std::string>(const TestRegistry& destination, const std::string& workspace)>;
+  static void interruptRegistryWorkflow(const std::string& label, const ArgsFor& argsFor) {
+    TestRegistry reference;
+    CommandResult result;
+    auto runLength = timedRun(argsFor(reference, label + "-reference-ws"), result);
+    ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+    auto expected = walkRegistry(reference);
+    ASSERT_TRUE(expected.problems.empty()) << joined(expected.problems);
+    ASSERT_GE(expected.tags.size(), 12u);
+
+    for (auto seed : seeds()) {
+      SCOPED_TRACE(label + ", FERRY_INTERRUPTION_SEEDS=" + std::to_string(seed));
+      TestRegistry destination;
+      auto args = argsFor(destination, label + "-ws-" + std::to_string(seed));
+      auto final = interruptThenFinish(args, seed, runLength, label, [&](int kill) {
+        auto walk = walkRegistry(destination);
+        EXPECT_TRUE(walk.problems.empty()) << "after kill " << kill << ":\n" << joined(walk.problems);
+      });
+      ASSERT_EQ(final.exitCode, 0) << final.out << final.err;
+      auto walk = walkRegistry(destination);
+      EXPECT_TRUE(walk.problems.empty()) << joined(walk.problems);
+      EXPECT_EQ(walk.tags, expected.tags);
+    }
+
+    // The walk can fail: a layer unlinked from a repository (and the
+    // registry's in-memory descriptor cache dropped by a restart) is reported.
+    std::filesystem::path layerLink;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(reference.dataDir()))
+      if (entry.path().filename() == "link" && entry.path().string().find("/_layers/") != std::string::npos) {
+        layerLink = entry.path();
+        break;
+      }
+    ASSERT_FALSE(layerLink.empty());
+    std::filesystem::remove(layerLink);
+    reference.restart();
+    auto damaged = walkRegistry(reference);
+    auto hex = layerLink.parent_path().filename().string();
+    EXPECT_TRUE(std::any_of(damaged.problems.begin(), damaged.problems.end(),
+                            [&](const std::string& problem) { return problem.find(hex) != std::string::npos; }))
+        << joined(damaged.problems);
+  }
+
   static TemporaryDirectory* work_;
   static TestRegistry* source_;
   static MirrorScenario* scenario_;
@@ -284,32 +331,11 @@ MirrorScenario* InterruptionTest::scenario_ = nullptr;
 std::filesystem::path InterruptionTest::config_;
 
 TEST_F(InterruptionTest, MirrorToMirrorKilledAnywhereLeavesNoDanglingManifestAndConverges) {
-  TestRegistry reference;
-  CommandResult result;
-  auto runLength = timedRun(withFlags({"mirror", "-c", config_.string(), "--workspace",
-                                       "file://" + path("m2m-reference-ws").string(), dockerRoot(reference)},
-                                      source_, &reference),
-                            result);
-  ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
-  auto expected = walkRegistry(reference);
-  ASSERT_TRUE(expected.problems.empty()) << joined(expected.problems);
-  ASSERT_GE(expected.tags.size(), 12u);
-
-  for (auto seed : seeds()) {
-    SCOPED_TRACE("mirror-to-mirror, FERRY_INTERRUPTION_SEEDS=" + std::to_string(seed));
-    TestRegistry destination;
-    auto args = withFlags({"mirror", "-c", config_.string(), "--workspace",
-                           "file://" + path("m2m-ws-" + std::to_string(seed)).string(), dockerRoot(destination)},
-                          source_, &destination);
-    auto final = interruptThenFinish(args, seed, runLength, "m2m", [&](int kill) {
-      auto walk = walkRegistry(destination);
-      EXPECT_TRUE(walk.problems.empty()) << "after kill " << kill << ":\n" << joined(walk.problems);
-    });
-    ASSERT_EQ(final.exitCode, 0) << final.out << final.err;
-    auto walk = walkRegistry(destination);
-    EXPECT_TRUE(walk.problems.empty()) << joined(walk.problems);
-    EXPECT_EQ(walk.tags, expected.tags);
-  }
+  interruptRegistryWorkflow("m2m", [](const TestRegistry& destination, const std::string& workspace) {
+    return withFlags({"mirror", "-c", config_.string(), "--workspace", "file://" + path(workspace).string(),
+                      dockerRoot(destination)},
+                     source_, &destination);
+  });
 }
 
 TEST_F(InterruptionTest, MirrorToDiskKilledAnywhereLeavesNoTrustedIncompletePartAndConverges) {
@@ -326,6 +352,22 @@ TEST_F(InterruptionTest, MirrorToDiskKilledAnywhereLeavesNoTrustedIncompletePart
   auto referenceLoad = loadInto(referenceArchive, loadedReference, "m2d-load-reference-ws");
   ASSERT_EQ(referenceLoad.exitCode, 0) << referenceLoad.out << referenceLoad.err;
   auto expectedLoad = walkRegistry(loadedReference);
+
+  // The walk can fail: a part with one damaged byte, and beside it a copy
+  // named .partial that must not be read, is reported.
+  {
+    auto damagedArchive = path("m2d-damaged");
+    std::filesystem::create_directories(damagedArchive);
+    auto part = damagedArchive / "mirror_000001.tar";
+    std::filesystem::copy_file(referenceArchive / "mirror_000001.tar", part);
+    std::filesystem::copy_file(part, damagedArchive / "mirror_000002.tar.partial");
+    auto bytes = readFile(part);
+    bytes[bytes.size() / 2] ^= 0x5a;
+    writeFileAtomically(part, bytes);
+    auto damaged = walkArchive(damagedArchive);
+    EXPECT_FALSE(damaged.problems.empty());
+    for (const auto& problem : damaged.problems) EXPECT_EQ(problem.find(".partial"), std::string::npos) << problem;
+  }
 
   for (auto seed : seeds()) {
     SCOPED_TRACE("mirror-to-disk, FERRY_INTERRUPTION_SEEDS=" + std::to_string(seed));
@@ -351,28 +393,9 @@ TEST_F(InterruptionTest, DiskToMirrorKilledAnywhereLeavesNoDanglingManifestAndCo
   auto archive = path("d2m-archive");
   auto toDisk = runFerry(withFlags({"mirror", "-c", config_.string(), "file://" + archive.string()}, source_, nullptr));
   ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
-
-  TestRegistry reference;
-  CommandResult result;
-  auto runLength = timedRun(loadArgs(archive, reference, "d2m-reference-ws"), result);
-  ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
-  auto expected = walkRegistry(reference);
-  ASSERT_TRUE(expected.problems.empty()) << joined(expected.problems);
-  ASSERT_GE(expected.tags.size(), 12u);
-
-  for (auto seed : seeds()) {
-    SCOPED_TRACE("disk-to-mirror, FERRY_INTERRUPTION_SEEDS=" + std::to_string(seed));
-    TestRegistry destination;
-    auto args = loadArgs(archive, destination, "d2m-ws-" + std::to_string(seed));
-    auto final = interruptThenFinish(args, seed, runLength, "d2m", [&](int kill) {
-      auto walk = walkRegistry(destination);
-      EXPECT_TRUE(walk.problems.empty()) << "after kill " << kill << ":\n" << joined(walk.problems);
-    });
-    ASSERT_EQ(final.exitCode, 0) << final.out << final.err;
-    auto walk = walkRegistry(destination);
-    EXPECT_TRUE(walk.problems.empty()) << joined(walk.problems);
-    EXPECT_EQ(walk.tags, expected.tags);
-  }
+  interruptRegistryWorkflow("d2m", [&](const TestRegistry& destination, const std::string& workspace) {
+    return loadArgs(archive, destination, workspace);
+  });
 }
 
 }  // namespace
