@@ -161,7 +161,7 @@ std::vector<TarMember> listTarMembers(int fd, const std::string& name) {
     int64_t size = pending.size.value_or(*headerSize);
     char type = static_cast<char>(block[tar::kTypeFlag]);
     int64_t dataOffset = at + int64_t(tar::kBlock);
-    if (size < 0 || dataOffset + size > fileSize)
+    if (size < 0 || size > fileSize - dataOffset)  // not dataOffset + size: a base-256 size can overflow it
       fail("archive part '{}' is truncated: the member at byte {} needs {} bytes, the file ends first; copy it again",
            name, at, size);
     int64_t next = dataOffset + tar::paddedSize(size);
