@@ -292,6 +292,84 @@ TEST_F(MirrorTest, AKilledRunCompletesWhenRunAgainMovingOnlyWhatWasMissing) {
   }
 }
 
+// Manifest pushes (PUT …/manifests/…) into `repository` in an access log.
+size_t manifestPushes(const std::vector<AccessLogEntry>& log, const std::string& repository) {
+  size_t count = 0;
+  for (const auto& entry : log)
+    if (entry.method == "PUT" && entry.target.find("/" + repository + "/manifests/") != std::string::npos) ++count;
+  return count;
+}
+
+// issue 11 item 7: one catalog listed twice with different targetCatalog and targetTag.
+TEST_F(MirrorTest, DiskToMirrorKeepsACatalogListedTwiceApart) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0"}}, {"bar", {"2.0.0"}}});
+  auto config = work_.path() / "twice.yaml";
+  writeFileAtomically(config, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                              "  operators:\n"
+                              "    - catalog: " + scenario.catalog() + "\n"
+                              "      targetCatalog: one/catalog\n      targetTag: foo\n"
+                              "      packages:\n        - name: foo\n"
+                              "    - catalog: " + scenario.catalog() + "\n"
+                              "      targetCatalog: two/catalog\n      targetTag: bar\n"
+                              "      packages:\n        - name: bar\n");
+  auto archive = work_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "file://" + archive.string()}, source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  auto workspace = work_.path() / "ws";
+  auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                                      "file://" + workspace.string(), dockerRoot(mirror_)},
+                                     mirror_, &mirror_));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+
+  auto one = ImageReference::parse("docker://" + mirror_.host() + "/mirror/one/catalog:foo");
+  auto two = ImageReference::parse("docker://" + mirror_.host() + "/mirror/two/catalog:bar");
+  EXPECT_EQ(bundleNames(listOperators(mirror_, one.str())["variants"][0]), (std::set<std::string>{"foo.v1.0.0"}));
+  EXPECT_EQ(bundleNames(listOperators(mirror_, two.str())["variants"][0]), (std::set<std::string>{"bar.v2.0.0"}));
+
+  // Each CatalogSource names its own catalog by the digest it has at the mirror.
+  std::string sources;
+  for (const auto& file : std::filesystem::directory_iterator(workspace / "working-dir" / "cluster-resources"))
+    if (file.path().filename().string().starts_with("cs-")) sources += readFile(file.path());
+  auto oneDigest = digestAt(mirror_, one), twoDigest = digestAt(mirror_, two);
+  EXPECT_NE(oneDigest, twoDigest);
+  EXPECT_NE(sources.find(mirror_.host() + "/mirror/one/catalog@" + oneDigest), std::string::npos) << sources;
+  EXPECT_NE(sources.find(mirror_.host() + "/mirror/two/catalog@" + twoDigest), std::string::npos) << sources;
+}
+
+// issue 11 item 8: -c narrows what disk-to-mirror loads from an archive.
+TEST_F(MirrorTest, DiskToMirrorLoadsOnlyWhatTheConfigurationNames) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "");
+  auto archive = work_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "file://" + archive.string()}, source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+
+  auto onlyExtra = work_.path() / "extra.yaml";
+  writeFileAtomically(onlyExtra, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                                 "  additionalImages:\n    - name: " + scenario.additional() + "\n");
+  auto workspace = work_.path() / "ws";
+  auto fromDisk = runFerry(withFlags({"mirror", "-c", onlyExtra.string(), "--from", "file://" + archive.string(),
+                                      "--workspace", "file://" + workspace.string(), dockerRoot(mirror_)},
+                                     mirror_, &mirror_));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+  auto entries = mapping(workspace);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].source.str(), "docker://" + scenario.additional());
+  EXPECT_EQ(digestAt(mirror_, entries[0].destination), digestAt(source_, entries[0].source));
+  auto log = mirror_.accessLog();
+  EXPECT_EQ(manifestPushes(log, "ferry-test/foo-bundle"), 0u);
+  EXPECT_EQ(manifestPushes(log, "ferry-test/foo-operator"), 0u);
+  EXPECT_EQ(manifestPushes(log, "ferry-test/catalog"), 0u);
+
+  // Without -c the whole archive is loaded.
+  auto everything = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                                        "file://" + workspace.string(), dockerRoot(mirror_)},
+                                       mirror_, &mirror_));
+  ASSERT_EQ(everything.exitCode, 0) << everything.out << everything.err;
+  EXPECT_EQ(mapping(workspace).size(), 4u);
+  EXPECT_GT(manifestPushes(mirror_.accessLog(), "ferry-test/catalog"), 0u);
+}
+
 }  // namespace
 }  // namespace ferry::testing
 

@@ -4,7 +4,7 @@
 //   auto archive = ArchiveReader::open("/media/usb/archive");   // or ".../mirror_000002.tar"
 //   archive->verify();                                          // ferry/checksums.sha256 of every part
 //   for (const auto& image : archive->images()) ...
-//   endpoints.addSource(reference, archive->source("registry.example/ns/repo"));
+//   copier.run({{.source = reference, .destination = ..., .from = archive->source("registry.example/ns/repo")}});
 //
 // Opening reads only the tar headers (and the small index.json and part.json
 // of each part): nothing is extracted, and a blob is later streamed straight

@@ -119,13 +119,15 @@ class CopiedArchiveTest : public ArchiveTest {
     std::vector<CopyRequest> requests;
     for (const auto& image : images) {
       auto destination = ImageReference::parse("registry.example/mirror/app:" + image.name);
-      endpoints.addSink(destination, writer.imageSink("registry.example/mirror/app"));
-      requests.push_back({ImageReference::parse("oci:" + layoutDir.string() + ":" + image.name), destination});
+      requests.push_back({.source = ImageReference::parse("oci:" + layoutDir.string() + ":" + image.name),
+                          .destination = destination,
+                          .to = writer.imageSink("registry.example/mirror/app")});
     }
     // One more, named by digest only.
     auto byDigest = ImageReference::parse("registry.example/mirror/pinned@" + images[0].digest.str());
-    endpoints.addSink(byDigest, writer.imageSink("registry.example/mirror/pinned"));
-    requests.push_back({ImageReference::parse("oci:" + layoutDir.string() + ":" + images[0].name), byDigest});
+    requests.push_back({.source = ImageReference::parse("oci:" + layoutDir.string() + ":" + images[0].name),
+                        .destination = byDigest,
+                        .to = writer.imageSink("registry.example/mirror/pinned")});
 
     Copier copier(endpoints, CopyOptions{.parallel = 4});
     for (const auto& result : copier.run(requests)) ASSERT_TRUE(result.ok) << result.request.source.str() << ": " << result.error;

@@ -23,15 +23,9 @@ int runDescribe(const std::string& text, const std::string& output) {
   // The kind of each image, from the plan (images named by their archive name and tag or digest).
   std::map<std::string, std::string> kinds;
   if (plan) {
-    for (const auto& image : plan->images) {
-      auto name = mirror::archiveName(image.source);
-      auto reference = image.source.tag ? name + ":" + *image.source.tag : name + "@" + image.source.digest->str();
-      kinds[reference] = mirror::kindName(image.kind);
-    }
-    for (const auto& catalog : plan->catalogs) {
-      auto name = mirror::archiveName(catalog.source);
-      if (catalog.source.tag) kinds[name + ":" + *catalog.source.tag] = "catalog";
-    }
+    for (const auto& image : plan->images) kinds[mirror::archiveReference(image.source)] = mirror::kindName(image.kind);
+    for (const auto& catalog : plan->catalogs)
+      if (!catalog.archiveTag.empty()) kinds[mirror::archiveName(catalog.source) + ":" + catalog.archiveTag] = "catalog";
   }
 
   if (output == "json") {
@@ -51,7 +45,7 @@ int runDescribe(const std::string& text, const std::string& output) {
       for (const auto& catalog : plan->catalogs)
         json["catalogs"].push_back({{"catalog", catalog.name},
                                     {"rebuilt", catalog.rebuilt},
-                                    {"sourceDigest", catalog.sourceDigest},
+                                    {"sourceDigest", catalog.sourceDigest ? catalog.sourceDigest->str() : ""},
                                     {"packages", catalog.packages}});
     }
     for (const auto& image : summary.images)

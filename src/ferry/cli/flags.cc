@@ -36,6 +36,13 @@ void addRetryFlags(CLI::App* command, RetryFlags& flags) {
       ->default_val("1s");
 }
 
+void addSourceMirrorFlag(CLI::App* command, std::vector<std::string>& flags) {
+  command->add_option("--source-mirror", flags,
+                      "PREFIX=LOCATION: read images named PREFIX/... from LOCATION (a registry path, or oci:DIR); "
+                      "names stay as they are (repeatable)")
+      ->allow_extra_args(false);
+}
+
 void addPlatformFlags(CLI::App* command, PlatformFlags& flags) {
   command->add_option("--platform", flags.platforms,
                       "Copy only these platforms (os/arch[/variant]; repeat or comma-separate): a new filtered index, "

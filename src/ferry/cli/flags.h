@@ -85,4 +85,7 @@ void addRetryFlags(CLI::App* command, RetryFlags& flags);
 
 void addPlatformFlags(CLI::App* command, PlatformFlags& flags);
 
+// --source-mirror PREFIX=LOCATION (repeatable), parsed by parseSourceMirrors (copy/endpoints.h).
+void addSourceMirrorFlag(CLI::App* command, std::vector<std::string>& flags);
+
 }  // namespace ferry

@@ -25,7 +25,8 @@ constexpr const char* kVersion = "0.1.0";
 
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
-            const PlatformFlags& platformFlags, const RetryFlags& retryFlags) {
+            const PlatformFlags& platformFlags, const RetryFlags& retryFlags,
+            const std::vector<std::string>& sourceMirrors) {
   std::vector<CopyRequest> requests;
   if (!mappingFile.empty()) {
     if (!positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
@@ -37,7 +38,9 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   if (parallel < 1) fail("--parallel must be at least 1");
 
   auto retries = std::make_shared<std::atomic<int64_t>>(0);
-  EndpointOptions endpointOptions{source.options(authFile, parallel), destination.options(authFile, parallel)};
+  EndpointOptions endpointOptions{.source = source.options(authFile, parallel),
+                                  .destination = destination.options(authFile, parallel),
+                                  .sourceMirrors = parseSourceMirrors(sourceMirrors)};
   retryFlags.apply(endpointOptions.source, quiet, retries);
   retryFlags.apply(endpointOptions.destination, quiet, retries);
   Endpoints endpoints(std::move(endpointOptions));
@@ -130,6 +133,8 @@ int main(int argc, char** argv) {
   addSideFlags(copy, destination, "dest", "dest", "destination");
   PlatformFlags copyPlatforms;
   addPlatformFlags(copy, copyPlatforms);
+  std::vector<std::string> copySourceMirrors;
+  addSourceMirrorFlag(copy, copySourceMirrors);
   RetryFlags copyRetries;
   addRetryFlags(copy, copyRetries);
   copy->add_option("--chunk-size", copyRetries.chunkSize,
@@ -177,7 +182,8 @@ int main(int argc, char** argv) {
 
   try {
     if (*copy)
-      return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries);
+      return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries,
+                     copySourceMirrors);
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
     if (*describe) return runDescribe(describePath, describeOutput);

@@ -66,9 +66,9 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
   options.maxNestedPaths = flags.maxNestedPaths;
   options.imageContentSourcePolicy = flags.imageContentSourcePolicy;
   options.catalogSourceByTag = flags.catalogSourceByTag;
-  options.sourceMirrors = mirror::parseSourceMirrors(flags.sourceMirrors);
-  options.endpoints = {flags.source.options(flags.authFile, flags.parallel),
-                       flags.dest.options(flags.authFile, flags.parallel)};
+  options.endpoints = {.source = flags.source.options(flags.authFile, flags.parallel),
+                       .destination = flags.dest.options(flags.authFile, flags.parallel),
+                       .sourceMirrors = parseSourceMirrors(flags.sourceMirrors)};
   flags.retries.apply(options.endpoints.source, flags.quiet, nullptr);
   flags.retries.apply(options.endpoints.destination, flags.quiet, nullptr);
   return options;
@@ -113,7 +113,9 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   command->add_option("destination", flags.destination,
                       "file://DIR (mirror-to-disk) or docker://HOST[:PORT][/NAMESPACE] (mirror-to-mirror; "
                       "disk-to-mirror with --from)");
-  command->add_option("-c,--config", flags.config, "The ImageSetConfiguration (mirror.openshift.io v1alpha2 or v2alpha1)");
+  command->add_option("-c,--config", flags.config,
+                      "The ImageSetConfiguration (mirror.openshift.io v1alpha2 or v2alpha1); with --from, loads only "
+                      "what it names");
   command->add_option("--from", flags.from, "disk-to-mirror: the archive folder (file://DIR) or one part file");
   command->add_option("--workspace", flags.workspace,
                       "mirror-to-mirror: where the working files go (file://DIR; DIR/working-dir)");
@@ -129,10 +131,7 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
                     "Also write the legacy ImageContentSourcePolicy (clusters before 4.13)");
   command->add_flag("--catalog-source-by-tag", flags.catalogSourceByTag,
                     "CatalogSources name the catalog by tag (default: by digest)");
-  command->add_option("--source-mirror", flags.sourceMirrors,
-                      "PREFIX=LOCATION: read images named PREFIX/... from LOCATION (a registry path, or oci:DIR); "
-                      "names stay as they are (repeatable)")
-      ->allow_extra_args(false);
+  addSourceMirrorFlag(command, flags.sourceMirrors);
   command->add_option("-o,--output", flags.output, "text, or json: a summary of every image at the end")
       ->default_val("text");
   command->add_flag("-q,--quiet", flags.quiet, "Print nothing but errors");

@@ -2,7 +2,7 @@
 
 #include "ferry/base/error.h"
 
-namespace ferry::catalog {
+namespace ferry {
 namespace {
 
 // Chunks waiting for the reader; a transport's chunks are at most a few hundred KiB.
@@ -103,4 +103,4 @@ void BlobStream::finish() {
          received_ ? received_->str() : std::string("unknown"));
 }
 
-}  // namespace ferry::catalog
+}  // namespace ferry

@@ -1,8 +1,8 @@
 // A blob read as a stream of chunks the reader pulls, checked against its
 // digest as it goes.
 //
-// ImageSource pushes a blob's bytes into a BlobWriter; libarchive pulls them
-// through a read callback. BlobStream bridges the two with a thread that runs
+// ImageSource pushes a blob's bytes into a BlobWriter; the layer reader pulls them
+// as it decompresses them (layer_extract.h). BlobStream bridges the two with a thread that runs
 // readBlob and a small bounded queue, so a layer is never held whole in memory
 // or on disk. It hashes exactly the bytes it hands out: when a transport
 // retries from the start (BlobWriter::restart), the bytes already handed out
@@ -22,7 +22,7 @@
 
 #include "ferry/transport/image_store.h"
 
-namespace ferry::catalog {
+namespace ferry {
 
 class BlobStream {
  public:
@@ -64,4 +64,4 @@ class BlobStream {
   std::thread thread_;
 };
 
-}  // namespace ferry::catalog
+}  // namespace ferry

@@ -1,9 +1,9 @@
 #include "ferry/imagefs/layer_extract.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,8 +14,9 @@
 #include <vector>
 
 #include "ferry/base/error.h"
+#include "ferry/imagefs/tar_reader.h"
 
-namespace ferry::catalog {
+namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
@@ -23,9 +24,7 @@ namespace fs = std::filesystem;
 // ---- paths -------------------------------------------------------------------
 
 // A tar entry's name as a path relative to the image root ("" is the root).
-std::string entryPath(const char* raw, const std::string& layerName) {
-  if (raw == nullptr) fail("layer {} has an entry whose name cannot be read; refusing the layer", layerName);
-  std::string_view name(raw);
+std::string entryPath(std::string_view name, const std::string& layerName) {
   if (name.starts_with('/'))
     fail("refused entry '{}' in layer {}: absolute paths are not allowed in image layers", name, layerName);
   std::string out;
@@ -110,64 +109,122 @@ std::optional<std::string> resolveLink(const std::string& linkPath, std::string_
   return out;
 }
 
-// ---- libarchive --------------------------------------------------------------
+// ---- decompression -----------------------------------------------------------
 
-struct ArchiveReader {
-  struct archive* archive = nullptr;
-  LayerBytes* bytes = nullptr;
-  std::string error;  // what the byte source threw
-
-  ArchiveReader(LayerBytes& source, LayerCompression compression, const std::string& layerName) : bytes(&source) {
-    archive = archive_read_new();
-    if (archive == nullptr) fail("cannot read layer {}: out of memory", layerName);
-    archive_read_support_format_tar(archive);
-    archive_read_support_format_empty(archive);
-    if (compression == LayerCompression::Gzip) archive_read_support_filter_gzip(archive);
-    if (compression == LayerCompression::Zstd) archive_read_support_filter_zstd(archive);
-    if (archive_read_open(archive, this, nullptr, &ArchiveReader::read, nullptr) != ARCHIVE_OK)
-      failWith(layerName, "opening the layer");
+// A layer's tar bytes, decompressed as the tar reader asks for them.
+class LayerTarInput : public TarInput {
+ public:
+  LayerTarInput(LayerBytes& bytes, LayerCompression compression, const std::string& layerName)
+      : bytes_(bytes), compression_(compression), layerName_(layerName) {
+    if (compression_ == LayerCompression::Gzip) {
+      // windowBits 15 + 32: zlib or gzip wrapper, detected from the header.
+      if (inflateInit2(&zip_, 15 + 32) != Z_OK) fail("cannot read layer {}: cannot start gzip decompression", layerName_);
+      zipOpen_ = true;
+    } else if (compression_ == LayerCompression::Zstd) {
+      zstd_ = ZSTD_createDStream();
+      if (zstd_ == nullptr || ZSTD_isError(ZSTD_initDStream(zstd_)))
+        fail("cannot read layer {}: cannot start zstd decompression", layerName_);
+    }
   }
-  ~ArchiveReader() { archive_read_free(archive); }
-  ArchiveReader(const ArchiveReader&) = delete;
-  ArchiveReader& operator=(const ArchiveReader&) = delete;
+  ~LayerTarInput() override {
+    if (zipOpen_) inflateEnd(&zip_);
+    if (zstd_) ZSTD_freeDStream(zstd_);
+  }
+  LayerTarInput(const LayerTarInput&) = delete;
+  LayerTarInput& operator=(const LayerTarInput&) = delete;
 
-  static la_ssize_t read(struct archive* archive, void* client, const void** buffer) {
-    auto* self = static_cast<ArchiveReader*>(client);
-    try {
-      auto chunk = self->bytes->next();
-      *buffer = chunk.data();
-      return static_cast<la_ssize_t>(chunk.size());
-    } catch (const std::exception& e) {
-      self->error = e.what();
-      archive_set_error(archive, EIO, "the layer's bytes could not be read");
-      return -1;
+  size_t read(char* buffer, size_t size) override {
+    while (true) {
+      if (input_.empty() && !inputEnded_) {
+        input_ = bytes_.next();
+        if (input_.empty()) inputEnded_ = true;
+      }
+      switch (compression_) {
+        case LayerCompression::None: {
+          size_t n = std::min(size, input_.size());
+          std::memcpy(buffer, input_.data(), n);
+          input_.remove_prefix(n);
+          if (n > 0 || inputEnded_) return n;
+          break;
+        }
+        case LayerCompression::Gzip: {
+          if (streamEnded_) {
+            if (input_.empty()) return 0;  // the input ended with the gzip stream
+            inflateReset(&zip_);  // another gzip member follows (concatenated gzip)
+            streamEnded_ = false;
+          }
+          if (inputEnded_ && !sawInput_) return 0;  // an empty layer
+          sawInput_ = true;
+          zip_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input_.data()));
+          zip_.avail_in = static_cast<uInt>(input_.size());
+          zip_.next_out = reinterpret_cast<Bytef*>(buffer);
+          zip_.avail_out = static_cast<uInt>(size);
+          int result = inflate(&zip_, Z_NO_FLUSH);
+          input_.remove_prefix(input_.size() - zip_.avail_in);
+          size_t produced = size - zip_.avail_out;
+          if (result == Z_STREAM_END) streamEnded_ = true;
+          else if (result != Z_OK && result != Z_BUF_ERROR)
+            fail("cannot read layer {}: the gzip stream is damaged ({}); the layer is not a valid tar archive of its "
+                 "media type",
+                 layerName_, zip_.msg ? zip_.msg : "unknown error");
+          if (produced > 0) return produced;
+          if (!streamEnded_ && inputEnded_ && input_.empty())
+            fail("cannot read layer {}: the gzip stream ends early; the layer is not a valid tar archive of its media "
+                 "type",
+                 layerName_);
+          break;
+        }
+        case LayerCompression::Zstd: {
+          if (inputEnded_ && input_.empty() && (frameEnded_ || !sawInput_)) return 0;
+          sawInput_ = true;
+          ZSTD_inBuffer in{input_.data(), input_.size(), 0};
+          ZSTD_outBuffer out{buffer, size, 0};
+          size_t result = ZSTD_decompressStream(zstd_, &out, &in);
+          if (ZSTD_isError(result))
+            fail("cannot read layer {}: the zstd stream is damaged ({}); the layer is not a valid tar archive of its "
+                 "media type",
+                 layerName_, ZSTD_getErrorName(result));
+          input_.remove_prefix(in.pos);
+          frameEnded_ = result == 0;
+          if (out.pos > 0) return out.pos;
+          if (!frameEnded_ && inputEnded_ && input_.empty())
+            fail("cannot read layer {}: the zstd stream ends early; the layer is not a valid tar archive of its media "
+                 "type",
+                 layerName_);
+          break;
+        }
+      }
     }
   }
 
-  // The next entry, or nullptr at the end of the tar.
-  struct archive_entry* next(const std::string& layerName) {
-    struct archive_entry* entry = nullptr;
-    int result = archive_read_next_header(archive, &entry);
-    if (result == ARCHIVE_EOF) return nullptr;
-    if (result < ARCHIVE_WARN) failWith(layerName, "reading an entry header");
-    return entry;
-  }
+ private:
+  LayerBytes& bytes_;
+  LayerCompression compression_;
+  const std::string& layerName_;
+  std::string_view input_;  // what is left of the last chunk
+  bool inputEnded_ = false;
+  bool sawInput_ = false;
+  z_stream zip_{};
+  bool zipOpen_ = false;
+  bool streamEnded_ = false;
+  ZSTD_DStream* zstd_ = nullptr;
+  bool frameEnded_ = false;
+};
 
-  [[noreturn]] void failWith(const std::string& layerName, const char* what) {
-    if (!error.empty()) fail("cannot read layer {}: {}", layerName, error);
-    const char* message = archive_error_string(archive);
-    fail("cannot read layer {}: {} failed: {}; the layer is not a valid tar archive of its media type", layerName,
-         what, message ? message : "unknown error");
-  }
+// A layer being read: its decompressed bytes and the tar reader over them.
+struct LayerReader {
+  LayerTarInput input;
+  TarReader tar;
+  LayerReader(LayerBytes& bytes, LayerCompression compression, const std::string& layerName)
+      : input(bytes, compression, layerName), tar(input, "layer " + layerName) {}
 };
 
 // Whether the entry can change what `directory` holds (see layerTouchesDirectory).
-bool entryTouches(const std::string& path, struct archive_entry* entry, const std::string& directory) {
+bool entryTouches(const std::string& path, const TarMemberHeader& entry, const std::string& directory) {
   if (auto whiteout = whiteoutOf(path))
     return !whiteout->ignored && (isInside(whiteout->path, directory) || isAncestor(whiteout->path, directory));
   if (isInside(path, directory)) return true;
-  if (isAncestor(path, directory))
-    return archive_entry_hardlink(entry) != nullptr || archive_entry_filetype(entry) != AE_IFDIR;
+  if (isAncestor(path, directory)) return !entry.isDirectory();
   return false;
 }
 
@@ -219,9 +276,9 @@ std::string imageDirectoryPath(std::string_view path) {
 
 bool layerTouchesDirectory(LayerBytes& bytes, LayerCompression compression, const std::string& directory,
                            const std::string& layerName) {
-  ArchiveReader reader(bytes, compression, layerName);
-  while (auto* entry = reader.next(layerName)) {
-    if (entryTouches(entryPath(archive_entry_pathname(entry), layerName), entry, directory)) return true;
+  LayerReader reader(bytes, compression, layerName);
+  while (auto entry = reader.tar.next()) {
+    if (entryTouches(entryPath(entry->path, layerName), *entry, directory)) return true;
   }
   bytes.finish();
   return false;
@@ -246,9 +303,9 @@ DirectoryExtractor::DirectoryExtractor(std::string directory, fs::path target)
     : directory_(std::move(directory)), target_(std::move(target)) {}
 
 void DirectoryExtractor::apply(LayerBytes& bytes, LayerCompression compression, const std::string& layerName) {
-  ArchiveReader reader(bytes, compression, layerName);
+  LayerReader reader(bytes, compression, layerName);
   Layer layer{.name = layerName, .written = {}};
-  while (auto* entry = reader.next(layerName)) applyEntry(reader.archive, entry, layer);
+  while (auto entry = reader.tar.next()) applyEntry(reader.tar, *entry, layer);
   bytes.finish();
 }
 
@@ -284,8 +341,8 @@ fs::path DirectoryExtractor::prepare(const std::string& relative, Layer& layer) 
   return target_ / relative;
 }
 
-void DirectoryExtractor::applyEntry(struct archive* archive, struct archive_entry* entry, Layer& layer) {
-  std::string path = entryPath(archive_entry_pathname(entry), layer.name);
+void DirectoryExtractor::applyEntry(TarReader& tar, const TarMemberHeader& entry, Layer& layer) {
+  std::string path = entryPath(entry.path, layer.name);
   if (auto found = whiteoutOf(path)) {
     if (found->ignored) return;
     bool inside = isInside(found->path, directory_);
@@ -299,11 +356,9 @@ void DirectoryExtractor::applyEntry(struct archive* archive, struct archive_entr
     return;
   }
 
-  const char* hardlink = archive_entry_hardlink(entry);
-  auto type = archive_entry_filetype(entry);
-  bool directory = hardlink == nullptr && type == AE_IFDIR;
+  const bool directory = entry.isDirectory();
   if (isAncestor(path, directory_) || path == directory_) {
-    if (hardlink == nullptr && type == AE_IFLNK)
+    if (entry.isSymlink())
       fail("refused entry '{}' in layer {}: it is a symbolic link, but /{} must be a directory inside the image; "
            "ferry does not follow links out of the catalog directory",
            path, layer.name, directory_);
@@ -318,7 +373,8 @@ void DirectoryExtractor::applyEntry(struct archive* archive, struct archive_entr
   if (!isInside(path, directory_)) return;
   std::string relative = relativeTo(path, directory_);
 
-  if (hardlink != nullptr) {
+  if (entry.isHardLink()) {
+    const std::string& hardlink = entry.linkTarget;
     std::string linked = entryPath(hardlink, layer.name);
     if (!isInside(linked, directory_) || linked == directory_)
       fail("refused hard link '{}' -> '{}' in layer {}: it points outside /{}", path, hardlink, layer.name, directory_);
@@ -346,72 +402,59 @@ void DirectoryExtractor::applyEntry(struct archive* archive, struct archive_entr
   }
 
   std::error_code error;
-  switch (type) {
-    case AE_IFDIR: {
-      auto destination = prepare(relative, layer);
-      auto status = fs::symlink_status(destination, error);
-      if (fs::exists(status) && !fs::is_directory(status)) fs::remove(destination);
-      if (!fs::is_directory(status)) fs::create_directory(destination, error);
-      if (error) fail("cannot create '{}': {}", destination.string(), error.message());
-      layer.written.insert(relative);
-      return;
-    }
-    case AE_IFREG: {
-      auto destination = prepare(relative, layer);
-      fs::remove_all(destination, error);
-      int fd = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (fd < 0) fail("cannot create '{}': {}", destination.string(), std::strerror(errno));
-      struct Close {
-        int fd;
-        ~Close() { ::close(fd); }
-      } closer{fd};
-      const void* block = nullptr;
-      size_t size = 0;
-      la_int64_t offset = 0;
-      while (true) {
-        int result = archive_read_data_block(archive, &block, &size, &offset);
-        if (result == ARCHIVE_EOF) break;
-        if (result < ARCHIVE_WARN) {
-          const char* message = archive_error_string(archive);
-          fail("cannot read '{}' from layer {}: {}", path, layer.name, message ? message : "unknown error");
-        }
-        const char* data = static_cast<const char*>(block);
-        while (size > 0) {
-          auto written = ::pwrite(fd, data, size, offset);
-          if (written < 0) fail("cannot write '{}': {}", destination.string(), std::strerror(errno));
-          data += written;
-          size -= static_cast<size_t>(written);
-          offset += written;
-        }
+  if (entry.isDirectory()) {
+    auto destination = prepare(relative, layer);
+    auto status = fs::symlink_status(destination, error);
+    if (fs::exists(status) && !fs::is_directory(status)) fs::remove(destination);
+    if (!fs::is_directory(status)) fs::create_directory(destination, error);
+    if (error) fail("cannot create '{}': {}", destination.string(), error.message());
+    layer.written.insert(relative);
+    return;
+  } else if (entry.isFile()) {
+    auto destination = prepare(relative, layer);
+    fs::remove_all(destination, error);
+    int fd = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) fail("cannot create '{}': {}", destination.string(), std::strerror(errno));
+    struct Close {
+      int fd;
+      ~Close() { ::close(fd); }
+    } closer{fd};
+    std::vector<char> buffer(1 << 16);
+    int64_t offset = 0;
+    while (size_t got = tar.readData(buffer.data(), buffer.size())) {
+      const char* data = buffer.data();
+      while (got > 0) {
+        auto written = ::pwrite(fd, data, got, offset);
+        if (written < 0) fail("cannot write '{}': {}", destination.string(), std::strerror(errno));
+        data += written;
+        got -= static_cast<size_t>(written);
+        offset += written;
       }
-      if (archive_entry_size_is_set(entry) && ::ftruncate(fd, archive_entry_size(entry)) != 0)
-        fail("cannot write '{}': {}", destination.string(), std::strerror(errno));
-      layer.written.insert(relative);
-      return;
     }
-    case AE_IFLNK: {
-      const char* target = archive_entry_symlink(entry);
-      if (target == nullptr) fail("refused symbolic link '{}' in layer {}: it has no target", path, layer.name);
-      auto resolved = resolveLink(path, target);
-      if (!resolved || !isInside(*resolved, directory_))
-        fail("refused symbolic link '{}' -> '{}' in layer {}: it points outside /{}", path, target, layer.name,
-             directory_);
-      // Written relative to the link's own (real) directory, so it cannot leave the extracted tree.
-      auto linkTarget = (fs::path("/") / relativeTo(*resolved, directory_))
-                            .lexically_normal()
-                            .lexically_relative(fs::path("/" + relative).parent_path());
-      if (linkTarget.empty()) linkTarget = ".";
-      auto destination = prepare(relative, layer);
-      fs::remove_all(destination, error);
-      fs::create_symlink(linkTarget, destination, error);
-      if (error) fail("cannot create link '{}': {}", destination.string(), error.message());
-      layer.written.insert(relative);
-      return;
-    }
-    default:
-      fail("refused entry '{}' in layer {}: only regular files, directories and links may be in the catalog "
-           "directory /{}",
-           path, layer.name, directory_);
+    layer.written.insert(relative);
+    return;
+  } else if (entry.isSymlink()) {
+    const std::string& target = entry.linkTarget;
+    if (target.empty()) fail("refused symbolic link '{}' in layer {}: it has no target", path, layer.name);
+    auto resolved = resolveLink(path, target);
+    if (!resolved || !isInside(*resolved, directory_))
+      fail("refused symbolic link '{}' -> '{}' in layer {}: it points outside /{}", path, target, layer.name,
+           directory_);
+    // Written relative to the link's own (real) directory, so it cannot leave the extracted tree.
+    auto linkTarget = (fs::path("/") / relativeTo(*resolved, directory_))
+                          .lexically_normal()
+                          .lexically_relative(fs::path("/" + relative).parent_path());
+    if (linkTarget.empty()) linkTarget = ".";
+    auto destination = prepare(relative, layer);
+    fs::remove_all(destination, error);
+    fs::create_symlink(linkTarget, destination, error);
+    if (error) fail("cannot create link '{}': {}", destination.string(), error.message());
+    layer.written.insert(relative);
+    return;
+  } else {
+    fail("refused entry '{}' in layer {}: only regular files, directories and links may be in the catalog "
+         "directory /{}",
+         path, layer.name, directory_);
   }
 }
 
@@ -478,4 +521,4 @@ std::string directoryContentKey(const fs::path& root) {
   return std::string(hasher.finish().hex());
 }
 
-}  // namespace ferry::catalog
+}  // namespace ferry

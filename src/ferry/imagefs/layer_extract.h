@@ -3,7 +3,8 @@
 // writing only what lies under that directory.
 //
 // Layers are tar archives, plain, gzip or zstd compressed (from the layer's
-// media type), read as a stream through libarchive. Whiteouts are honoured:
+// media type), decompressed as they stream in and read by the one tar reader
+// (tar_reader.h). Whiteouts are honoured:
 // `DIR/.wh.NAME` removes NAME from the layers below, `DIR/.wh..wh..opq` hides
 // everything the layers below put in DIR; both leave what the same layer adds
 // alone (OCI image spec, "Whiteouts"). A whiteout of the directory itself or
@@ -28,10 +29,10 @@
 
 #include "ferry/imagefs/blob_stream.h"
 
-struct archive;  // libarchive
-struct archive_entry;
+namespace ferry {
 
-namespace ferry::catalog {
+class TarReader;
+struct TarMemberHeader;
 
 enum class LayerCompression { None, Gzip, Zstd };
 
@@ -101,7 +102,7 @@ class DirectoryExtractor {
 
  private:
   struct Layer;
-  void applyEntry(::archive* archive, ::archive_entry* entry, Layer& layer);
+  void applyEntry(TarReader& tar, const TarMemberHeader& entry, Layer& layer);
   void whiteout(const std::string& relative, Layer& layer);
   void hideLower(const std::string& relative, Layer& layer);
   std::filesystem::path prepare(const std::string& relative, Layer& layer);
@@ -116,4 +117,4 @@ class DirectoryExtractor {
 // alone do not count (they do not change what a catalog holds).
 std::string directoryContentKey(const std::filesystem::path& root);
 
-}  // namespace ferry::catalog
+}  // namespace ferry

@@ -8,7 +8,7 @@
 #include "ferry/base/files.h"
 #include "support/catalog_images.h"
 
-namespace ferry::catalog {
+namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
@@ -241,4 +241,4 @@ TEST_F(LayerExtractTest, BlobStreamsAreCheckedAgainstTheirDigestAndSurviveAResta
 }
 
 }  // namespace
-}  // namespace ferry::catalog
+}  // namespace ferry

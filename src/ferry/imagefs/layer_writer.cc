@@ -1,7 +1,5 @@
 #include "ferry/imagefs/layer_writer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -9,30 +7,14 @@
 #include <vector>
 
 #include "ferry/base/error.h"
+#include "ferry/imagefs/tar_writer.h"
 
-namespace ferry::catalog {
+namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
 
 constexpr int kGzipLevel = 9;  // catalogs are JSON text: worth the few extra milliseconds
-
-struct EntryDeleter {
-  void operator()(archive_entry* entry) const { archive_entry_free(entry); }
-};
-using EntryPointer = std::unique_ptr<archive_entry, EntryDeleter>;
-
-EntryPointer newEntry(std::string_view path, mode_t type, int permissions, int64_t size) {
-  EntryPointer entry(archive_entry_new());
-  archive_entry_set_pathname(entry.get(), std::string(path).c_str());
-  archive_entry_set_filetype(entry.get(), type);
-  archive_entry_set_perm(entry.get(), permissions);
-  archive_entry_set_size(entry.get(), size);
-  archive_entry_set_mtime(entry.get(), kLayerEntryTime, 0);
-  archive_entry_set_uid(entry.get(), 0);
-  archive_entry_set_gid(entry.get(), 0);
-  return entry;
-}
 
 // Entry paths are relative and plain: no empty, "." or ".." components.
 void checkPath(std::string_view path) {
@@ -54,7 +36,7 @@ struct LayerWriter::State {
   std::ofstream out;
   z_stream zip{};
   bool zipOpen = false;
-  struct archive* tar = nullptr;
+  std::unique_ptr<TarWriter> tar;
   Hasher tarHash;
   Hasher blobHash;
   int64_t size = 0;
@@ -81,33 +63,10 @@ struct LayerWriter::State {
     }
   }
 
-  static la_ssize_t writeTar(struct archive* archive, void* client, const void* buffer, size_t length) {
-    auto* state = static_cast<State*>(client);
-    try {
-      state->tarHash.update(buffer, length);
-      state->compress(buffer, length, Z_NO_FLUSH);
-      return static_cast<la_ssize_t>(length);
-    } catch (const std::exception& e) {
-      archive_set_error(archive, EIO, "%s", e.what());
-      return -1;
-    }
-  }
-
-  void check(int result, std::string_view what) {
-    if (result < ARCHIVE_WARN) {
-      const char* message = archive_error_string(tar);
-      fail("cannot write layer '{}': {} failed: {}", file.string(), what, message ? message : "unknown error");
-    }
-  }
-
-  void header(std::string_view path, mode_t type, int permissions, int64_t length) {
-    checkPath(path);
-    check(archive_write_header(tar, newEntry(path, type, permissions, length).get()),
-          fmt::format("the header of '{}'", path));
-  }
-
-  void data(const char* bytes, size_t length) {
-    if (archive_write_data(tar, bytes, length) != static_cast<la_ssize_t>(length)) check(ARCHIVE_FATAL, "file data");
+  // The tar as it is written: hashed (the diff_id), then compressed.
+  void writeTar(const char* data, size_t length) {
+    tarHash.update(data, length);
+    compress(data, length, Z_NO_FLUSH);
   }
 };
 
@@ -119,15 +78,13 @@ LayerWriter::LayerWriter(fs::path file) : state_(std::make_unique<State>()) {
   if (deflateInit2(&state_->zip, kGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     fail("cannot start gzip compression for layer '{}'", state_->file.string());
   state_->zipOpen = true;
-  state_->tar = archive_write_new();
-  state_->check(archive_write_set_format_pax_restricted(state_->tar), "choosing the PAX format");
-  state_->check(archive_write_set_bytes_in_last_block(state_->tar, 1), "setting the block size");
-  state_->check(archive_write_open2(state_->tar, state_.get(), nullptr, &State::writeTar, nullptr, nullptr),
-                "opening the tar stream");
+  auto* state = state_.get();
+  state_->tar = std::make_unique<TarWriter>([state](const char* data, size_t length) { state->writeTar(data, length); },
+                                            TarStyle{.modificationTime = kLayerEntryTime, .ownerName = ""},
+                                            fmt::format("layer '{}'", state_->file.string()));
 }
 
 LayerWriter::~LayerWriter() {
-  if (state_->tar) archive_write_free(state_->tar);
   if (state_->zipOpen) deflateEnd(&state_->zip);
   if (!state_->finished) {
     state_->out.close();
@@ -136,29 +93,22 @@ LayerWriter::~LayerWriter() {
   }
 }
 
-void LayerWriter::addDirectory(std::string_view path) { state_->header(path, AE_IFDIR, 0755, 0); }
+void LayerWriter::addDirectory(std::string_view path) {
+  checkPath(path);
+  state_->tar->addDirectory(path);
+}
 
 void LayerWriter::addFile(std::string_view path, std::string_view content) {
-  state_->header(path, AE_IFREG, 0644, static_cast<int64_t>(content.size()));
-  state_->data(content.data(), content.size());
+  checkPath(path);
+  state_->tar->add(path, content);
 }
 
 void LayerWriter::addFileFrom(std::string_view path, const fs::path& source) {
+  checkPath(path);
   std::error_code error;
   auto length = fs::file_size(source, error);
   if (error) fail("cannot read '{}': {}", source.string(), error.message());
-  std::ifstream in(source, std::ios::binary);
-  if (!in) fail("cannot read '{}'", source.string());
-  state_->header(path, AE_IFREG, 0644, static_cast<int64_t>(length));
-  std::vector<char> buffer(1 << 16);
-  uintmax_t copied = 0;
-  while (in && copied < length) {
-    in.read(buffer.data(), static_cast<std::streamsize>(std::min<uintmax_t>(buffer.size(), length - copied)));
-    auto got = static_cast<size_t>(in.gcount());
-    state_->data(buffer.data(), got);
-    copied += got;
-  }
-  if (copied != length) fail("'{}' changed while it was added to a layer", source.string());
+  state_->tar->addFile(path, source, static_cast<int64_t>(length));
 }
 
 void LayerWriter::addWhiteout(std::string_view path) {
@@ -167,7 +117,7 @@ void LayerWriter::addWhiteout(std::string_view path) {
   std::string name = slash == std::string_view::npos
                          ? ".wh." + std::string(path)
                          : std::string(path.substr(0, slash + 1)) + ".wh." + std::string(path.substr(slash + 1));
-  state_->header(name, AE_IFREG, 0644, 0);
+  state_->tar->add(name, "");
 }
 
 void LayerWriter::addTree(std::string_view at, const fs::path& directory) {
@@ -193,9 +143,7 @@ void LayerWriter::addTree(std::string_view at, const fs::path& directory) {
 }
 
 WrittenLayer LayerWriter::finish() {
-  state_->check(archive_write_close(state_->tar), "finishing the tar stream");
-  archive_write_free(state_->tar);
-  state_->tar = nullptr;
+  state_->tar->close();
   state_->compress(nullptr, 0, Z_FINISH);
   deflateEnd(&state_->zip);
   state_->zipOpen = false;
@@ -208,4 +156,4 @@ WrittenLayer LayerWriter::finish() {
                       .size = state_->size};
 }
 
-}  // namespace ferry::catalog
+}  // namespace ferry

@@ -1,6 +1,6 @@
 // Writing an image layer whose bytes depend only on what is put in it.
 //
-// The tar is PAX (ustar headers, extended headers only where ustar cannot hold
+// The tar (tar_writer.h) is PAX (ustar headers, extended headers only where ustar cannot hold
 // a name), every entry owned by 0:0 with no user or group names, directories
 // 0755 and files 0644, and one fixed modification time; addTree adds a
 // directory's content in sorted order. The gzip stream carries no file name and
@@ -19,7 +19,7 @@
 
 #include "ferry/digest/digest.h"
 
-namespace ferry::catalog {
+namespace ferry {
 
 struct WrittenLayer {
   std::filesystem::path file;  // the compressed blob
@@ -56,4 +56,4 @@ class LayerWriter {
 // The fixed time every entry carries: the Unix epoch.
 inline constexpr int64_t kLayerEntryTime = 0;
 
-}  // namespace ferry::catalog
+}  // namespace ferry

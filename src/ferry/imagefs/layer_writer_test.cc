@@ -10,7 +10,7 @@
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 
-namespace ferry::catalog {
+namespace ferry {
 namespace {
 
 namespace fs = std::filesystem;
@@ -133,4 +133,4 @@ TEST_F(LayerWriterTest, RefusesLinksAndOddPathsAndCleansUp) {
 }
 
 }  // namespace
-}  // namespace ferry::catalog
+}  // namespace ferry

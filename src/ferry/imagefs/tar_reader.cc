@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -51,35 +52,39 @@ std::optional<int64_t> parseNumber(const unsigned char* block, tar::Field field)
 
 struct PaxOverrides {
   std::optional<std::string> path;
+  std::optional<std::string> linkPath;
   std::optional<int64_t> size;
 };
 
+// `name` is the tar's description.
 PaxOverrides parsePax(std::string_view records, const std::string& name, int64_t at) {
   PaxOverrides overrides;
   while (!records.empty()) {
     auto space = records.find(' ');
     size_t length = 0;
-    if (space == std::string_view::npos || space == 0) fail("archive part '{}': malformed PAX header at byte {}", name, at);
+    if (space == std::string_view::npos || space == 0) fail("{}: malformed PAX header at byte {}", name, at);
     for (char c : records.substr(0, space)) {
-      if (c < '0' || c > '9') fail("archive part '{}': malformed PAX header at byte {}", name, at);
+      if (c < '0' || c > '9') fail("{}: malformed PAX header at byte {}", name, at);
       length = length * 10 + static_cast<size_t>(c - '0');
       if (length > records.size()) break;
     }
     if (length <= space + 1 || length > records.size() || records[length - 1] != '\n')
-      fail("archive part '{}': malformed PAX header at byte {}", name, at);
+      fail("{}: malformed PAX header at byte {}", name, at);
     auto record = records.substr(space + 1, length - space - 2);
     records.remove_prefix(length);
     auto equals = record.find('=');
-    if (equals == std::string_view::npos) fail("archive part '{}': malformed PAX record at byte {}", name, at);
+    if (equals == std::string_view::npos) fail("{}: malformed PAX record at byte {}", name, at);
     auto key = record.substr(0, equals);
     auto value = record.substr(equals + 1);
     if (key == "path") {
       overrides.path = std::string(value);
+    } else if (key == "linkpath") {
+      overrides.linkPath = std::string(value);
     } else if (key == "size") {
       int64_t size = 0;
-      if (value.empty() || value.size() > 18) fail("archive part '{}': bad PAX size at byte {}", name, at);
+      if (value.empty() || value.size() > 18) fail("{}: bad PAX size at byte {}", name, at);
       for (char c : value) {
-        if (c < '0' || c > '9') fail("archive part '{}': bad PAX size at byte {}", name, at);
+        if (c < '0' || c > '9') fail("{}: bad PAX size at byte {}", name, at);
         size = size * 10 + (c - '0');
       }
       overrides.size = size;
@@ -134,76 +139,169 @@ std::string checkedMemberPath(std::string_view path, const std::string& tarName)
   return normal;
 }
 
-std::vector<TarMember> listTarMembers(int fd, const std::string& name) {
-  struct stat status {};
-  if (::fstat(fd, &status) != 0) fail("cannot read archive part '{}': {}", name, std::strerror(errno));
-  const int64_t fileSize = status.st_size;
+int64_t TarInput::skip(int64_t size) {
+  char buffer[64 * 1024];
+  int64_t skipped = 0;
+  while (skipped < size) {
+    size_t got = read(buffer, static_cast<size_t>(std::min<int64_t>(size - skipped, int64_t(sizeof buffer))));
+    if (got == 0) break;
+    skipped += static_cast<int64_t>(got);
+  }
+  return skipped;
+}
 
-  std::vector<TarMember> members;
-  PaxOverrides pending;
-  std::optional<std::string> longName;
-  int64_t at = 0;
+TarFileInput::TarFileInput(int fd, std::string name) : fd_(fd), name_(std::move(name)) {
+  struct stat status {};
+  if (::fstat(fd_, &status) != 0) fail("cannot read archive part '{}': {}", name_, std::strerror(errno));
+  length_ = status.st_size;
+}
+
+size_t TarFileInput::read(char* buffer, size_t size) {
   for (;;) {
-    if (at + int64_t(tar::kBlock) > fileSize) {
-      if (at == fileSize && !members.empty()) break;  // no end marker; tolerated, the last member is whole
-      fail("archive part '{}' is truncated at byte {} (it has {} bytes); copy it again", name, at, fileSize);
+    ssize_t got = ::pread(fd_, buffer, size, offset_);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) fail("cannot read archive part '{}': {}", name_, std::strerror(errno));
+    offset_ += got;
+    return static_cast<size_t>(got);
+  }
+}
+
+TarReader::TarReader(TarInput& input, std::string description)
+    : input_(input), description_(std::move(description)) {}
+
+size_t TarReader::readFully(char* buffer, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    size_t got = input_.read(buffer + done, size - done);
+    if (got == 0) break;
+    done += got;
+  }
+  position_ += static_cast<int64_t>(done);
+  return done;
+}
+
+void TarReader::skipBytes(int64_t size) {
+  if (size <= 0) return;
+  auto known = input_.length();
+  if (known && size > *known - position_)
+    fail("{} is truncated: it ends inside the {}-byte member at byte {}; copy it again", description_, size, position_);
+  int64_t skipped = input_.skip(size);
+  position_ += skipped;
+  if (skipped < size) fail("{} is truncated: it ends inside the member before byte {}", description_, position_ + size - skipped);
+}
+
+size_t TarReader::readData(char* buffer, size_t size) {
+  size_t wanted = static_cast<size_t>(std::min<int64_t>(dataLeft_, static_cast<int64_t>(size)));
+  if (wanted == 0) return 0;
+  size_t got = readFully(buffer, wanted);
+  if (got < wanted) fail("{} is truncated: it ends inside the member at byte {}", description_, position_);
+  dataLeft_ -= static_cast<int64_t>(got);
+  return got;
+}
+
+std::optional<TarMemberHeader> TarReader::next() {
+  if (ended_) return std::nullopt;
+  skipBytes(dataLeft_ + paddingLeft_);
+  dataLeft_ = paddingLeft_ = 0;
+
+  PaxOverrides pending;
+  std::optional<std::string> longName, longLink;
+  const auto known = input_.length();
+  for (;;) {
+    const int64_t at = position_;
+    unsigned char block[tar::kBlock];
+    size_t got = readFully(reinterpret_cast<char*>(block), tar::kBlock);
+    if (got == 0) {  // no end marker; tolerated, the last member is whole
+      ended_ = true;
+      return std::nullopt;
     }
-    auto text = readAt(fd, at, tar::kBlock, name);
-    auto* block = reinterpret_cast<const unsigned char*>(text.data());
-    if (allZero(block)) break;
+    if (got < tar::kBlock) {
+      if (known) fail("{} is truncated at byte {} (it has {} bytes); copy it again", description_, at, *known);
+      fail("{} is truncated at byte {}: it ends inside a tar header", description_, at);
+    }
+    if (allZero(block)) {
+      ended_ = sawEndMarker_ = true;
+      return std::nullopt;
+    }
     auto stored = parseNumber(block, tar::kChecksum);
     if (!stored || (*stored != tar::headerChecksum(block) && *stored != tar::signedHeaderChecksum(block)))
-      fail("archive part '{}' is damaged: the tar header at byte {} has a wrong checksum. Was the file changed or "
+      fail("{} is damaged: the tar header at byte {} has a wrong checksum. Was the file changed or "
            "recompressed? Parts are plain tar files",
-           name, at);
+           description_, at);
     auto headerSize = parseNumber(block, tar::kSize);
-    if (!headerSize) fail("archive part '{}' is damaged: bad size field in the tar header at byte {}", name, at);
+    if (!headerSize) fail("{} is damaged: bad size field in the tar header at byte {}", description_, at);
     int64_t size = pending.size.value_or(*headerSize);
     char type = static_cast<char>(block[tar::kTypeFlag]);
-    int64_t dataOffset = at + int64_t(tar::kBlock);
-    if (size < 0 || size > fileSize - dataOffset)  // not dataOffset + size: a base-256 size can overflow it
-      fail("archive part '{}' is truncated: the member at byte {} needs {} bytes, the file ends first; copy it again",
-           name, at, size);
-    int64_t next = dataOffset + tar::paddedSize(size);
+    const int64_t dataOffset = position_;
+    // size > known - offset, not offset + size > known: a base-256 size near INT64_MAX would overflow it.
+    if (size < 0 || (known && size > *known - dataOffset))
+      fail("{} is truncated: the member at byte {} needs {} bytes, the file ends first; copy it again", description_,
+           at, size);
 
     if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
       if (size > kLargestMetadataHeader)
-        fail("archive part '{}': the extended header at byte {} is {} bytes, too large", name, at, size);
-      auto data = readAt(fd, dataOffset, size, name);
+        fail("{}: the extended header at byte {} is {} bytes, too large", description_, at, size);
+      std::string data(static_cast<size_t>(size), '\0');
+      if (readFully(data.data(), data.size()) < data.size())
+        fail("{} is truncated: it ends inside the extended header at byte {}", description_, at);
+      skipBytes(tar::paddedSize(size) - size);
       if (type == 'x') {
-        auto overrides = parsePax(data, name, at);
+        auto overrides = parsePax(data, description_, at);
         if (overrides.path) pending.path = overrides.path;
+        if (overrides.linkPath) pending.linkPath = overrides.linkPath;
         if (overrides.size) pending.size = overrides.size;
       } else if (type == 'L') {
         longName = std::string(data.c_str());
+      } else if (type == 'K') {
+        longLink = std::string(data.c_str());
       }
-      at = next;
       continue;
     }
 
-    std::string rawPath;
+    TarMemberHeader header;
     if (pending.path) {
-      rawPath = *pending.path;
+      header.path = *pending.path;
     } else if (longName) {
-      rawPath = *longName;
+      header.path = *longName;
     } else {
+      // The prefix field is POSIX ustar's; old GNU headers ("ustar  ") keep other things there.
       auto prefix = fieldText(block, tar::kPrefix);
-      bool ustar = fieldText(block, tar::kMagic).starts_with("ustar");
-      rawPath = (ustar && !prefix.empty() ? std::string(prefix) + "/" : std::string()) +
-                std::string(fieldText(block, tar::kName));
+      bool posix = fieldText(block, tar::kMagic) == "ustar" && block[tar::kMagic.offset + 5] == '\0';
+      header.path = (posix && !prefix.empty() ? std::string(prefix) + "/" : std::string()) +
+                    std::string(fieldText(block, tar::kName));
     }
-    pending = {};
-    longName.reset();
-
-    bool directory = type == '5';
-    if (type != '0' && type != '\0' && type != '7' && !directory) {
-      const char* what = type == '1' ? "a hard link" : type == '2' ? "a symbolic link" : "a special file";
-      fail("archive part '{}' has a member '{}' that is {}; parts hold only regular files, refusing the part", name,
-           rawPath, what);
+    if (pending.linkPath) {
+      header.linkTarget = *pending.linkPath;
+    } else if (longLink) {
+      header.linkTarget = *longLink;
+    } else {
+      header.linkTarget = std::string(fieldText(block, tar::kLinkName));
     }
-    members.push_back(TarMember{checkedMemberPath(rawPath, name), dataOffset, directory ? 0 : size, directory});
-    at = next;
+    header.type = type;
+    header.size = size;
+    header.offset = dataOffset;
+    dataLeft_ = size;
+    paddingLeft_ = tar::paddedSize(size) - size;
+    return header;
   }
+}
+
+std::vector<TarMember> listTarMembers(int fd, const std::string& name) {
+  TarFileInput input(fd, name);
+  TarReader reader(input, fmt::format("archive part '{}'", name));
+  std::vector<TarMember> members;
+  while (auto header = reader.next()) {
+    if (!header->isFile() && !header->isDirectory()) {
+      const char* what = header->isHardLink() ? "a hard link" : header->isSymlink() ? "a symbolic link" : "a special file";
+      fail("archive part '{}' has a member '{}' that is {}; parts hold only regular files, refusing the part", name,
+           header->path, what);
+    }
+    bool directory = header->isDirectory();
+    members.push_back(TarMember{checkedMemberPath(header->path, name), header->offset, directory ? 0 : header->size,
+                                directory});
+  }
+  if (members.empty() && !reader.sawEndMarker())
+    fail("archive part '{}' is truncated at byte 0 (it has {} bytes); copy it again", name, *input.length());
   return members;
 }
 

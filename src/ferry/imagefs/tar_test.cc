@@ -190,5 +190,120 @@ TEST(Tar, LinksAndDamagedHeadersAreRefused) {
   }
 }
 
+// A tar held in memory, handed out in small pieces as a decompressor would.
+class StringTarInput : public TarInput {
+ public:
+  explicit StringTarInput(std::string bytes, size_t piece = 7) : bytes_(std::move(bytes)), piece_(piece) {}
+  size_t read(char* buffer, size_t size) override {
+    size_t n = std::min({size, piece_, bytes_.size() - at_});
+    std::memcpy(buffer, bytes_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+
+ private:
+  std::string bytes_;
+  size_t piece_;
+  size_t at_ = 0;
+};
+
+std::string dataOf(TarReader& reader) {
+  std::string out;
+  char buffer[5];
+  while (size_t got = reader.readData(buffer, sizeof buffer)) out.append(buffer, got);
+  return out;
+}
+
+TEST(Tar, AStreamWrittenIsReadBackMemberByMember) {
+  TemporaryDirectory dir;
+  auto source = dir.path() / "source";
+  writeFileAtomically(source, std::string(700, 's'));
+  std::string longName = "configs/" + std::string(120, 'n') + ".json";
+  std::string bytes;
+  TarWriter writer([&](const char* data, size_t size) { bytes.append(data, size); },
+                   TarStyle{.modificationTime = 0, .ownerName = ""}, "layer 'test'");
+  writer.addDirectory("configs");
+  writer.add(longName, "long");
+  int64_t fileOffset = writer.addFile("configs/file.json", source, 700);
+  writer.add("configs/.wh.gone", "");
+  writer.close();
+  EXPECT_EQ(writer.size(), static_cast<int64_t>(bytes.size()));
+  EXPECT_EQ(bytes.size() % tar::kBlock, 0u);
+  EXPECT_THROW(writer.readBack(0, 1), Error);  // a stream cannot be read back
+  // Owner names left out: the uname field of the first header is empty.
+  EXPECT_EQ(bytes[tar::kUname.offset], '\0');
+
+  StringTarInput input(bytes);
+  TarReader reader(input, "layer 'test'");
+  auto directory = reader.next();
+  ASSERT_TRUE(directory);
+  EXPECT_EQ(directory->path, "configs/");
+  EXPECT_TRUE(directory->isDirectory());
+  auto named = reader.next();  // the data of the directory and of this member are skipped or read
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->path, longName);  // from the PAX header
+  EXPECT_EQ(dataOf(reader), "long");
+  auto file = reader.next();
+  ASSERT_TRUE(file);
+  EXPECT_TRUE(file->isFile());
+  EXPECT_EQ(file->offset, fileOffset);
+  EXPECT_EQ(file->size, 700);
+  auto whiteout = reader.next();  // file's data skipped unread
+  ASSERT_TRUE(whiteout);
+  EXPECT_EQ(whiteout->path, "configs/.wh.gone");
+  EXPECT_FALSE(reader.next());
+  EXPECT_TRUE(reader.sawEndMarker());
+}
+
+TEST(Tar, LinkTargetsComeFromTheLinkFieldPaxAndGnuHeaders) {
+  auto symlink = handMadeHeader("configs/short", 0, '2');
+  std::memcpy(symlink.data() + tar::kLinkName.offset, "pkg/a.json", 10);
+  // Recompute the checksum after the edit.
+  std::memset(symlink.data() + tar::kChecksum.offset, ' ', tar::kChecksum.length);
+  auto sum = fmt::format("{:06o}", tar::headerChecksum(reinterpret_cast<const unsigned char*>(symlink.data())));
+  std::memcpy(symlink.data() + tar::kChecksum.offset, sum.data(), 6);
+  symlink[tar::kChecksum.offset + 6] = '\0';
+
+  std::string longTarget = std::string(150, 't');
+  std::string gnuLink = handMadeHeader("././@LongLink", static_cast<int64_t>(longTarget.size() + 1), 'K') + longTarget;
+  gnuLink.resize(static_cast<size_t>(tar::paddedSize(static_cast<int64_t>(gnuLink.size()))), '\0');
+
+  std::string tar = symlink + paxBlock("20 linkpath=a/b/c.d\n") + handMadeHeader("configs/pax", 0, '1') + gnuLink +
+                    handMadeHeader("configs/gnu", 0, '2');  // input ends with no end marker
+  StringTarInput input(tar, 512);
+  TarReader reader(input, "layer 'links'");
+  auto first = reader.next();
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->isSymlink());
+  EXPECT_EQ(first->linkTarget, "pkg/a.json");
+  auto second = reader.next();
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->isHardLink());
+  EXPECT_EQ(second->linkTarget, "a/b/c.d");
+  auto third = reader.next();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->path, "configs/gnu");
+  EXPECT_EQ(third->linkTarget, longTarget);
+  EXPECT_FALSE(reader.next());
+  EXPECT_FALSE(reader.sawEndMarker());
+}
+
+TEST(Tar, AStreamEndingInsideAMemberIsTruncated) {
+  std::string tar = handMadeHeader("configs/x.json", 1000, '0') + std::string(600, 'x');
+  StringTarInput input(tar);
+  TarReader reader(input, "layer 'short'");
+  ASSERT_TRUE(reader.next());
+  try {
+    reader.next();  // skipping the data finds the end
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 'short' is truncated"), std::string::npos) << e.what();
+  }
+  StringTarInput again(tar);
+  TarReader reading(again, "layer 'short'");
+  ASSERT_TRUE(reading.next());
+  EXPECT_THROW(dataOf(reading), Error);
+}
+
 }  // namespace
 }  // namespace ferry

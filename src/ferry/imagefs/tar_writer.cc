@@ -46,23 +46,23 @@ std::string paxRecords(std::string_view name, int64_t size) {
   return records;
 }
 
-std::string headerBlock(std::string_view name, int64_t size, char type, int64_t modificationTime) {
+std::string headerBlock(std::string_view name, int64_t size, char type, int mode, const TarStyle& style) {
   std::string block(tar::kBlock, '\0');
   char* data = block.data();
   putText(data, tar::kName, name.substr(0, tar::kName.length));
-  putOctal(data, tar::kMode, 0644);
+  putOctal(data, tar::kMode, mode);
   putOctal(data, tar::kUid, 0);
   putOctal(data, tar::kGid, 0);
   if (size > tar::kLargestOctalSize)
     putBase256(data, tar::kSize, size);
   else
     putOctal(data, tar::kSize, size);
-  putOctal(data, tar::kMtime, modificationTime);
+  putOctal(data, tar::kMtime, style.modificationTime);
   data[tar::kTypeFlag] = type;
   putText(data, tar::kMagic, std::string_view("ustar\0", 6));
   putText(data, tar::kVersion, "00");
-  putText(data, tar::kUname, "root");
-  putText(data, tar::kGname, "root");
+  putText(data, tar::kUname, style.ownerName);
+  putText(data, tar::kGname, style.ownerName);
   auto checksum = fmt::format("{:06o}", tar::headerChecksum(reinterpret_cast<const unsigned char*>(data)));
   std::memcpy(data + tar::kChecksum.offset, checksum.data(), 6);
   data[tar::kChecksum.offset + 6] = '\0';
@@ -73,10 +73,15 @@ std::string headerBlock(std::string_view name, int64_t size, char type, int64_t 
 }  // namespace
 
 TarWriter::TarWriter(std::filesystem::path path, int64_t modificationTime)
-    : path_(std::move(path)), modificationTime_(modificationTime) {
+    : path_(std::move(path)),
+      style_{.modificationTime = modificationTime, .ownerName = "root"},
+      description_(fmt::format("archive part '{}'", path_.string())) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail("cannot create archive part '{}': {}", path_.string(), std::strerror(errno));
+  if (fd_ < 0) fail("cannot create {}: {}", description_, std::strerror(errno));
 }
+
+TarWriter::TarWriter(Output output, TarStyle style, std::string description)
+    : output_(std::move(output)), style_(std::move(style)), description_(std::move(description)) {}
 
 TarWriter::~TarWriter() {
   if (fd_ >= 0) ::close(fd_);
@@ -90,10 +95,15 @@ int64_t TarWriter::memberBytes(std::string_view name, int64_t size) {
 }
 
 void TarWriter::writeAll(const char* data, size_t size) {
+  if (output_) {
+    output_(data, size);
+    offset_ += static_cast<int64_t>(size);
+    return;
+  }
   while (size > 0) {
     ssize_t written = ::write(fd_, data, size);
     if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) fail("cannot write archive part '{}': {}", path_.string(), std::strerror(errno));
+    if (written <= 0) fail("cannot write {}: {}", description_, std::strerror(errno));
     data += written;
     size -= static_cast<size_t>(written);
     offset_ += written;
@@ -106,22 +116,28 @@ void TarWriter::pad() {
   writeAll(zeros, static_cast<size_t>(padding));
 }
 
-void TarWriter::writeHeaders(std::string_view name, int64_t size) {
+void TarWriter::writeHeaders(std::string_view name, int64_t size, char type, int mode) {
   auto records = paxRecords(name, size);
   if (!records.empty()) {
     auto base = name.substr(name.rfind('/') + 1);
     std::string paxName = "PaxHeaders/" + std::string(base.substr(0, 80));
-    auto header = headerBlock(paxName, static_cast<int64_t>(records.size()), 'x', modificationTime_);
+    auto header = headerBlock(paxName, static_cast<int64_t>(records.size()), 'x', 0644, style_);
     writeAll(header.data(), header.size());
     writeAll(records.data(), records.size());
     pad();
   }
-  auto header = headerBlock(name, size, '0', modificationTime_);
+  auto header = headerBlock(name, size, type, mode, style_);
   writeAll(header.data(), header.size());
 }
 
+void TarWriter::addDirectory(std::string_view name) {
+  std::string withSlash(name);
+  if (!withSlash.ends_with('/')) withSlash += '/';
+  writeHeaders(withSlash, 0, '5', 0755);
+}
+
 int64_t TarWriter::add(std::string_view name, std::string_view bytes) {
-  writeHeaders(name, static_cast<int64_t>(bytes.size()));
+  writeHeaders(name, static_cast<int64_t>(bytes.size()), '0', 0644);
   int64_t dataOffset = offset_;
   writeAll(bytes.data(), bytes.size());
   pad();
@@ -130,23 +146,23 @@ int64_t TarWriter::add(std::string_view name, std::string_view bytes) {
 
 int64_t TarWriter::addFile(std::string_view name, const std::filesystem::path& file, int64_t size, Hasher* hasher) {
   int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) fail("cannot read '{}' to add it to archive part '{}': {}", file.string(), path_.string(), std::strerror(errno));
+  if (in < 0) fail("cannot read '{}' to add it to {}: {}", file.string(), description_, std::strerror(errno));
   struct Close {
     int fd;
     ~Close() { ::close(fd); }
   } closeIn{in};
   struct stat status {};
   if (::fstat(in, &status) != 0 || status.st_size != size)
-    fail("cannot add '{}' to archive part '{}': it has {} bytes, {} were expected", file.string(), path_.string(),
+    fail("cannot add '{}' to {}: it has {} bytes, {} were expected", file.string(), description_,
          static_cast<int64_t>(status.st_size), size);
   ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
 
-  writeHeaders(name, size);
+  writeHeaders(name, size, '0', 0644);
   int64_t dataOffset = offset_;
   int64_t left = size;
-  // In-kernel copy when nobody needs to see the bytes; plain reads and writes otherwise
-  // (and when the file systems do not support it).
-  if (!hasher) {
+  // In-kernel copy into a tar file when nobody needs to see the bytes; plain reads and
+  // writes otherwise (and when the file systems do not support it).
+  if (!hasher && !output_) {
     while (left > 0) {
       loff_t target = offset_;
       ssize_t copied = ::copy_file_range(in, nullptr, fd_, &target, static_cast<size_t>(std::min<int64_t>(left, 1 << 30)), 0);
@@ -157,14 +173,14 @@ int64_t TarWriter::addFile(std::string_view name, const std::filesystem::path& f
     }
     // copy_file_range writes at `target` without moving the file offset.
     if (::lseek(fd_, offset_, SEEK_SET) != offset_)
-      fail("cannot write archive part '{}': {}", path_.string(), std::strerror(errno));
+      fail("cannot write {}: {}", description_, std::strerror(errno));
   }
   std::vector<char> buffer(left > 0 ? 1 << 20 : 0);
   while (left > 0) {
     ssize_t got = ::read(in, buffer.data(), static_cast<size_t>(std::min<int64_t>(left, int64_t(buffer.size()))));
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) fail("cannot read '{}': {}", file.string(), std::strerror(errno));
-    if (got == 0) fail("'{}' became shorter while it was added to archive part '{}'", file.string(), path_.string());
+    if (got == 0) fail("'{}' became shorter while it was added to {}", file.string(), description_);
     if (hasher) hasher->update(buffer.data(), static_cast<size_t>(got));
     writeAll(buffer.data(), static_cast<size_t>(got));
     left -= got;
@@ -174,12 +190,13 @@ int64_t TarWriter::addFile(std::string_view name, const std::filesystem::path& f
 }
 
 std::string TarWriter::readBack(int64_t offset, int64_t size) const {
+  if (fd_ < 0) fail("cannot read back from {}: it is not a tar file", description_);
   std::string bytes(static_cast<size_t>(size), '\0');
   int64_t done = 0;
   while (done < size) {
     ssize_t got = ::pread(fd_, bytes.data() + done, static_cast<size_t>(size - done), offset + done);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) fail("cannot read back from archive part '{}': {}", path_.string(), got < 0 ? std::strerror(errno) : "unexpected end of file");
+    if (got <= 0) fail("cannot read back from {}: {}", description_, got < 0 ? std::strerror(errno) : "unexpected end of file");
     done += got;
   }
   return bytes;
@@ -188,10 +205,11 @@ std::string TarWriter::readBack(int64_t offset, int64_t size) const {
 void TarWriter::close() {
   static const char zeros[2 * tar::kBlock] = {};
   writeAll(zeros, sizeof zeros);
-  if (::fsync(fd_) != 0) fail("cannot flush archive part '{}' to disk: {}", path_.string(), std::strerror(errno));
+  if (output_) return;
+  if (::fsync(fd_) != 0) fail("cannot flush {} to disk: {}", description_, std::strerror(errno));
   int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) fail("cannot close archive part '{}': {}", path_.string(), std::strerror(errno));
+  if (::close(fd) != 0) fail("cannot close {}: {}", description_, std::strerror(errno));
 }
 
 }  // namespace ferry
