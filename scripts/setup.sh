@@ -12,6 +12,8 @@ packages=(
   libgtest-dev googletest
   # for the tests and benchmarks: a real registry and independent clients
   docker-registry skopeo umoci apache2-utils openssl curl jq
+  # for the fuzz targets (fuzz/, docs/fuzzing.md): clang and its libFuzzer
+  clang libclang-rt-14-dev
 )
 missing=()
 for package in "${packages[@]}"; do

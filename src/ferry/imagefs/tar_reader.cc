@@ -183,8 +183,8 @@ size_t TarReader::readFully(char* buffer, size_t size) {
 void TarReader::skipBytes(int64_t size) {
   if (size <= 0) return;
   auto known = input_.length();
-  if (known && position_ + size > *known)
-    fail("{} is truncated: it ends inside the member before byte {}; copy it again", description_, position_ + size);
+  if (known && size > *known - position_)
+    fail("{} is truncated: it ends inside the {}-byte member at byte {}; copy it again", description_, size, position_);
   int64_t skipped = input_.skip(size);
   position_ += skipped;
   if (skipped < size) fail("{} is truncated: it ends inside the member before byte {}", description_, position_ + size - skipped);
@@ -233,7 +233,8 @@ std::optional<TarMemberHeader> TarReader::next() {
     int64_t size = pending.size.value_or(*headerSize);
     char type = static_cast<char>(block[tar::kTypeFlag]);
     const int64_t dataOffset = position_;
-    if (size < 0 || (known && dataOffset + size > *known))
+    // size > known - offset, not offset + size > known: a base-256 size near INT64_MAX would overflow it.
+    if (size < 0 || (known && size > *known - dataOffset))
       fail("{} is truncated: the member at byte {} needs {} bytes, the file ends first; copy it again", description_,
            at, size);
 

@@ -113,6 +113,30 @@ TEST(Tar, ReadsPaxSizesBeyondEightGiBWithoutReadingTheData) {
   EXPECT_EQ(members[0].offset, 3 * 512);
 }
 
+// Found by fuzz_tar_reader (fuzz/corpus/tar_reader/base256-size-overflow.tar):
+// a GNU base-256 size of INT64_MAX overflowed the bounds check.
+TEST(Tar, ABase256SizeBeyondTheFileIsRefusedAsTruncated) {
+  TemporaryDirectory dir;
+  auto path = dir.path() / "overflow.tar";
+  auto header = handMadeHeader("a", 0, '0');
+  std::string size = {'\x80', 0, 0, 0, '\x7f'};
+  size += std::string(7, '\xff');
+  std::memcpy(header.data() + tar::kSize.offset, size.data(), size.size());
+  std::memset(header.data() + tar::kChecksum.offset, ' ', tar::kChecksum.length);
+  auto sum = fmt::format("{:06o}", tar::headerChecksum(reinterpret_cast<const unsigned char*>(header.data())));
+  std::memcpy(header.data() + tar::kChecksum.offset, sum.data(), sum.size());
+  header[tar::kChecksum.offset + 6] = '\0';
+  writeFileAtomically(path, header + std::string(2 * tar::kBlock, '\0'));
+  OpenFile file(path);
+  try {
+    listTarMembers(file.fd, "overflow.tar");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs 9223372036854775807 bytes, the file ends first"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Tar, MemberPathsAreNormalisedAndUnsafeOnesRefused) {
   EXPECT_EQ(checkedMemberPath("./blobs//sha256/abc/", "p"), "blobs/sha256/abc");
   EXPECT_EQ(checkedMemberPath("index.json", "p"), "index.json");
