@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "ferry/base/error.h"
+#include "ferry/base/log.h"
 #include "ferry/base/files.h"
 #include "ferry/copy/image_graph.h"
 
@@ -149,6 +150,7 @@ std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
 
 CopyResult Copier::copyImage(const CopyRequest& request) {
   CopyResult result{.request = request};
+  const auto started = std::chrono::steady_clock::now();
   try {
     auto source = request.from ? request.from : endpoints_.source(request.source);
     auto sink = request.to ? request.to : endpoints_.sink(request.destination);
@@ -176,6 +178,7 @@ CopyResult Copier::copyImage(const CopyRequest& request) {
 
     const auto& tag = request.destination.tag;
     if (sink->manifestDigest(tag ? *tag : wanted.str()) == wanted) {
+      log::debug("skipped {}: {} is at {} already", request.source.str(), wanted.str(), request.destination.str());
       result.ok = true;
       result.alreadyPresent = true;
       return result;
@@ -187,7 +190,14 @@ CopyResult Copier::copyImage(const CopyRequest& request) {
     std::string firstError;
     int failed = 0;
     for (auto& [blob, done] : pending) {
-      auto error = done->wait();
+      std::string error;
+      if (options_.imageTimeout.count() == 0) {
+        error = done->wait();
+      } else if (!done->waitUntil(started + options_.imageTimeout, error)) {
+        fail("the image did not finish within --image-timeout {}s (blob {} of its {} still moving), so no "
+             "manifest was pushed; raise --image-timeout",
+             options_.imageTimeout.count() / 1000.0, blob.digest.str(), pending.size());
+      }
       if (!error.empty() && failed++ == 0) firstError = error;
     }
     if (failed > 0)
@@ -238,9 +248,11 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
     try {
       if (sink->reuseBlob(blob, mountFrom)) {
         ++progress_.blobsReused;
+        log::debug("blob {} {}", blob.digest.str(), mountFrom ? "mounted from " + *mountFrom : "reused: present already");
       } else {
         transferBlob(*source, *sink, blob);
         ++progress_.blobsSent;
+        log::debug("blob {} sent ({} bytes)", blob.digest.str(), blob.size);
       }
       finish({});
     } catch (const std::exception& e) {

@@ -85,7 +85,7 @@ class MirrorRun::Impl {
   explicit Impl(MirrorOptions options)
       : options_(std::move(options)),
         endpoints_(options_.endpoints),
-        copier_(endpoints_, CopyOptions{.parallel = options_.parallel}),
+        copier_(endpoints_, CopyOptions{.parallel = options_.parallel, .imageTimeout = options_.imageTimeout}),
         runId_(newRunId()) {}
 
   MirrorReport run();
@@ -182,11 +182,12 @@ MirrorReport MirrorRun::Impl::run() {
 
   std::optional<History> history;
   if (options_.workflow == Workflow::MirrorToDisk) {
-    history = History::load(workspace_.history());
+    history = History::load(workspace_.history(), options_.since);
     std::map<Digest, std::string> shipped;
     for (const auto& [digest, where] : history->shipped()) shipped.emplace(Digest::parse(digest), where.where);
     archiveWriter_ = std::make_unique<ArchiveWriter>(options_.archiveDirectory, config_->archiveSizeBytes(), runId_,
                                                      std::move(shipped));
+    if (options_.strictArchive) archiveWriter_->refuseOversizedParts();
     std::map<std::string, Digest> images;
     for (const auto& [reference, digest] : history->images()) images.emplace(reference, Digest::parse(digest));
     archiveWriter_->setShippedImages(std::move(images));
@@ -350,6 +351,7 @@ void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry) {
     note(fmt::format("catalog {}: {} platforms carry {} different catalogs; each is filtered on its own",
                      entry.catalog, work.image->platforms.size(), work.image->variants.size()));
 
+  std::set<std::string> operatorErrors;  // once, though each platform variant reports it
   for (const auto& variant : work.image->variants) {
     if (!planned.rebuilt) {
       work.filtered.push_back(variant.catalog);
@@ -358,6 +360,8 @@ void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry) {
     auto result = catalog::filterCatalog(variant.catalog, entry.selection);
     for (const auto& line : result.dependencyNotes) planned.notes.push_back(line);
     for (const auto& line : result.warnings) warn(fmt::format("catalog {}: {}", entry.catalog, line));
+    for (const auto& line : result.errors)
+      if (operatorErrors.insert(line).second) error(kExitOperator, fmt::format("catalog {}: {}", entry.catalog, line));
     work.filtered.push_back(std::move(result.catalog));
   }
   for (const auto& filtered : work.filtered)
