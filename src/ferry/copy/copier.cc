@@ -7,7 +7,7 @@
 #include "ferry/base/error.h"
 #include "ferry/base/log.h"
 #include "ferry/base/files.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 
 namespace ferry {
 namespace {
