@@ -29,15 +29,31 @@ std::string workingDirectoryLogs(const std::filesystem::path& workspace) {
   auto logs = workspace / "working-dir" / "logs";
   if (!std::filesystem::is_directory(logs)) return text;
   for (const auto& entry : std::filesystem::directory_iterator(logs))
-    if (entry.path().filename().string().starts_with("ferry-")) text += readFile(entry.path());
+    if (entry.path().filename() == "ferry.log") text += readFile(entry.path());
   return text;
 }
 
-TEST(DropInTls, TlsVerifyFalseFallsBackToPlainHttpAsSkopeoDoes) {
-  TemporaryDirectory work;
-  auto fixtures = work.path() / "fixtures";
-  FixtureBuilder builder(fixtures, 3);
-  auto image = builder.singleArchOci("one");
+// A work folder with a layout holding "one" (a single image) and "list" (a Docker manifest list).
+class DropIn : public ::testing::Test {
+ protected:
+  TemporaryDirectory work_{"ferry-dropin"};
+  std::filesystem::path fixtures_ = work_.path() / "fixtures";
+  FixtureBuilder builder_{fixtures_, 3};
+  FixtureImage one_ = builder_.singleArchOci("one");
+  FixtureImage list_ = builder_.dockerManifestList("list");
+
+  std::string one() const { return layoutRef(fixtures_, "one"); }
+  // Pushes "one" to a plain-HTTP registry as REPO:TAG.
+  void pushOne(const TestRegistry& registry, const std::string& repository, const std::string& tag) const {
+    auto pushed = runFerry({"copy", "-q", "--dest-use-http", one(), dockerRef(registry, repository, tag)});
+    ASSERT_EQ(pushed.exitCode, 0) << pushed.err;
+  }
+};
+
+TEST_F(DropIn, TlsVerifyFalseFallsBackToPlainHttpAsSkopeoDoes) {
+  const auto& work = work_;
+  const auto& fixtures = fixtures_;
+  const auto& image = one_;
   TestRegistry plain;
   TestRegistry tls(RegistryMode::Tls);
 
@@ -74,15 +90,11 @@ TEST(DropInTls, TlsVerifyFalseFallsBackToPlainHttpAsSkopeoDoes) {
   EXPECT_EQ(skopeoRaw(plain, "mirror/app", "v1"), readBlob(fixtures, image.digest));
 }
 
-TEST(DropInLogging, TraceLogsEveryRequestAndNeverACredentialOrToken) {
-  TemporaryDirectory work;
-  auto fixtures = work.path() / "fixtures";
-  FixtureBuilder builder(fixtures, 3);
-  builder.singleArchOci("one");
+TEST_F(DropIn, TraceLogsEveryRequestAndNeverACredentialOrToken) {
   for (auto mode : {RegistryMode::BasicAuth, RegistryMode::Token}) {
     TestRegistry registry(mode);
     auto result = runFerry({"--log-level", "trace", "copy", "-q", "--dest-use-http", "--dest-creds=testuser:testpass",
-                            layoutRef(fixtures, "one"), dockerRef(registry, "app", "v1")});
+                            one(), dockerRef(registry, "app", "v1")});
     ASSERT_EQ(result.exitCode, 0) << result.err;
     const auto& log = result.err;
     EXPECT_TRUE(contains(log, "debug http PUT http://" + registry.host() + "/v2/app/manifests/v1 -> HTTP 201")) << log;
@@ -96,17 +108,12 @@ TEST(DropInLogging, TraceLogsEveryRequestAndNeverACredentialOrToken) {
   }
 }
 
-TEST(DropInLogging, MirrorLogsRequestsAndDecisionsToTheWorkingDirectory) {
-  TemporaryDirectory work;
-  auto fixtures = work.path() / "fixtures";
-  FixtureBuilder builder(fixtures, 3);
-  builder.singleArchOci("one");
+TEST_F(DropIn, MirrorLogsRequestsAndDecisionsToTheWorkingDirectory) {
   TestRegistry source;
   TestRegistry destination(RegistryMode::Token);
-  ASSERT_EQ(runFerry({"copy", "-q", "--dest-use-http", layoutRef(fixtures, "one"), dockerRef(source, "app", "v1")}).exitCode,
-            0);
-  auto config = additionalImageConfig(work.path(), source.host() + "/app:v1");
-  auto workspace = work.path() / "ws";
+  pushOne(source, "app", "v1");
+  auto config = additionalImageConfig(work_.path(), source.host() + "/app:v1");
+  auto workspace = work_.path() / "ws";
   std::vector<std::string> args{"mirror", "-q", "-c", config.string(), "--workspace", "file://" + workspace.string(),
                                 "docker://" + destination.host() + "/mirror", "--src-use-http", "--dest-use-http",
                                 "--dest-creds", "testuser:testpass"};
@@ -158,16 +165,11 @@ TEST(DropInExitCodes, UsageErrorsExitOneNamingTheWordAndTheNearestValidOne) {
   EXPECT_TRUE(contains(help.out, "--src-authfile")) << help.out;
 }
 
-TEST(DropInFlags, OcMirrorFlagsAreTakenWithTheirMeaningOrANote) {
-  TemporaryDirectory work;
-  auto fixtures = work.path() / "fixtures";
-  FixtureBuilder builder(fixtures, 3);
-  builder.singleArchOci("one");
+TEST_F(DropIn, OcMirrorFlagsAreTakenWithTheirMeaningOrANote) {
   TestRegistry source;
-  ASSERT_EQ(runFerry({"copy", "-q", "--dest-use-http", layoutRef(fixtures, "one"), dockerRef(source, "app", "v1")}).exitCode,
-            0);
-  auto config = additionalImageConfig(work.path(), source.host() + "/app:v1");
-  auto cache = work.path() / "cache";
+  pushOne(source, "app", "v1");
+  auto config = additionalImageConfig(work_.path(), source.host() + "/app:v1");
+  auto cache = work_.path() / "cache";
   auto result = runFerry({"mirror", "--v2", "-c", config.string(), "--dry-run", "docker://127.0.0.1:1/mirror",
                           "--src-tls-verify=false", "--cache-dir", cache.string(), "-p", "55000",
                           "--parallel-images", "2", "--parallel-layers", "3", "--since", "2026-01-01",
@@ -183,18 +185,16 @@ TEST(DropInFlags, OcMirrorFlagsAreTakenWithTheirMeaningOrANote) {
                            "note: --registries.d /etc/containers/registries.d"})
     EXPECT_TRUE(contains(result.err, note)) << note << "\n" << result.err;
 
-  auto badSince = runFerry({"mirror", "-c", config.string(), "file://" + (work.path() / "out").string(), "--since",
+  auto badSince = runFerry({"mirror", "-c", config.string(), "file://" + (work_.path() / "out").string(), "--since",
                             "last week"});
   EXPECT_EQ(badSince.exitCode, 1);
   EXPECT_TRUE(contains(badSince.err, "--since 'last week' is not a date; write YYYY-MM-DD")) << badSince.err;
 }
 
-TEST(DropInFlags, SkopeoCopyFlags) {
-  TemporaryDirectory work;
-  auto fixtures = work.path() / "fixtures";
-  FixtureBuilder builder(fixtures, 3);
-  auto list = builder.dockerManifestList("list");
-  builder.singleArchOci("one");
+TEST_F(DropIn, SkopeoCopyFlags) {
+  const auto& work = work_;
+  const auto& fixtures = fixtures_;
+  const auto& list = list_;
   TestRegistry plain;
   TestRegistry basic(RegistryMode::BasicAuth);
 
@@ -232,17 +232,13 @@ TEST(DropInFlags, SkopeoCopyFlags) {
   EXPECT_TRUE(contains(notes.err, "note: --policy /p.json")) << notes.err;
 }
 
-TEST(DropInFlags, ImageTimeoutBoundsOneImage) {
-  TemporaryDirectory work;
-  auto fixtures = work.path() / "fixtures";
-  FixtureBuilder builder(fixtures, 3);
-  builder.singleArchOci("one");
+TEST_F(DropIn, ImageTimeoutBoundsOneImage) {
   TestRegistry registry;
   FaultProxy proxy(registry);
   // Every blob upload is told to wait 3 s: the image cannot finish within 500 ms.
   proxy.add(Fault::tooManyRequests("POST", "/blobs/uploads/", "3").times(-1));
   auto result = runFerry({"copy", "-q", "--dest-use-http", "--image-timeout", "500ms", "--retry-times", "1",
-                          layoutRef(fixtures, "one"), "docker://" + proxy.host() + "/app:v1"});
+                          one(), "docker://" + proxy.host() + "/app:v1"});
   EXPECT_EQ(result.exitCode, 1);
   EXPECT_TRUE(contains(result.err, "did not finish within --image-timeout 0.5s")) << result.err;
   EXPECT_EQ(registry.accessLogCount("PUT"), 0u) << "no manifest was pushed";

@@ -2,10 +2,8 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -145,15 +143,6 @@ std::filesystem::path workingDirectoryOf(const mirror::MirrorOptions& options) {
   return options.workspace / "working-dir";
 }
 
-std::string logTimestamp() {
-  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-  return text;
-}
-
 std::string statusOf(const CopyResult& result) {
   if (!result.ok) return "failed";
   return result.alreadyPresent ? "present" : "copied";
@@ -243,9 +232,10 @@ int runMirrorCommand(const MirrorFlags& flags) {
   if (flags.output != "text" && flags.output != "json") fail("--output must be 'text' or 'json', not '{}'", flags.output);
   auto options = optionsFrom(flags);
   auto workflow = options.workflow;
-  // A log of every request and decision beside the error log, for the run that went wrong.
+  // A log of every request and decision beside the error log, for the run that went wrong;
+  // runs append to it, each line timestamped, as oc-mirror's one .oc-mirror.log.
   if (auto workingDirectory = workingDirectoryOf(options); !workingDirectory.empty())
-    log::openFile(workingDirectory / "logs" / ("ferry-" + logTimestamp() + ".log"), flags.log.fileLevel());
+    log::openFile(workingDirectory / "logs" / "ferry.log", flags.log.fileLevel());
   bool quiet = flags.quiet || flags.output == "json";
   if (!quiet) options.note = [](const std::string& line) {
     if (line.rfind("warning: ", 0) == 0) {
