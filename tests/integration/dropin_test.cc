@@ -5,6 +5,7 @@
 #include "ferry/base/files.h"
 #include "integration/ferry_test_env.h"
 #include "support/fault_proxy.h"
+#include "support/mirror_scenario.h"
 
 namespace ferry::testing {
 namespace {
@@ -242,6 +243,23 @@ TEST_F(DropIn, ImageTimeoutBoundsOneImage) {
   EXPECT_EQ(result.exitCode, 1);
   EXPECT_TRUE(contains(result.err, "did not finish within --image-timeout 0.5s")) << result.err;
   EXPECT_EQ(registry.accessLogCount("PUT"), 0u) << "no manifest was pushed";
+}
+
+TEST(DropInConfig, APackageTheCatalogLacksFailsItsOperatorWithDidYouMean) {
+  TemporaryDirectory work;
+  TestRegistry source;
+  TestRegistry destination;
+  MirrorScenario scenario(source, work.path(), {{"foo", {"1.0.0"}}, {"bar", {"2.0.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: fooo\n        - name: bar\n");
+  auto result = runFerry({"mirror", "-c", config.string(), "--workspace", "file://" + (work.path() / "ws").string(),
+                          "docker://" + destination.host() + "/mirror", "--src-use-http", "--dest-use-http"});
+  EXPECT_EQ(result.exitCode, 4) << "the operator bit alone: " << result.err;
+  EXPECT_TRUE(contains(result.err, "package \"fooo\" is not in the catalog; nothing is mirrored for it; did you mean "
+                                   "\"foo\"?"))
+      << result.err;
+  // The rest of the run went on: bar's bundle is at the destination.
+  auto mapping = readFile(work.path() / "ws" / "working-dir" / "mapping.txt");
+  EXPECT_TRUE(contains(mapping, scenario.bundle("bar", "2.0.0").bundleImage)) << mapping;
 }
 
 }  // namespace

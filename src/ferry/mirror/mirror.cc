@@ -351,7 +351,9 @@ void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry) {
     note(fmt::format("catalog {}: {} platforms carry {} different catalogs; each is filtered on its own",
                      entry.catalog, work.image->platforms.size(), work.image->variants.size()));
 
-  std::set<std::string> operatorErrors;  // once, though each platform variant reports it
+  // A package missing from every platform variant fails its operator; missing from some, it is a warning.
+  std::map<std::string, size_t> missingIn;
+  size_t filteredVariants = 0;
   for (const auto& variant : work.image->variants) {
     if (!planned.rebuilt) {
       work.filtered.push_back(variant.catalog);
@@ -360,9 +362,16 @@ void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry) {
     auto result = catalog::filterCatalog(variant.catalog, entry.selection);
     for (const auto& line : result.dependencyNotes) planned.notes.push_back(line);
     for (const auto& line : result.warnings) warn(fmt::format("catalog {}: {}", entry.catalog, line));
-    for (const auto& line : result.errors)
-      if (operatorErrors.insert(line).second) error(kExitOperator, fmt::format("catalog {}: {}", entry.catalog, line));
+    for (const auto& line : result.errors) ++missingIn[line];
+    ++filteredVariants;
     work.filtered.push_back(std::move(result.catalog));
+  }
+  for (const auto& [line, variants] : missingIn) {
+    if (variants == filteredVariants)
+      error(kExitOperator, fmt::format("catalog {}: {}", entry.catalog, line));
+    else
+      warn(fmt::format("catalog {}: on {} of its {} platform variants: {}", entry.catalog, variants, filteredVariants,
+                       line));
   }
   for (const auto& filtered : work.filtered)
     for (const auto& package : filtered.packages) planned.packages.insert(package.name);
