@@ -116,7 +116,7 @@ TEST_F(DropIn, MirrorLogsRequestsAndDecisionsToTheWorkingDirectory) {
   auto config = additionalImageConfig(work_.path(), source.host() + "/app:v1");
   auto workspace = work_.path() / "ws";
   std::vector<std::string> args{"mirror", "-q", "-c", config.string(), "--workspace", "file://" + workspace.string(),
-                                "docker://" + destination.host() + "/mirror", "--src-use-http", "--dest-use-http",
+                                "docker://" + destination.host() + "/mirror", "--source-use-http", "--dest-use-http",
                                 "--dest-creds", "testuser:testpass"};
   auto first = runFerry(args);
   ASSERT_EQ(first.exitCode, 0) << first.err;
@@ -252,7 +252,7 @@ TEST(DropInConfig, APackageTheCatalogLacksFailsItsOperatorWithDidYouMean) {
   MirrorScenario scenario(source, work.path(), {{"foo", {"1.0.0"}}, {"bar", {"2.0.0"}}});
   auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: fooo\n        - name: bar\n");
   auto result = runFerry({"mirror", "-c", config.string(), "--workspace", "file://" + (work.path() / "ws").string(),
-                          "docker://" + destination.host() + "/mirror", "--src-use-http", "--dest-use-http"});
+                          "docker://" + destination.host() + "/mirror", "--source-use-http", "--dest-use-http"});
   EXPECT_EQ(result.exitCode, 4) << "the operator bit alone: " << result.err;
   EXPECT_TRUE(contains(result.err, "package \"fooo\" is not in the catalog; nothing is mirrored for it; did you mean "
                                    "\"foo\"?"))
