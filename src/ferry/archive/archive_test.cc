@@ -353,6 +353,25 @@ TEST_F(ArchiveTest, SplitsBeforeTheBlobThatWouldOverflowAndGivesBigBlobsAPartOfT
   EXPECT_EQ(readWholeBlob(*source, big), bigBytes);
 }
 
+TEST_F(ArchiveTest, StrictArchivesRefuseABlobLargerThanAPart) {
+  ArchiveWriter writer(archiveDir, 12000, "run-strict");
+  writer.refuseOversizedParts();
+  auto sink = writer.imageSink("registry.example/ns/app");
+  auto [fits, fitsBytes] = blobOf('a', 4000);
+  auto [big, bigBytes] = blobOf('d', 20000);
+  sink->putBlobBytes(fits, fitsBytes);
+  try {
+    sink->putBlobBytes(big, bigBytes);
+    FAIL() << "a 20000-byte blob went into a 12000-byte strict archive";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than the archive size (12000 bytes) and --strict-archive"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(sink->reuseBlob(fits, std::nullopt));
+  EXPECT_FALSE(sink->reuseBlob(big, std::nullopt));
+}
+
 TEST_F(ArchiveTest, BlobsTheHistoryShippedAreNotCarriedButListed) {
   auto [config, configBytes] = blobOf('c', 300, media::kOciConfig);
   auto [old, oldBytes] = blobOf('o', 5000);

@@ -321,6 +321,11 @@ void ArchiveWriter::putBlob(const Descriptor& blob, const std::filesystem::path*
          directory_.string(), bytes->size(), blob.size);
   }
   auto member = blobMember(blob.digest);
+  if (refuseOversized_ && TarWriter::memberBytes(member, blob.size) > partSizeBytes_)
+    fail("cannot store blob {} ({} bytes) in archive '{}': it is larger than the archive size ({} bytes) and "
+         "--strict-archive refuses a part larger than that; raise archiveSize, or drop --strict-archive to give it "
+         "a part of its own",
+         blob.digest.str(), blob.size, directory_.string(), partSizeBytes_);
   try {
     makeRoom(TarWriter::memberBytes(member, blob.size));
     // checksums.sha256 needs a sha256 of the bytes: a sha256 blob's digest is one

@@ -10,7 +10,8 @@
 // Blobs are stored once per archive, whichever images share them, and not at
 // all when the history says an earlier run shipped them. Parts are filled in
 // the order blobs arrive; a part is closed when the next blob would take it
-// past partSizeBytes, and a blob larger than that gets a part of its own.
+// past partSizeBytes, and a blob larger than that gets a part of its own
+// (unless refuseOversizedParts(): oc-mirror's --strict-archive).
 //
 // Every manifest an image needs is carried in the part whose index.json lists
 // the image (copied again if an earlier part holds it already: manifests are
@@ -74,6 +75,9 @@ class ArchiveWriter {
   // finished parts hold (the mirror history) so an interrupted run keeps them.
   // Set it before the first image.
   void onPartFinished(std::function<void(const std::string& file, const PartInfo& info)> hook);
+  // --strict-archive: a blob too large for a part of partSizeBytes is refused
+  // (an Error naming it and the size) instead of getting an oversized part of its own.
+  void refuseOversizedParts() { refuseOversized_ = true; }
 
   // Closes the last part. A run that stored nothing writes no part.
   void finish();
@@ -125,6 +129,7 @@ class ArchiveWriter {
 
   std::filesystem::path directory_;
   int64_t partSizeBytes_;
+  bool refuseOversized_ = false;
   std::string runId_;
   int64_t startTime_;
   std::map<Digest, std::string> alreadyShipped_;

@@ -1,6 +1,7 @@
 // Small string helpers shared across libraries.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,5 +20,10 @@ inline std::vector<std::string> splitString(std::string_view text, char separato
   }
   return parts;
 }
+
+// The nearest of `candidates` to `name` (ignoring case) when it is close enough
+// to be a likely typo: at most a third of the candidate's letters differ. For
+// "did you mean" in messages.
+std::optional<std::string> nearestName(std::string_view name, const std::vector<std::string_view>& candidates);
 
 }  // namespace ferry

@@ -792,5 +792,70 @@ TEST(ImageSetConfigErrors, ParseErrorsAreInvalidInput) {
     }
   }
 }
+
+bool hasWarning(const ImageSetConfig& config, const std::string& text) {
+  for (const auto& warning : config.warnings)
+    if (warning.find(text) != std::string::npos) return true;
+  return false;
+}
+
+TEST(ImageSetConfigV1Leniency, FullWithARangeIsTheRangeInFullMode) {
+  auto config = loadImageSetConfigText(
+      v1(oneCatalog("      full: true\n      packages:\n        - name: foo\n          maxVersion: 1.0.0\n"
+                    "        - name: bar\n")),
+      "isc.yaml");
+  const auto& selection = config.mirror.operators[0].selection;
+  EXPECT_TRUE(selection.full);
+  EXPECT_TRUE(selection.rangesWithinFull);
+  EXPECT_EQ(selection.packages[0].maxVersion, "1.0.0");
+  EXPECT_TRUE(hasWarning(config, "isc.yaml:9:11: mirror.operators[0].packages[0].maxVersion: a version range with "
+                                 "full: true (mirror.operators[0].full) is read as oc-mirror v1 does"));
+  // v2alpha1 stays strict (FullCannotTakeARange).
+  EXPECT_NE(loadError(v2(oneCatalog("      full: true\n      packages:\n        - name: foo\n"
+                                    "          maxVersion: 1.0.0\n"))),
+            "");
+}
+
+TEST(ImageSetConfigV1Leniency, KeysMatchIgnoringCaseAsGosDecoderDoes) {
+  auto config = loadImageSetConfigText(v1("mirror:\n  additionalimages:\n    - Name: registry.example.com/a:v1\n"),
+                                       "isc.yaml");
+  ASSERT_EQ(config.mirror.additionalImages.size(), 1u);
+  EXPECT_EQ(config.mirror.additionalImages[0].name, "registry.example.com/a:v1");
+  EXPECT_TRUE(hasWarning(config, "isc.yaml:4:3: mirror: key \"additionalimages\" read as \"additionalImages\""));
+  EXPECT_TRUE(hasWarning(config, "key \"Name\" read as \"name\""));
+  // Both spellings of one key are still a key given twice; v2alpha1 still refuses the spelling.
+  EXPECT_NE(loadError(v1("mirror:\n  additionalImages: []\n  additionalimages: []\n")).find("given twice"),
+            std::string::npos);
+  EXPECT_NE(loadError(v2("mirror:\n  additionalimages: []\n")).find("unknown field \"additionalimages\""),
+            std::string::npos);
+  // Anything that is not a case variant stays an error.
+  EXPECT_NE(loadError(v1("mirror:\n  additionalImage: []\n")).find("did you mean \"additionalImages\"?"),
+            std::string::npos);
+}
+
+TEST(ImageSetConfigV1Leniency, LocalStorageWithoutAPath) {
+  auto config = loadImageSetConfigText(v1("storageConfig:\n  local: {}\nmirror: {}\n"), "isc.yaml");
+  ASSERT_TRUE(config.storageConfig);
+  EXPECT_TRUE(hasWarning(config, "storageConfig.local: has no path: accepted as oc-mirror v1 does"));
+  auto nullLocal = loadImageSetConfigText(v1("storageConfig:\n  local:\nmirror: {}\n"), "isc.yaml");
+  EXPECT_TRUE(nullLocal.storageConfig);
+  // A registry backend still needs its imageURL.
+  EXPECT_NE(loadError(v1("storageConfig:\n  registry: {}\nmirror: {}\n")).find("imageURL"), std::string::npos);
+}
+
+TEST(ImageSetConfigV1Leniency, TargetCatalogWithATag) {
+  auto config =
+      loadImageSetConfigText(v1(oneCatalog("      targetCatalog: my-org/catalog:v1\n")), "isc.yaml");
+  EXPECT_EQ(config.mirror.operators[0].targetCatalog, "my-org/catalog");
+  EXPECT_EQ(config.mirror.operators[0].targetTag, "v1");
+  EXPECT_TRUE(hasWarning(config, "isc.yaml:6:22: mirror.operators[0].targetCatalog: read as targetCatalog: "
+                                 "my-org/catalog and targetTag: v1"));
+  EXPECT_NE(loadError(v1(oneCatalog("      targetCatalog: my-org/catalog:v1\n      targetTag: v2\n")))
+                .find("holds the tag \"v1\" and targetTag is \"v2\" too"),
+            std::string::npos);
+  EXPECT_NE(loadError(v1(oneCatalog("      targetCatalog: my-org/catalog@sha256:abc\n"))).find("holds a tag or digest"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ferry::config

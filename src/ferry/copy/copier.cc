@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "ferry/base/error.h"
+#include "ferry/base/log.h"
 #include "ferry/base/files.h"
 #include "ferry/transport/image_graph.h"
 
@@ -200,6 +201,7 @@ void Copier::planImage(ImagePlan& plan) {
 
     const auto& tag = request.destination.tag;
     if (plan.sink->manifestDigest(tag ? *tag : wanted.str()) == wanted) {
+      log::debug("skipped {}: {} is at {} already", request.source.str(), wanted.str(), request.destination.str());
       result.ok = true;
       result.alreadyPresent = true;
     } else {
@@ -223,6 +225,7 @@ void Copier::planImage(ImagePlan& plan) {
 
 void Copier::transferImage(ImagePlan& plan) {
   auto& result = *plan.result;
+  const auto started = std::chrono::steady_clock::now();
   const auto& graph = *plan.graph;
   try {
     std::vector<std::pair<Descriptor, std::shared_ptr<Completion>>> pending;
@@ -230,7 +233,14 @@ void Copier::transferImage(ImagePlan& plan) {
     std::string firstError;
     int failed = 0;
     for (auto& [blob, done] : pending) {
-      auto error = done->wait();
+      std::string error;
+      if (options_.imageTimeout.count() == 0) {
+        error = done->wait();
+      } else if (!done->waitUntil(started + options_.imageTimeout, error)) {
+        fail("the image did not finish within --image-timeout {}s (blob {} of its {} still moving), so no "
+             "manifest was pushed; raise --image-timeout",
+             options_.imageTimeout.count() / 1000.0, blob.digest.str(), pending.size());
+      }
       if (!error.empty() && failed++ == 0) firstError = error;
     }
     if (failed > 0)
@@ -317,9 +327,11 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
       if (sink->reuseBlob(blob, mountFrom)) {
         ++progress_.blobsReused;
         progress_.bytesReused += blob.size;
+        log::debug("blob {} {}", blob.digest.str(), mountFrom ? "mounted from " + *mountFrom : "reused: present already");
       } else {
         transferBlob(*source, *sink, blob);
         ++progress_.blobsSent;
+        log::debug("blob {} sent ({} bytes)", blob.digest.str(), blob.size);
       }
       finish({});
     } catch (const std::exception& e) {

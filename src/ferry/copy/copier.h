@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -80,6 +81,9 @@ struct CopyProgress {
 struct CopyOptions {
   int parallel = 8;
   PlatformSelection platforms;  // empty: every platform, digests preserved
+  // --image-timeout: an image whose blobs are not all in by then fails, and no
+  // manifest of it is pushed; its transfers may finish for other images. 0: no bound.
+  std::chrono::milliseconds imageTimeout{0};
 };
 
 class Copier {

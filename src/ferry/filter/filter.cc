@@ -7,6 +7,8 @@
 #include <set>
 
 #include "ferry/base/error.h"
+#include "ferry/base/log.h"
+#include "ferry/base/strings.h"
 #include "ferry/filter/catalog_index.h"
 #include "ferry/filter/catalog_json_edit.h"
 #include "ferry/filter/dependencies.h"
@@ -15,6 +17,12 @@
 
 namespace ferry::catalog {
 namespace {
+
+std::vector<std::string> concatenated(const std::vector<std::string>& first, const std::vector<std::string>& second) {
+  std::vector<std::string> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  return all;
+}
 
 std::string packageWhere(const std::string& package) { return fmt::format("package \"{}\"", package); }
 
@@ -36,7 +44,7 @@ void checkSelection(const CatalogSelection& selection) {
       fail("{} is listed twice for this catalog; list each package once", where);
     }
     bool packageBounds = hasBounds(package.minVersion, package.maxVersion, package.minBundle);
-    if (selection.full && packageBounds) {
+    if (selection.full && packageBounds && !selection.rangesWithinFull) {
       fail(
           "{}: `full: true` keeps every bundle of the selected channels and cannot be combined with "
           "minVersion, maxVersion or minBundle; remove `full` or the version bounds",
@@ -53,7 +61,7 @@ void checkSelection(const CatalogSelection& selection) {
         fail("{}: version bounds are set both for the package and for channel \"{}\"; set them at one level only",
              where, channel.name);
       }
-      if (selection.full) {
+      if (selection.full && !selection.rangesWithinFull) {
         fail(
             "{}: `full: true` keeps every bundle of the selected channels and cannot be combined with "
             "minVersion, maxVersion or minBundle; remove `full` or the version bounds",
@@ -127,6 +135,9 @@ class Filter {
     if (!selection_.skipDependencies) addDependencies(index_, kept_, result_.dependencyNotes, result_.warnings);
     assemble();
     check();
+    log::debug("catalog filtered: {} of {} packages, {} of {} bundles kept{}", result_.catalog.packages.size(),
+               index_.catalog().packages.size(), result_.catalog.bundles.size(), index_.catalog().bundles.size(),
+               selection_.skipDependencies ? " (dependencies not resolved: skipDependencies)" : "");
     return std::move(result_);
   }
 
@@ -134,8 +145,12 @@ class Filter {
   void selectPackage(const PackageSelection& wanted) {
     const Package* package = index_.package(wanted.name);
     if (!package) {
-      result_.warnings.push_back(
-          fmt::format("{} is not in the catalog; nothing is mirrored for it", packageWhere(wanted.name)));
+      std::vector<std::string_view> names;
+      for (const auto& known : index_.catalog().packages) names.push_back(known.name);
+      auto nearest = nearestName(wanted.name, names);
+      result_.errors.push_back(fmt::format("{} is not in the catalog; nothing is mirrored for it{}",
+                                           packageWhere(wanted.name),
+                                           nearest ? fmt::format("; did you mean \"{}\"?", *nearest) : ""));
       return;
     }
     const std::string where = packageWhere(wanted.name);
@@ -188,7 +203,7 @@ class Filter {
 
   std::set<std::string> selectEntries(const Channel& channel, const VersionBounds& bounds) {
     std::set<std::string> entries;
-    if (selection_.full) {
+    if (selection_.full && bounds.empty()) {
       for (const auto& entry : channel.entries) entries.insert(entry.name);
       return entries;
     }
@@ -309,7 +324,9 @@ class Filter {
       fail(
           "no package is left after filtering this catalog{}; check the package names in the "
           "ImageSetConfiguration",
-          result_.warnings.empty() ? "" : fmt::format(" ({})", fmt::join(result_.warnings, "; ")));
+          result_.errors.empty() && result_.warnings.empty()
+              ? ""
+              : fmt::format(" ({})", fmt::join(concatenated(result_.errors, result_.warnings), "; ")));
     }
   }
 

@@ -22,6 +22,9 @@ struct FilterResult {
   // Other things the user should know (a requested package or channel that
   // does not exist, an out-of-range bundle kept to connect a path).
   std::vector<std::string> warnings;
+  // Failures of single operators that do not stop the others (a requested
+  // package the catalog does not have, with the nearest name it has).
+  std::vector<std::string> errors;
 };
 
 // Throws ferry::Error (naming the package and channel, and the fix) when the

@@ -243,7 +243,15 @@ TEST(CatalogFilter, MissingChannelIsAWarningMissingPackageToo) {
   EXPECT_TRUE(containsText(result.warnings,
                            "package \"app\": channel \"nightly\" is not in the catalog (its "
                            "channels: stable, candidate, fast)"));
-  EXPECT_TRUE(containsText(result.warnings, "package \"nope\" is not in the catalog"));
+  // A package the catalog lacks fails that operator (not a warning), with the nearest name.
+  EXPECT_FALSE(containsText(result.warnings, "package \"nope\""));
+  EXPECT_TRUE(containsText(result.errors, "package \"nope\" is not in the catalog"));
+  auto typo = filterCatalog(catalog, only({appWith({{"stable"}}), PackageSelection{"rhh"}}));
+  ASSERT_EQ(typo.errors.size(), 1u);
+  EXPECT_NE(typo.errors[0].find("package \"rhh\" is not in the catalog; nothing is mirrored for it; did you mean "
+                                "\"rh\"?"),
+            std::string::npos)
+      << typo.errors[0];
 
   auto message = filterError(catalog, only({appWith({{"nightly"}})}));
   EXPECT_NE(message.find("package \"app\": no channel is left after filtering: channel \"nightly\" is not in the "
@@ -345,6 +353,14 @@ TEST(CatalogFilterVersionRange, SelectionMistakesAreErrors) {
             std::string::npos);
   EXPECT_NE(filterError(catalog, only({appWith({{"stable", "1.0.0", "", ""}})}, true)).find("cannot be combined"),
             std::string::npos);
+
+  // oc-mirror v1 reads a range inside full mode as that range; unranged packages stay full.
+  auto v1 = only({ranged, PackageSelection{"rh"}}, true);
+  v1.rangesWithinFull = true;
+  auto ranges = filterCatalog(catalog, v1);
+  EXPECT_EQ(channelEntries(ranges.catalog).at("app/stable"), (std::set<std::string>{"app.v1.0.0", "app.v1.0.1", "app.v1.1.0", "app.v1.2.0"}));
+  EXPECT_EQ(channelEntries(ranges.catalog).at("rh/stable"),
+            (std::set<std::string>{"rh.v1.0.0-1", "rh.v1.1.0-2", "rh.v1.2.0-1"}));
 
   PackageSelection badVersion{"app"};
   badVersion.minVersion = "v1.2";

@@ -29,6 +29,9 @@ struct PackageSelection {
 struct CatalogSelection {
   bool full = false;              // every bundle of what is selected, not just channel heads
   bool skipDependencies = false;  // do not add the bundles that kept bundles require
+  // oc-mirror v1 (v1alpha2) semantics: with `full`, a package or channel that has
+  // a version range keeps that range rather than every bundle; v2alpha1 refuses the mix.
+  bool rangesWithinFull = false;
   std::vector<PackageSelection> packages;  // empty: every package
 
   // `full` with no packages: the catalog is mirrored as it is, not filtered or rebuilt.

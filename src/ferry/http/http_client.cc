@@ -11,6 +11,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/log.h"
 
 namespace ferry {
 namespace {
@@ -158,6 +159,23 @@ TransportFailure classify(CURLcode code) {
   }
 }
 
+// One debug line per request (method, URL without secrets, status or failure,
+// bytes each way, time); at trace also the headers, Authorization redacted.
+void logExchange(CURL* curl, const HttpRequest& request, const HttpResponse& response, CURLcode code,
+                 const char* failure) {
+  if (!log::enabled(log::Level::Debug)) return;
+  curl_off_t received = 0, sent = 0, micros = 0;
+  curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &received);
+  curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &sent);
+  curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &micros);
+  std::string outcome = code == CURLE_OK || response.status > 0 ? fmt::format("HTTP {}", response.status) : failure;
+  log::debug("http {} {} -> {}, {} bytes in, {} bytes out, {:.3f}s", request.method, log::redactUrl(request.url),
+             outcome, static_cast<int64_t>(received), static_cast<int64_t>(sent), static_cast<double>(micros) / 1e6);
+  if (!log::enabled(log::Level::Trace)) return;
+  for (const auto& header : request.headers) log::trace("http > {}", log::redactHeader(header));
+  for (const auto& [name, value] : response.headers) log::trace("http < {}", log::redactHeader(name + ": " + value));
+}
+
 std::string systemCaBundle() {
   for (const char* path : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"}) {
     if (std::filesystem::exists(path)) return readFile(path);
@@ -298,6 +316,7 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
   CURLcode code = curl_easy_perform(curl);
   auto elapsed = std::chrono::steady_clock::now() - started;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  logExchange(curl, request, response, code, errorBuffer[0] ? errorBuffer : curl_easy_strerror(code));
   curl_slist_free_all(headers);
   if (exchange.uploadFile) std::fclose(exchange.uploadFile);
   release(std::move(handle));

@@ -1,5 +1,6 @@
 #include "ferry/mirror/collectors.h"
 
+#include <map>
 #include <set>
 
 #include <fmt/ranges.h>
@@ -7,6 +8,7 @@
 #include "ferry/base/error.h"
 #include "ferry/filter/filter.h"
 #include "ferry/mirror/catalog_cache.h"
+#include "ferry/mirror/run_log.h"
 
 namespace ferry::mirror {
 namespace {
@@ -67,6 +69,9 @@ CatalogContent readAndFilter(const PlanningContext& context, const config::Opera
   if (content.image.variants.size() > 1)
     context.log.note(fmt::format("catalog {}: {} platforms carry {} different catalogs; each is filtered on its own",
                                  entry.catalog, content.image.platforms.size(), content.image.variants.size()));
+  // A package missing from every platform variant fails its operator; missing from some, it is a warning.
+  std::map<std::string, size_t> missingIn;
+  size_t filteredVariants = 0;
   for (const auto& variant : content.image.variants) {
     if (!planned.rebuilt) {
       content.filtered.push_back(variant.catalog);
@@ -75,7 +80,16 @@ CatalogContent readAndFilter(const PlanningContext& context, const config::Opera
     auto result = catalog::filterCatalog(variant.catalog, entry.selection);
     for (const auto& line : result.dependencyNotes) planned.notes.push_back(line);
     for (const auto& line : result.warnings) context.log.warn(fmt::format("catalog {}: {}", entry.catalog, line));
+    for (const auto& line : result.errors) ++missingIn[line];
+    ++filteredVariants;
     content.filtered.push_back(std::move(result.catalog));
+  }
+  for (const auto& [line, variants] : missingIn) {
+    if (variants == filteredVariants)
+      context.log.error(kExitOperator, fmt::format("catalog {}: {}", entry.catalog, line));
+    else
+      context.log.warn(fmt::format("catalog {}: on {} of its {} platform variants: {}", entry.catalog, variants,
+                                   filteredVariants, line));
   }
   for (const auto& filtered : content.filtered)
     for (const auto& package : filtered.packages) planned.packages.insert(package.name);

@@ -27,8 +27,12 @@ struct ShippedBlob {
 
 class History {
  public:
-  // Reads every run file in `directory` (absent: empty history).
-  static History load(const std::filesystem::path& directory);
+  // Reads every run file in `directory` (absent: empty history). With `since`
+  // (YYYY-MM-DD, --since), only the runs made before that day (UTC) count, so
+  // the next archive carries again what later runs shipped.
+  static History load(const std::filesystem::path& directory, const std::string& since = {});
+  // Checks a --since value: YYYY-MM-DD; throws Error otherwise.
+  static void checkSince(const std::string& since);
 
   // Digest string → where it was shipped.
   const std::map<std::string, ShippedBlob>& shipped() const { return shipped_; }

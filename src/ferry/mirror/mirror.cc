@@ -55,7 +55,9 @@ WorkflowEnds chooseWorkflowEnds(const MirrorOptions& options, const config::Imag
                                             ? options.archivePartSizeBytes
                                             : static_cast<int64_t>(config->archiveSizeBytes()),
                        .runId = runId,
-                       .configFile = options.configFile},
+                       .configFile = options.configFile,
+                       .since = options.since,
+                       .refuseOversizedParts = options.strictArchive},
         workspace);
     writer->afterPartRecorded = options.afterArchivePart;
     ends.writer = std::move(writer);
@@ -100,7 +102,7 @@ class MirrorRun::Impl {
   explicit Impl(MirrorOptions options)
       : options_(std::move(options)),
         endpoints_(options_.endpoints),
-        copier_(endpoints_, CopyOptions{.parallel = options_.parallel}),
+        copier_(endpoints_, CopyOptions{.parallel = options_.parallel, .imageTimeout = options_.imageTimeout}),
         runId_(newRunId()) {
     log_.onNote = options_.note;
   }

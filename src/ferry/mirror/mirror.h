@@ -30,6 +30,7 @@
 // recorded in the workspace history when the part is complete.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -62,6 +63,17 @@ struct MirrorOptions {
   int64_t archivePartSizeBytes = 0;
   // Tests: called after each archive part is complete and recorded in the history.
   std::function<void(const std::string& part)> afterArchivePart;
+  // --strict-archive: a blob larger than archiveSize fails instead of getting a part of its own.
+  bool strictArchive = false;
+  // --image-timeout: bounds each image's copy (CopyOptions::imageTimeout); 0: no bound.
+  std::chrono::milliseconds imageTimeout{0};
+  // --cache-dir (or $OC_MIRROR_CACHE): where ferry may keep what it reuses
+  // between runs; empty: the working directory. The CLI makes it the workspace
+  // of a mirror-to-mirror run given no --workspace.
+  std::filesystem::path cacheDirectory;
+  // --since YYYY-MM-DD (mirror-to-disk): carry the blobs not shipped by the
+  // archives made before that day; empty: relative to the whole history.
+  std::string since;
   // Lines worth telling the user as the run goes ("reading catalog ...", warnings).
   std::function<void(const std::string&)> note;
 };

@@ -234,11 +234,12 @@ void ArchiveImageWriter::begin(const Plan& plan, RunLog&) {
   auto base = choices_.runId;
   for (int n = 2; std::filesystem::exists(workspace_.history() / (choices_.runId + ".tsv")); ++n)
     choices_.runId = fmt::format("{}-{}", base, n);
-  auto history = History::load(workspace_.history());
+  auto history = History::load(workspace_.history(), choices_.since);
   std::map<Digest, std::string> shipped;
   for (const auto& [digest, where] : history.shipped()) shipped.emplace(Digest::parse(digest), where.where);
   archive_ = std::make_unique<ArchiveWriter>(choices_.directory, choices_.partSizeBytes, choices_.runId,
                                              std::move(shipped));
+  if (choices_.refuseOversizedParts) archive_->refuseOversizedParts();
   std::map<std::string, Digest> images;
   for (const auto& [reference, digest] : history.images()) images.emplace(reference, Digest::parse(digest));
   archive_->setShippedImages(std::move(images));

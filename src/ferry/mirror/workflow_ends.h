@@ -136,6 +136,8 @@ struct ArchiveChoices {
   int64_t partSizeBytes = 0;
   std::string runId;
   std::filesystem::path configFile;  // carried as ferry/imageset-config.yaml
+  std::string since;                 // --since: history counts only runs before that day
+  bool refuseOversizedParts = false; // --strict-archive
 };
 
 // Writes archive parts, and records in the workspace history what each

@@ -6,6 +6,7 @@
 #include "ferry/base/base64.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/log.h"
 #include "ferry/registry/cert_dirs.h"
 #include "ferry/registry/challenge.h"
 #include "ferry/transport/image_store.h"
@@ -74,7 +75,8 @@ RegistryClient::RegistryClient(std::string registry, std::string apiHost, Regist
 std::string RegistryClient::transportHint() const {
   if (options_.plainHttp) return "check the host and port, and that the registry is running";
   return "check the host and port; for a private CA pass --src-cert-dir/--dest-cert-dir, to skip verification "
-         "--src-tls-verify=false/--dest-tls-verify=false, for a plain-HTTP registry --source-use-http/--dest-use-http";
+         "(and reach a plain-HTTP registry) --src-tls-verify=false/--dest-tls-verify=false, to talk only plain HTTP "
+         "--source-use-http/--dest-use-http";
 }
 
 std::optional<Credential> RegistryClient::credential(const std::vector<std::string>& scopes) {
@@ -112,9 +114,12 @@ void RegistryClient::learnChallenge(const std::string& header) {
 void RegistryClient::ping() {
   std::lock_guard lock(authMutex_);
   if (pinged_) return;
-  auto response = throwIfUnreached(retrying(
+  auto response = retrying(
       [&](int) { return http_->attempt(HttpRequest{.method = "GET", .url = baseUrl_ + "/v2/"}); },
-      /*firstContact=*/true));
+      /*firstContact=*/true);
+  if (response.failure != TransportFailure::None && options_.httpFallback && !options_.plainHttp)
+    response = pingOverPlainHttp(response);
+  response = throwIfUnreached(std::move(response));
   if (response.status == 401) {
     learnChallenge(response.header("www-authenticate"));
   } else if (response.status >= 200 && response.status < 300) {
@@ -123,6 +128,21 @@ void RegistryClient::ping() {
     fail(ErrorKind::Unsupported, "{} does not answer the registry API at {}/v2/ (HTTP 404); is it a container registry?", registry_, baseUrl_);
   }
   pinged_ = true;
+}
+
+HttpResponse RegistryClient::pingOverPlainHttp(const HttpResponse& overTls) {
+  // containers/image asks again over http:// when an insecure registry's HTTPS
+  // ping fails: a plain-HTTP registry answers a TLS hello with an HTTP error
+  // ("wrong version number"). If plain HTTP gets no answer either, the TLS
+  // failure is the one worth reporting.
+  std::string plainBase = "http://" + apiHost_;
+  auto plain = http_->attempt(HttpRequest{.method = "GET", .url = plainBase + "/v2/"});
+  if (plain.failure != TransportFailure::None) return overTls;
+  baseUrl_ = plainBase;
+  origin_ = originOf(baseUrl_);
+  log::info("{} does not speak TLS ({}); talking plain HTTP to it, as TLS verification is off", registry_,
+            overTls.failureDetail);
+  return plain;
 }
 
 std::string RegistryClient::fetchToken(const std::vector<std::string>& scopes, int& lifetimeSeconds) {

@@ -41,6 +41,10 @@ namespace ferry {
 struct RegistryOptions {
   bool tlsVerify = true;
   bool plainHttp = false;
+  // With tlsVerify off: if the registry does not speak TLS on its port but answers
+  // plain HTTP there, talk HTTP to it, as containers/image does for
+  // --src-tls-verify=false / --dest-tls-verify=false (an "insecure registry").
+  bool httpFallback = false;
   // A certs.d-style folder: *.crt are CAs, *.cert + *.key a client certificate.
   // When set, it is used instead of the certs.d roots (see cert_dirs.h).
   std::filesystem::path certDirectory;
@@ -73,7 +77,8 @@ class RegistryClient {
   RegistryClient(std::string registry, std::string apiHost, RegistryOptions options);
 
   const std::string& registry() const { return registry_; }
-  // "https://host:port" (or http:// with plainHttp).
+  // "https://host:port" (or http:// with plainHttp). With httpFallback it may
+  // turn to http:// on first contact, so requests are best given as paths.
   const std::string& baseUrl() const { return baseUrl_; }
 
   const RegistryOptions& options() const { return options_; }
@@ -133,6 +138,7 @@ class RegistryClient {
   };
 
   void ping();
+  HttpResponse pingOverPlainHttp(const HttpResponse& overTls);
   std::optional<std::string> authorization(const std::vector<std::string>& scopes, bool refresh);
   std::string fetchToken(const std::vector<std::string>& scopes, int& lifetimeSeconds);
   void learnChallenge(const std::string& header);

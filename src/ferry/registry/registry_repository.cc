@@ -226,7 +226,8 @@ void RegistryRepository::putManifest(const RawManifest& manifest, const std::opt
 
 std::vector<std::string> RegistryRepository::listTags(int pageSize) {
   std::vector<std::string> tags;
-  std::string url = client_->baseUrl() + "/v2/" + repository_ + "/tags/list?n=" + std::to_string(pageSize);
+  // A path, not baseUrl(): the client learns the registry's scheme on first contact (see httpFallback).
+  std::string url = "/v2/" + repository_ + "/tags/list?n=" + std::to_string(pageSize);
   for (int page = 0; page < 100000; ++page) {
     auto response = client_->send(HttpRequest{.method = "GET", .url = url, .maxBodyBytes = 64 << 20}, pullScope());
     if (response.status == 404) return tags;
@@ -239,7 +240,7 @@ std::vector<std::string> RegistryRepository::listTags(int pageSize) {
         if (tag.is_string()) tags.push_back(tag.get<std::string>());
     auto next = nextLink(response.linkHeaders);
     if (!next) break;
-    url = resolveUrl(url, *next);
+    url = resolveUrl(response.url, *next);
   }
   return tags;
 }
