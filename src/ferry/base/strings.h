@@ -1,6 +1,7 @@
 // Small string helpers shared across libraries.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,13 @@ inline std::vector<std::string> splitString(std::string_view text, char separato
     start = at + 1;
   }
   return parts;
+}
+
+// A size limit as messages and docs/limits.md state it: "2 GiB", "64 MiB", or "1000 bytes".
+inline std::string limitText(uint64_t bytes) {
+  if (bytes != 0 && bytes % (uint64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
+  if (bytes != 0 && bytes % (uint64_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
 }
 
 }  // namespace ferry

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ferry/base/error.h"
+#include "ferry/base/strings.h"
 
 namespace ferry::catalog {
 namespace {
@@ -242,8 +243,8 @@ struct DirectoryExtractor::Layer {
   }
 };
 
-DirectoryExtractor::DirectoryExtractor(std::string directory, fs::path target)
-    : directory_(std::move(directory)), target_(std::move(target)) {}
+DirectoryExtractor::DirectoryExtractor(std::string directory, fs::path target, uint64_t maxBytes)
+    : directory_(std::move(directory)), target_(std::move(target)), maxBytes_(maxBytes) {}
 
 void DirectoryExtractor::apply(LayerBytes& bytes, LayerCompression compression, const std::string& layerName) {
   ArchiveReader reader(bytes, compression, layerName);
@@ -357,6 +358,13 @@ void DirectoryExtractor::applyEntry(struct archive* archive, struct archive_entr
       return;
     }
     case AE_IFREG: {
+      // The tar header declares the size (sparse entries included): refuse before inflating anything.
+      auto declared = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+      if (declared < 0 || static_cast<uint64_t>(declared) > maxBytes_ - std::min(extractedBytes_, maxBytes_))
+        fail("refused '{}' in layer {}: {} bytes would take the catalog directory /{} past {}, ferry's limit for "
+             "an extracted catalog (see docs/limits.md)",
+             path, layer.name, declared, directory_, limitText(maxBytes_));
+      extractedBytes_ += static_cast<uint64_t>(declared);
       auto destination = prepare(relative, layer);
       fs::remove_all(destination, error);
       int fd = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -376,6 +384,8 @@ void DirectoryExtractor::applyEntry(struct archive* archive, struct archive_entr
           fail("cannot read '{}' from layer {}: {}", path, layer.name, message ? message : "unknown error");
         }
         const char* data = static_cast<const char*>(block);
+        if (offset < 0 || static_cast<uint64_t>(offset) + size > static_cast<uint64_t>(declared))
+          fail("refused '{}' in layer {}: it holds more data than its tar header declares", path, layer.name);
         while (size > 0) {
           auto written = ::pwrite(fd, data, size, offset);
           if (written < 0) fail("cannot write '{}': {}", destination.string(), std::strerror(errno));

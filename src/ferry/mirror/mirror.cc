@@ -369,11 +369,10 @@ void MirrorRun::Impl::planCatalog(const config::OperatorCatalog& entry) {
 // Planning from an archive (disk-to-mirror).
 
 void MirrorRun::Impl::planFromArchive() {
-  archiveReader_ = ArchiveReader::open(options_.archiveDirectory);
-  note(fmt::format("checking {} archive part(s) in {}", archiveReader_->partFiles().size(),
+  // Every member of every part is hashed against its ferry/checksums.sha256 before anything is pushed.
+  archiveReader_ = ArchiveReader::openVerified(options_.archiveDirectory);
+  note(fmt::format("checked {} archive part(s) in {}", archiveReader_->partFiles().size(),
                    options_.archiveDirectory.string()));
-  // Every blob and manifest is verified against its digest as the copy engine
-  // streams it out of the part; ferry/checksums.sha256 is there for sha256sum -c.
   auto planText = archiveReader_->file("plan.json");
   if (!planText)
     fail("{} holds no ferry/plan.json: it was not written by `ferry mirror` (load plain OCI layouts with ferry copy)",
