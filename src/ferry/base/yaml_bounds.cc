@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include <cstdint>
 #include <fstream>
 #include <istream>
 #include <streambuf>

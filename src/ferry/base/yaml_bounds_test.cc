@@ -1,6 +1,9 @@
 #include "ferry/base/yaml_bounds.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "ferry/base/error.h"
 #include "ferry/base/memory_limit_test_support.h"
@@ -54,7 +57,7 @@ TEST(YamlBounds, EachLimitIsNamedInItsError) {
   EXPECT_EQ(errorOf(std::string(1001, ' '), small()),
             "t.yaml: 1001 bytes; ferry's limit for a test file is 1000 bytes (see docs/limits.md)");
   EXPECT_EQ(errorOf("a: [[[[1]]]]\n", small()),
-            "t.yaml:1:8: YAML nested deeper than 4 levels; ferry's limit for a test file is 4 levels (see "
+            "t.yaml:1:7: YAML nested deeper than 4 levels; ferry's limit for a test file is 4 levels (see "
             "docs/limits.md)");
   EXPECT_EQ(errorOf("a: &x 1\nb: [*x, *x, *x, *x]\n", small()),
             "t.yaml:2:17: more than 3 YAML aliases (*name); ferry's limit for a test file is 3 aliases (see "

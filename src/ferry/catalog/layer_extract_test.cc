@@ -242,8 +242,6 @@ TEST_F(LayerExtractTest, BlobStreamsAreCheckedAgainstTheirDigestAndSurviveAResta
   }
 }
 
-}  // namespace
-}  // namespace ferry::catalog
 
 // ---- bounds ----------------------------------------------------------------------------------
 

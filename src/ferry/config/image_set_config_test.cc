@@ -6,6 +6,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/memory_limit_test_support.h"
 
 namespace ferry::config {
 namespace {
@@ -779,12 +780,10 @@ TEST(ImageSetConfig, CatalogTargetNames) {
 }  // namespace
 }  // namespace ferry::config
 
-#include "ferry/base/memory_limit_test_support.h"
-
 namespace ferry::config {
 namespace {
 
-// oc-mirror issue-11 repro: yaml-cpp's document loop never ends on a leading ','.
+// Issue 11's repro: yaml-cpp's document loop never ends on a leading ','.
 TEST(ImageSetConfigBounds, AFileStartingWithACommaIsASyntaxErrorInBoundedMemoryAndTime) {
   TemporaryDirectory dir;
   auto file = dir.path() / "c.yaml";
