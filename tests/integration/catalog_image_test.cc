@@ -7,10 +7,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "ferry/catalog/filter.h"
+#include "ferry/filter/filter.h"
 #include "ferry/catalog/catalog_image.h"
 #include "ferry/catalog/rebuild.h"
-#include "ferry/catalog/write.h"
+#include "ferry/fbc/write.h"
 #include "ferry/copy/copier.h"
 #include "ferry/transport/overlay_source.h"
 #include "integration/ferry_test_env.h"

@@ -13,7 +13,7 @@
 #include <set>
 #include <thread>
 
-#include "ferry/archive/tar_reader.h"
+#include "ferry/imagefs/tar_reader.h"
 #include "ferry/base/files.h"
 #include "ferry/mirror/mapping_file.h"
 #include "integration/ferry_test_env.h"

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "ferry/archive/archive_format.h"
-#include "ferry/archive/tar_reader.h"
+#include "ferry/imagefs/tar_reader.h"
 #include "ferry/transport/image_store.h"
 
 namespace ferry {

@@ -10,11 +10,11 @@
 #include "ferry/archive/archive_reader.h"
 #include "ferry/archive/archive_summary.h"
 #include "ferry/archive/archive_writer.h"
-#include "ferry/archive/tar_writer.h"
+#include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/copy/copier.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 #include "ferry/oci/media_types.h"
 #include "support/fixtures.h"
 

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "ferry/archive/tar_reader.h"
-#include "ferry/archive/tar_writer.h"
+#include "ferry/imagefs/tar_reader.h"
+#include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/layout/oci_layout.h"
 #include "ferry/oci/media_types.h"

@@ -14,7 +14,7 @@
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/base/yaml_bounds.h"
-#include "ferry/catalog/semver.h"
+#include "ferry/fbc/semver.h"
 #include "ferry/config/image_set_config.h"
 #include "ferry/config/yaml_fields.h"
 

@@ -6,7 +6,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 
 namespace ferry {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
-#include "ferry/catalog/load.h"
+#include "ferry/fbc/load.h"
 
 namespace ferry::mirror {
 namespace {
