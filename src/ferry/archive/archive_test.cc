@@ -95,6 +95,18 @@ const NotCarriedBlob* notCarried(const PartInfo& part, const Digest& digest) {
   return nullptr;
 }
 
+// Flips one byte in the middle of the first place `wanted` is in `part`.
+void flipAByteOf(const std::filesystem::path& part, const std::string& wanted) {
+  auto text = readFile(part);
+  auto at = text.find(wanted);
+  ASSERT_NE(at, std::string::npos);
+  int fd = ::open(part.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  char flipped = static_cast<char>(text[at + wanted.size() / 2] ^ 0x20);
+  ASSERT_EQ(::pwrite(fd, &flipped, 1, static_cast<off_t>(at + wanted.size() / 2)), 1);
+  ::close(fd);
+}
+
 class ArchiveTest : public ::testing::Test {
  protected:
   TemporaryDirectory work;
@@ -278,15 +290,7 @@ TEST_F(CopiedArchiveTest, AByteChangedInABlobIsFoundByTheChecksums) {
   ASSERT_FALSE(info.blobs.empty());
   auto victim = info.blobs.back().digest;
   // Find the blob's data and flip one byte of it.
-  auto text = readFile(part);
-  auto wanted = testing::readBlob(layoutDir, victim);
-  auto at = text.find(wanted);
-  ASSERT_NE(at, std::string::npos);
-  int fd = ::open(part.c_str(), O_WRONLY);
-  ASSERT_GE(fd, 0);
-  char flipped = static_cast<char>(text[at + wanted.size() / 2] ^ 0x20);
-  ASSERT_EQ(::pwrite(fd, &flipped, 1, static_cast<off_t>(at + wanted.size() / 2)), 1);
-  ::close(fd);
+  flipAByteOf(part, testing::readBlob(layoutDir, victim));
 
   auto archive = ArchiveReader::open(archiveDir);
   auto problems = archive->checksumProblems();
@@ -317,22 +321,12 @@ TEST_F(ArchiveTest, TheQuickCheckHashesAllButLargeBlobsAndStillChecksTheStructur
   sink->putManifest(imageManifest(config, {layer}), std::string("v1"), true);
   writer.finish();
   auto part = archiveDir / "mirror_000001.tar";
-  auto flip = [&](const std::string& wanted) {
-    auto text = readFile(part);
-    auto at = text.find(wanted);
-    ASSERT_NE(at, std::string::npos);
-    int fd = ::open(part.c_str(), O_WRONLY);
-    ASSERT_GE(fd, 0);
-    char flipped = static_cast<char>(text[at + wanted.size() / 2] ^ 0x20);
-    ASSERT_EQ(::pwrite(fd, &flipped, 1, static_cast<off_t>(at + wanted.size() / 2)), 1);
-    ::close(fd);
-  };
-  flip(layerBytes);
+  flipAByteOf(part, layerBytes);
   EXPECT_TRUE(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Quick).empty());
   EXPECT_EQ(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Full),
             std::vector<std::string>{"mirror_000001.tar: " + blobMember(layer.digest) +
                                      " does not match its checksum; the part is damaged, copy it again"});
-  flip(configBytes);
+  flipAByteOf(part, configBytes);
   EXPECT_EQ(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Quick),
             std::vector<std::string>{"mirror_000001.tar: " + blobMember(config.digest) +
                                      " does not match its checksum; the part is damaged, copy it again"});
