@@ -4,10 +4,16 @@
 // and from it, re-run, changed, interrupted, and with a failing image.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "ferry/imagefs/tar_reader.h"
 #include "ferry/base/files.h"
 #include "ferry/mirror/mapping_file.h"
 #include "integration/ferry_test_env.h"
@@ -199,6 +205,20 @@ TEST_F(MirrorTest, DiskRoundTripGivesTheSameDigestsAndShipsOnlyWhatIsNew) {
   EXPECT_TRUE(references.count(bar.operatorImage)) << part.out;
   EXPECT_FALSE(references.count(scenario.bundle("foo", "1.1.0").bundleImage)) << part.out;
 
+  // The whole folder now holds parts of two runs: describe takes each run's plan, so bar's images keep their
+  // kinds and the catalog lists the packages of both runs.
+  auto whole = runFerry({"describe", archive.string(), "-o", "json"});
+  ASSERT_EQ(whole.exitCode, 0) << whole.err;
+  auto wholeJson = json::parse(whole.out);
+  EXPECT_EQ(wholeJson["runs"].size(), 2u) << whole.out;
+  std::map<std::string, std::string> kinds;
+  for (const auto& image : wholeJson["images"])
+    kinds[image["reference"].get<std::string>()] = image["kind"].get<std::string>();
+  EXPECT_EQ(kinds[bar.bundleImage], "bundle") << whole.out;
+  EXPECT_EQ(kinds[bar.operatorImage], kinds[scenario.bundle("foo", "1.1.0").operatorImage]) << whole.out;
+  ASSERT_EQ(wholeJson["catalogs"].size(), 1u) << whole.out;
+  EXPECT_EQ(wholeJson["catalogs"][0]["packages"], json::array({"bar", "foo"})) << whole.out;
+
   // The new part alone, loaded into the registry that has the first run, completes it.
   auto second = runFerry(withFlags({"mirror", "--from", "file://" + (archive / "mirror_000002.tar").string(),
                                     "--workspace", "file://" + (work_.path() / "ws2").string(), dockerRoot(empty)},
@@ -206,6 +226,52 @@ TEST_F(MirrorTest, DiskRoundTripGivesTheSameDigestsAndShipsOnlyWhatIsNew) {
   ASSERT_EQ(second.exitCode, 0) << second.out << second.err;
   auto catalog = listOperators(empty, "docker://" + empty.host() + "/mirror/ferry-test/catalog:v1");
   EXPECT_EQ(bundleNames(catalog["variants"][0]), (std::set<std::string>{"foo.v1.1.0", "bar.v2.0.0"}));
+}
+
+// The offset of the largest blob member of a part (a layer) and its name.
+std::pair<int64_t, std::string> largestBlob(const std::filesystem::path& part) {
+  int fd = ::open(part.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  TarMember largest;
+  for (const auto& member : listTarMembers(fd, part.string()))
+    if (member.path.starts_with("blobs/") && member.size > largest.size) largest = member;
+  ::close(fd);
+  return {largest.offset + largest.size / 2, largest.path};
+}
+
+TEST_F(MirrorTest, ADamagedPartIsRefusedByDescribeAndDiskToMirrorBeforeAnythingIsPushed) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0", "1.1.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n");
+  auto archive = work_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "file://" + archive.string()}, source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  auto part = archive / "mirror_000001.tar";
+
+  // One flipped byte in the middle of a layer.
+  auto [offset, member] = largestBlob(part);
+  ASSERT_FALSE(member.empty());
+  {
+    std::fstream file(part, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(offset);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    file.seekp(offset);
+    file.write(&byte, 1);
+  }
+
+  auto describe = runFerry({"describe", archive.string()});
+  EXPECT_NE(describe.exitCode, 0) << describe.out;
+  EXPECT_NE(describe.err.find("mirror_000001.tar: " + member + " does not match its checksum"), std::string::npos)
+      << describe.err;
+
+  TestRegistry empty;
+  auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), dockerRoot(empty)}, empty,
+                                     &empty));
+  EXPECT_NE(fromDisk.exitCode, 0) << fromDisk.out;
+  EXPECT_NE(fromDisk.err.find(member + " does not match its checksum"), std::string::npos) << fromDisk.err;
+  EXPECT_EQ(empty.accessLogCount("PUT"), 0u);
+  EXPECT_EQ(empty.accessLogCount("POST"), 0u);
 }
 
 TEST_F(MirrorTest, AFailingRelatedImageLeavesItsOperatorOutOfTheCatalog) {

@@ -95,6 +95,18 @@ const NotCarriedBlob* notCarried(const PartInfo& part, const Digest& digest) {
   return nullptr;
 }
 
+// Flips one byte in the middle of the first place `wanted` is in `part`.
+void flipAByteOf(const std::filesystem::path& part, const std::string& wanted) {
+  auto text = readFile(part);
+  auto at = text.find(wanted);
+  ASSERT_NE(at, std::string::npos);
+  int fd = ::open(part.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  char flipped = static_cast<char>(text[at + wanted.size() / 2] ^ 0x20);
+  ASSERT_EQ(::pwrite(fd, &flipped, 1, static_cast<off_t>(at + wanted.size() / 2)), 1);
+  ::close(fd);
+}
+
 class ArchiveTest : public ::testing::Test {
  protected:
   TemporaryDirectory work;
@@ -280,15 +292,7 @@ TEST_F(CopiedArchiveTest, AByteChangedInABlobIsFoundByTheChecksums) {
   ASSERT_FALSE(info.blobs.empty());
   auto victim = info.blobs.back().digest;
   // Find the blob's data and flip one byte of it.
-  auto text = readFile(part);
-  auto wanted = testing::readBlob(layoutDir, victim);
-  auto at = text.find(wanted);
-  ASSERT_NE(at, std::string::npos);
-  int fd = ::open(part.c_str(), O_WRONLY);
-  ASSERT_GE(fd, 0);
-  char flipped = static_cast<char>(text[at + wanted.size() / 2] ^ 0x20);
-  ASSERT_EQ(::pwrite(fd, &flipped, 1, static_cast<off_t>(at + wanted.size() / 2)), 1);
-  ::close(fd);
+  flipAByteOf(part, testing::readBlob(layoutDir, victim));
 
   auto archive = ArchiveReader::open(archiveDir);
   auto problems = archive->checksumProblems();
@@ -297,6 +301,37 @@ TEST_F(CopiedArchiveTest, AByteChangedInABlobIsFoundByTheChecksums) {
   EXPECT_NE(problems[0].find(blobMember(victim)), std::string::npos) << problems[0];
   auto error = errorOf([&] { archive->verify(); });
   EXPECT_NE(error.find(blobMember(victim)), std::string::npos) << error;
+
+  // What describe and disk-to-mirror open: refused before anything is read from it.
+  error = errorOf([&] { ArchiveReader::openVerified(archiveDir); });
+  EXPECT_NE(error.find(partFiles[1] + ": " + blobMember(victim) + " does not match its checksum"), std::string::npos)
+      << error;
+  error = errorOf([&] { describeArchive(archiveDir); });
+  EXPECT_NE(error.find(blobMember(victim)), std::string::npos) << error;
+  // The quick check leaves blobs over 1 MiB to the digest check while streaming; these are small, so it finds it too.
+  ASSERT_LE(std::filesystem::file_size(part), 1u << 20);
+  EXPECT_EQ(archive->checksumProblems(ArchiveCheck::Quick), problems);
+}
+
+TEST_F(ArchiveTest, TheQuickCheckHashesAllButLargeBlobsAndStillChecksTheStructure) {
+  ArchiveWriter writer(archiveDir, 8 << 20, "run-quick");
+  auto [layer, layerBytes] = blobOf('L', kQuickCheckBlobSize + 1);
+  auto [config, configBytes] = blobOf('c', 100);
+  auto sink = writer.imageSink("registry.example/ns/app");
+  sink->putBlobBytes(layer, layerBytes);
+  sink->putBlobBytes(config, configBytes);
+  sink->putManifest(imageManifest(config, {layer}), std::string("v1"), true);
+  writer.finish();
+  auto part = archiveDir / "mirror_000001.tar";
+  flipAByteOf(part, layerBytes);
+  EXPECT_TRUE(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Quick).empty());
+  EXPECT_EQ(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Full),
+            std::vector<std::string>{"mirror_000001.tar: " + blobMember(layer.digest) +
+                                     " does not match its checksum; the part is damaged, copy it again"});
+  flipAByteOf(part, configBytes);
+  EXPECT_EQ(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Quick),
+            std::vector<std::string>{"mirror_000001.tar: " + blobMember(config.digest) +
+                                     " does not match its checksum; the part is damaged, copy it again"});
 }
 
 TEST_F(ArchiveTest, SplitsBeforeTheBlobThatWouldOverflowAndGivesBigBlobsAPartOfTheirOwn) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,5 +26,11 @@ inline std::vector<std::string> splitString(std::string_view text, char separato
 // to be a likely typo: at most a third of the candidate's letters differ. For
 // "did you mean" in messages.
 std::optional<std::string> nearestName(std::string_view name, const std::vector<std::string_view>& candidates);
+// A size limit as messages and docs/limits.md state it: "2 GiB", "64 MiB", or "1000 bytes".
+inline std::string limitText(uint64_t bytes) {
+  if (bytes != 0 && bytes % (uint64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
+  if (bytes != 0 && bytes % (uint64_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
 
 }  // namespace ferry

@@ -277,6 +277,11 @@ int main(int argc, char** argv) {
   std::string describeOutput = "text";
   describe->add_option("archive", describePath, "The archive folder (file://DIR or DIR) or one part file")->required();
   describe->add_option("-o,--output", describeOutput, "text or json")->default_val("text");
+  std::string describeVerify = "full";
+  describe
+      ->add_option("--verify-archive", describeVerify,
+                   "full: hash every member against the parts' checksums first; quick: all but blobs over 1 MiB")
+      ->default_val("full");
 
   ListOperatorsFlags listFlags;
   auto* list = addListCommand(app, listFlags);
@@ -314,7 +319,7 @@ int main(int argc, char** argv) {
     }
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
-    if (*describe) return runDescribe(describePath, describeOutput);
+    if (*describe) return runDescribe(describePath, describeOutput, describeVerify);
     if (*list) return runListOperators(listFlags);
     if (*version) {
       std::printf("ferry %s\n", kVersion);

@@ -13,6 +13,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/yaml_bounds.h"
 #include "ferry/fbc/semver.h"
 #include "ferry/config/image_set_config.h"
 #include "ferry/config/yaml_fields.h"
@@ -122,7 +123,7 @@ class Loader {
   YAML::Node parseDocument(std::string_view text) {
     std::vector<YAML::Node> documents;
     try {
-      documents = YAML::LoadAll(std::string(text));
+      documents = loadYamlDocuments(text, errors_.file(), configurationYamlLimits("an ImageSetConfiguration"));
     } catch (const YAML::Exception& e) {
       bool tabs = text.starts_with('\t') || text.find("\n\t") != std::string_view::npos;
       fail("{}:{}:{}: invalid YAML: {}; {}", errors_.file(), e.mark.line + 1, e.mark.column + 1, e.msg,
@@ -707,7 +708,8 @@ ImageSetConfig loadImageSetConfigText(std::string_view text, const std::string& 
 }
 
 ImageSetConfig loadImageSetConfig(const std::filesystem::path& file, const LoadOptions& options) {
-  return loadImageSetConfigText(readFile(file), file.string(), options);
+  return loadImageSetConfigText(readYamlFile(file, configurationYamlLimits("an ImageSetConfiguration")), file.string(),
+                                options);
 }
 
 }  // namespace ferry::config

@@ -6,6 +6,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/memory_limit_test_support.h"
 
 namespace ferry::config {
 namespace {
@@ -855,6 +856,49 @@ TEST(ImageSetConfigV1Leniency, TargetCatalogWithATag) {
             std::string::npos);
   EXPECT_NE(loadError(v1(oneCatalog("      targetCatalog: my-org/catalog@sha256:abc\n"))).find("holds a tag or digest"),
             std::string::npos);
+
+// Issue 11's repro: yaml-cpp's document loop never ends on a leading ','.
+TEST(ImageSetConfigBounds, AFileStartingWithACommaIsASyntaxErrorInBoundedMemoryAndTime) {
+  TemporaryDirectory dir;
+  auto file = dir.path() / "c.yaml";
+  writeFileAtomically(file, ",a\n");
+  auto run = test_support::runWithLimits(size_t{1} << 30, 20, [&] { loadImageSetConfig(file); });
+  ASSERT_TRUE(run.returned) << run.message;
+  EXPECT_TRUE(run.threw);
+  EXPECT_EQ(run.message, file.string() +
+                             ":1:1: invalid YAML: unexpected ',': no YAML node can start here; fix the syntax at that "
+                             "position");
+  EXPECT_LT(run.seconds, 10);
+}
+
+TEST(ImageSetConfigBounds, SizeDepthAndAliasLimitsAreNamed) {
+  TemporaryDirectory dir;
+  auto file = dir.path() / "big.yaml";
+  writeFileAtomically(file, std::string((size_t{8} << 20) + 1, '#'));
+  try {
+    loadImageSetConfig(file);
+    FAIL() << "expected the size limit";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": more than 8388608 bytes; ferry's limit for an "
+                                                      "ImageSetConfiguration is 8 MiB (see docs/limits.md)");
+  }
+  std::string deep = "mirror:\n  additionalImages:\n    - name: " + std::string(70, '[') + std::string(70, ']') + "\n";
+  EXPECT_NE(loadError(v2(deep)).find("YAML nested deeper than 64 levels; ferry's limit for an ImageSetConfiguration"),
+            std::string::npos)
+      << loadError(v2(deep));
+  std::string laughs = "x: &a [q, q, q, q, q, q, q, q, q, q]\n";
+  for (char level = 'b'; level <= 'g'; ++level)
+    laughs += std::string("") + level + ": &" + level + " [" + std::string(10, level - 1) + "]\n";
+  // Each of the 10 entries of a level names the level below: 10^7 nodes from seven short lines.
+  for (char level = 'b'; level <= 'g'; ++level) {
+    std::string aliases;
+    for (int i = 0; i < 10; ++i) aliases += std::string(i ? ", " : "") + "*" + static_cast<char>(level - 1);
+    laughs.replace(laughs.find(std::string(10, level - 1)), 10, aliases);
+  }
+  EXPECT_NE(loadError(v2(laughs)).find("nodes once its aliases are expanded; ferry's limit for an "
+                                       "ImageSetConfiguration is 1000000 nodes"),
+            std::string::npos)
+      << loadError(v2(laughs));
 }
 
 }  // namespace

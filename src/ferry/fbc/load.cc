@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "ferry/base/error.h"
+#include "ferry/base/strings.h"
 #include "ferry/fbc/indexignore.h"
 #include "ferry/fbc/read_object.h"
 #include "ferry/fbc/yaml_to_json.h"
@@ -69,6 +70,7 @@ class Walker {
 
   std::vector<CatalogFile> files;
   IndexIgnore ignore;
+  uint64_t totalBytes = 0;
 
  private:
   void visit(const fs::directory_entry& entry, std::vector<std::string>& elements) {
@@ -92,6 +94,14 @@ class Walker {
       status = fs::status(target);
     }
     if (!fs::is_regular_file(status)) fail("{}: not a regular file; a catalog holds only files and directories", name);
+    std::error_code sizeError;
+    auto size = fs::file_size(entry.path(), sizeError);
+    if (!sizeError) {
+      totalBytes += size;
+      if (totalBytes > kMaxCatalogBytes)
+        fail("{}: the catalog's files add up to more than {}, ferry's limit for one catalog (see docs/limits.md)",
+             name, limitText(kMaxCatalogBytes));
+    }
     if (elements.back() == kIndexIgnore) {
       std::vector<std::string> directory(elements.begin(), elements.end() - 1);
       ignore.addFile(directory, readWhole(entry.path(), name));
@@ -187,6 +197,11 @@ void append(Catalog& into, Catalog&& from) {
   move(into.others, from.others);
 }
 
+[[noreturn]] void failObjectTooLarge(const std::string& where) {
+  fail("{}: the object is larger than {}, ferry's limit for one catalog object (see docs/limits.md)", where,
+       limitText(kMaxCatalogObjectBytes));
+}
+
 // `text` must be readable for SIMDJSON_PADDING bytes past its end.
 void loadJsonStream(std::string_view text, const std::string& fileName, Catalog& catalog, Scratch& scratch) {
   size_t batchSize = std::max(std::min(text.size(), kBatchSize), size_t{4096});
@@ -201,15 +216,21 @@ void loadJsonStream(std::string_view text, const std::string& fileName, Catalog&
       ++index;
       simdjson::dom::element object;
       error = (*it).get(object);
-      if (error == simdjson::CAPACITY && batchSize < text.size()) {  // an object larger than a batch
-        retry = true;
-        break;
+      if (error == simdjson::CAPACITY) {  // an object larger than a batch
+        size_t largest = std::min(text.size(), kMaxCatalogObjectBytes);
+        if (batchSize < largest) {
+          batchSize = largest;
+          retry = true;
+          break;
+        }
+        failObjectTooLarge(fmt::format("{}, object {} (from line {})", fileName, index, lineAt(text, it.current_index())));
       }
       if (error) {
         fail("{}: invalid JSON in object {} (from line {}): {}", fileName, index, lineAt(text, it.current_index()),
              simdjson::error_message(error));
       }
       std::string_view source = it.source();
+      if (source.size() > kMaxCatalogObjectBytes) failObjectTooLarge(fmt::format("{}, object {}", fileName, index));
       if (scratch.minified.size() < source.size() + simdjson::SIMDJSON_PADDING) {
         scratch.minified.resize(source.size() + simdjson::SIMDJSON_PADDING);
       }
@@ -219,10 +240,7 @@ void loadJsonStream(std::string_view text, const std::string& fileName, Catalog&
       addCatalogObject(object, std::string(scratch.minified.data(), length), fmt::format("{}, object {}", fileName, index),
                        part);
     }
-    if (retry) {
-      batchSize = text.size();
-      continue;
-    }
+    if (retry) continue;
     if (stream.truncated_bytes() > 0) {
       size_t start = text.size() - stream.truncated_bytes();
       fail("{}: the file ends inside a JSON object (line {}): the file is truncated or not JSON", fileName,
@@ -238,8 +256,10 @@ void loadYamlDocuments(std::string_view text, const std::string& fileName, Catal
   for (const auto& document : splitYamlDocuments(text, fileName)) {
     ++index;
     std::string origin = fmt::format("{}, document {} (line {})", fileName, index, document.firstLine);
+    if (document.text.size() > kMaxCatalogObjectBytes) failObjectTooLarge(origin);
     auto json = yamlDocumentToJson(document, origin);
     if (!json) continue;
+    if (json->size() > kMaxCatalogObjectBytes) failObjectTooLarge(origin);  // aliases can expand a document
     simdjson::dom::element object;
     auto error = scratch.parser.parse(*json).get(object);
     if (error) fail("{}: converting to JSON failed: {}", origin, simdjson::error_message(error));

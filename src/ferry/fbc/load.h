@@ -11,6 +11,8 @@
 // Errors name the file, the object (and line for YAML) and what is wrong.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -18,6 +20,14 @@
 #include "ferry/fbc/fbc.h"
 
 namespace ferry::catalog {
+
+// Input limits (docs/limits.md), each named in the error that enforces it.
+// One catalog object (a JSON object, a YAML document): a bundle with large
+// olm.bundle.object properties is a few MiB; a string is part of its object.
+constexpr size_t kMaxCatalogObjectBytes = size_t{64} << 20;
+// All catalog files under a root together (checked before any is read): the
+// largest public catalogs are a few hundred MiB.
+constexpr uint64_t kMaxCatalogBytes = uint64_t{2} << 30;
 
 // Loads every catalog file under `root`. Throws ferry::Error.
 Catalog loadCatalog(const std::filesystem::path& root);

@@ -358,3 +358,52 @@ TEST(CatalogLoadText, LoadsOneFilesText) {
 
 }  // namespace
 }  // namespace ferry::catalog
+
+namespace ferry::catalog {
+namespace {
+
+std::string textLoadError(const std::string& text, const std::string& name) {
+  Catalog catalog;
+  try {
+    loadCatalogText(text, name, catalog);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(loaded)";
+}
+
+TEST(CatalogLimits, AnObjectLargerThanTheLimitIsRefusedNamingIt) {
+  std::string huge(kMaxCatalogObjectBytes, 'a');
+  std::string json = "{\"schema\":\"olm.package\",\"name\":\"small\"}\n{\"schema\":\"olm.bundle\",\"name\":\"" + huge + "\"}";
+  EXPECT_EQ(textLoadError(json, "pkg/catalog.json"),
+            "pkg/catalog.json, object 2 (from line 2): the object is larger than 64 MiB, ferry's limit for one catalog "
+            "object (see docs/limits.md)");
+  std::string yaml = "schema: olm.package\nname: small\n---\nschema: olm.bundle\nname: " + huge + "\n";
+  EXPECT_EQ(textLoadError(yaml, "pkg/index.yaml"),
+            "pkg/index.yaml, document 2 (line 4): the object is larger than 64 MiB, ferry's limit for one catalog "
+            "object (see docs/limits.md)");
+  // Just under the limit loads.
+  std::string fits = "{\"schema\":\"olm.bundle\",\"package\":\"p\",\"name\":\"" +
+                     std::string(kMaxCatalogObjectBytes - 100, 'b') + "\"}";
+  EXPECT_EQ(textLoadError(fits, "pkg/catalog.json"), "(loaded)");
+}
+
+TEST(CatalogLimits, ACatalogLargerThanTheLimitIsRefusedBeforeItsFilesAreRead) {
+  TemporaryDirectory root;
+  fs::create_directories(root.path() / "pkg");
+  writeFileAtomically(root.path() / "pkg" / "a.json", "{\"schema\":\"olm.package\",\"name\":\"pkg\"}");
+  // Sparse: takes no disk, and is never read.
+  { std::ofstream(root.path() / "pkg" / "b.json"); }
+  fs::resize_file(root.path() / "pkg" / "b.json", kMaxCatalogBytes);
+  try {
+    loadCatalog(root.path());
+    FAIL() << "expected the limit";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "pkg/b.json: the catalog's files add up to more than 2 GiB, ferry's limit for one catalog (see "
+              "docs/limits.md)");
+  }
+}
+
+}  // namespace
+}  // namespace ferry::catalog

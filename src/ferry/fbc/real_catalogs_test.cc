@@ -1,5 +1,5 @@
 // Loading and writing the real catalogs in the shared FBC data set
-// ($FERRY_FBC_DATA, default /work/shared/fbc-data; skipped when absent).
+// ($FERRY_FBC_DATA, default ../shared/fbc-data beside the source tree; skipped when absent).
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Validation of the catalogs in the shared FBC data set ($FERRY_FBC_DATA,
-// default /work/shared/fbc-data; skipped when absent): the hand-made
+// default ../shared/fbc-data beside the source tree; skipped when absent): the hand-made
 // catalogs with one validation error each (handmade/README.md lists opm's
 // message for each), and the real, published catalogs, which opm accepts.
 #include <gtest/gtest.h>

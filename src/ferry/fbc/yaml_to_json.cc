@@ -10,6 +10,7 @@
 #include <deque>
 
 #include "ferry/base/error.h"
+#include "ferry/base/yaml_bounds.h"
 #include "ferry/fbc/json_text.h"
 
 namespace ferry::catalog {
@@ -573,6 +574,15 @@ std::string convert(std::string_view text, const YamlDocument& document, const s
          error.mark.column + 1, error.msg);
   }
   if (root.IsNull()) {
+    // yaml-cpp also gives a null document for text it cannot start a node with (`,a`); say where that is.
+    YamlLimits limits{.kind = "a catalog document", .maxBytes = text.size(), .maxDepth = kMaxDepth,
+                      .maxAliases = SIZE_MAX, .maxNodes = SIZE_MAX, .maxDocuments = SIZE_MAX};
+    try {
+      checkYamlBounds(text, where, limits);
+    } catch (const YAML::Exception& error) {
+      fail("{}: invalid YAML at line {}, column {}: {}", where,
+           document.firstLine + static_cast<size_t>(error.mark.line), error.mark.column + 1, error.msg);
+    }
     fail("{}: the document holds no object, only comments (opm fails on it too: missing root schema field)", where);
   }
   Converter converter(where, document.firstLine, text.size(), placeholders);

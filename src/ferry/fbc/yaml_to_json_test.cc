@@ -93,6 +93,12 @@ TEST(CatalogYamlStructure, SkipsBlankDocumentsAndRejectsCommentOnlyOnes) {
   EXPECT_NE(errorOf("# just a comment\n").find("holds no object, only comments"), std::string::npos);
 }
 
+TEST(CatalogYamlStructure, ATokenNoNodeCanStartWithIsASyntaxErrorNotAnEmptyDocument) {
+  EXPECT_EQ(errorOf(",a\n"),
+            "test.yaml, document 1: invalid YAML at line 1, column 1: unexpected ',': no YAML node can start here");
+  EXPECT_NE(errorOf("# just a comment\n").find("holds no object, only comments"), std::string::npos);
+}
+
 TEST(CatalogYamlStructure, ReportsSyntaxErrorsWithTheFileLine) {
   auto json = [] { return yamlDocumentToJson({"a: 1\nb: [1, 2\n", 40}, "pkg/x.yaml, document 3 (line 40)"); };
   try {

@@ -78,7 +78,7 @@ class Resolver {
       }
     }
     if (satisfied(requirement, range)) return;
-    const Bundle* provider = newestProvider(requirement, range);
+    const Bundle* provider = preferredProvider(requirement, range);
     if (!provider) {
       warnOnce(fmt::format(
           "bundle {} (package {}): no bundle in the catalog satisfies {}; OLM will report the missing dependency "
@@ -146,9 +146,19 @@ class Resolver {
     return false;
   }
 
-  // Newest first; on equal versions the bundle in its package's default
-  // channel; then by package and name so the choice never depends on order.
+  bool isRelease(const Bundle& bundle) const {
+    const Version* version = index_.version(bundle.package, bundle.name);
+    return version && version->preRelease.empty();
+  }
+
+  // As OLM picks a dependency: a bundle in its package's default channel
+  // first, then a released version over a prerelease, then the newest; then
+  // by package and name so the choice never depends on order.
   bool better(const Bundle& a, const Bundle& b) const {
+    bool da = inDefaultChannel(a), db = inDefaultChannel(b);
+    if (da != db) return da;
+    bool ra = isRelease(a), rb = isRelease(b);
+    if (ra != rb) return ra;
     const Version* va = index_.version(a.package, a.name);
     const Version* vb = index_.version(b.package, b.name);
     if (va && !vb) return true;
@@ -157,13 +167,11 @@ class Resolver {
       int order = va->compare(*vb);
       if (order != 0) return order > 0;
     }
-    bool da = inDefaultChannel(a), db = inDefaultChannel(b);
-    if (da != db) return da;
     if (a.package != b.package) return a.package < b.package;
     return a.name < b.name;
   }
 
-  const Bundle* newestProvider(const Requirement& requirement, const VersionRange* range) const {
+  const Bundle* preferredProvider(const Requirement& requirement, const VersionRange* range) const {
     const std::vector<const Bundle*>* candidates = nullptr;
     if (requirement.api) {
       auto found = providers_.find(*requirement.api);
@@ -205,7 +213,7 @@ class Resolver {
 
   void add(const Bundle& provider, const Bundle& requiredBy, const Requirement& requirement) {
     const Channel* channel = channelFor(provider);
-    if (!channel) return;  // newestProvider only returns bundles some channel holds
+    if (!channel) return;  // preferredProvider only returns bundles some channel holds
     auto& packageChannels = kept_.channels[provider.package];
     bool packageWasKept = !packageChannels.empty();
     std::set<std::string> keptEntries;
@@ -238,6 +246,12 @@ class Resolver {
         notes_.push_back(fmt::format(
             "package {}: default channel set to \"{}\": the catalog's default channel \"{}\" does not hold {}",
             provider.package, channel->name, originalDefault, provider.name));
+        // Clusters install the package from this channel now, not only the dependency: say so loudly.
+        warnOnce(fmt::format(
+            "package {}: its default channel in the mirrored catalog is \"{}\", not the catalog's \"{}\": no bundle of "
+            "\"{}\" satisfies {} (required by {}); subscriptions to {} without a channel follow \"{}\"",
+            provider.package, channel->name, originalDefault, originalDefault, requirement.text, requiredBy.name,
+            provider.package, channel->name));
       }
     }
     for (const auto& entry : channel->entries) {

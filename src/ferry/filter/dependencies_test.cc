@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ferry/fbc/load.h"
 #include "ferry/filter/filter.h"
 #include "ferry/filter/filter_test_support.h"
 
@@ -114,11 +115,82 @@ TEST(CatalogDependencies, PackageAndApiRequirementsWithUpgradePaths) {
                 "added db.v1.1.0 (package db, channel alpha): required by foo.v1.2.0 (olm.gvk.required "
                 "db.example.com/v1 Database)",
             }));
-  ASSERT_EQ(result.warnings.size(), 1u);
+  ASSERT_EQ(result.warnings.size(), 2u);
   EXPECT_EQ(result.warnings[0],
+            "package db: its default channel in the mirrored catalog is \"alpha\", not the catalog's \"stable\": no "
+            "bundle of \"stable\" satisfies olm.gvk.required db.example.com/v1 Database (required by foo.v1.2.0); "
+            "subscriptions to db without a channel follow \"alpha\"");
+  EXPECT_EQ(result.warnings[1],
             "bundle foo.v1.2.0 (package foo): no bundle in the catalog satisfies olm.gvk.required "
             "missing.example.com/v1 Nothing; OLM will report the missing dependency when the operator is installed");
   expectJsonMatchesFields(result.catalog);
+}
+
+// The shape of certified-operators' pg4k-pgd and cloud-native-postgresql: the
+// dependency's default channel holds releases that meet the range, a
+// `candidate` channel holds newer release candidates (which meet it too).
+Catalog prereleaseCatalog() {
+  std::string text;
+  text += packageObject("pg4k-pgd", "stable");
+  text += channelObject("pg4k-pgd", "stable", {{"pg4k-pgd.v1.1.0"}});
+  text += bundleObject("pg4k-pgd", "pg4k-pgd.v1.1.0", "1.1.0",
+                       {requiresPackage("cloud-native-postgresql", ">=1.22.0")});
+  text += packageObject("cloud-native-postgresql", "stable-v1");
+  text += channelObject("cloud-native-postgresql", "stable-v1",
+                        {{"cloud-native-postgresql.v1.28.0"},
+                         {"cloud-native-postgresql.v1.28.1", "cloud-native-postgresql.v1.28.0"}});
+  text += channelObject("cloud-native-postgresql", "candidate",
+                        {{"cloud-native-postgresql.v1.28.1"},
+                         {"cloud-native-postgresql.v1.29.0-rc1", "cloud-native-postgresql.v1.28.1"},
+                         {"cloud-native-postgresql.v1.30.0-rc1", "cloud-native-postgresql.v1.29.0-rc1"}});
+  for (const char* version : {"1.28.0", "1.28.1", "1.29.0-rc1", "1.30.0-rc1"})
+    text += bundleObject("cloud-native-postgresql", std::string("cloud-native-postgresql.v") + version, version);
+  // Only prereleases, outside the default channel: taken, with the default channel moved and a warning.
+  text += packageObject("edge", "stable");
+  text += channelObject("edge", "stable", {{"edge.v1.0.0"}});
+  text += channelObject("edge", "candidate", {{"edge.v2.0.0-rc1"}, {"edge.v2.0.0-rc2", "edge.v2.0.0-rc1"}});
+  for (const char* version : {"1.0.0", "2.0.0-rc1", "2.0.0-rc2"})
+    text += bundleObject("edge", std::string("edge.v") + version, version);
+  text += packageObject("edgy", "stable");
+  text += channelObject("edgy", "stable", {{"edgy.v1.0.0"}});
+  text += bundleObject("edgy", "edgy.v1.0.0", "1.0.0", {requiresPackage("edge", ">=2.0.0-rc1")});
+  return catalogFrom(text);
+}
+
+TEST(CatalogDependencies, TheDefaultChannelAndReleasesAreTakenBeforeNewerPrereleases) {
+  auto result = filterCatalog(prereleaseCatalog(), packages({PackageSelection{"pg4k-pgd"}}));
+  EXPECT_EQ(channelEntries(result.catalog),
+            (Entries{{"cloud-native-postgresql/stable-v1", {"cloud-native-postgresql.v1.28.1"}},
+                     {"pg4k-pgd/stable", {"pg4k-pgd.v1.1.0"}}}));
+  EXPECT_EQ(defaultChannels(result.catalog),
+            (Defaults{{"cloud-native-postgresql", "stable-v1"}, {"pg4k-pgd", "stable"}}));
+  EXPECT_TRUE(result.warnings.empty()) << result.warnings.front();
+
+  result = filterCatalog(prereleaseCatalog(), packages({PackageSelection{"edgy"}}));
+  EXPECT_EQ(channelEntries(result.catalog).at("edge/candidate"), (std::set<std::string>{"edge.v2.0.0-rc2"}));
+  EXPECT_EQ(defaultChannels(result.catalog).at("edge"), "candidate");
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_NE(result.warnings[0].find("package edge: its default channel in the mirrored catalog is \"candidate\""),
+            std::string::npos)
+      << result.warnings[0];
+}
+
+// The same on the real certified-operators catalog, when the shared data holds both packages.
+TEST(CatalogDependencies, RealPg4kPgdTakesReleasedCloudNativePostgresqlFromItsDefaultChannel) {
+  auto root = fbcData("certified-operators-v4.16");
+  if (!root) GTEST_SKIP() << "fbc-data not available";
+  if (!std::filesystem::exists(*root / "pg4k-pgd") || !std::filesystem::exists(*root / "cloud-native-postgresql"))
+    GTEST_SKIP() << "this copy of certified-operators-v4.16 lacks pg4k-pgd or cloud-native-postgresql "
+                    "(files of 4 MiB and more were left out)";
+  auto catalog = loadCatalog(*root);
+  std::string originalDefault;
+  for (const auto& package : catalog.packages)
+    if (package.name == "cloud-native-postgresql") originalDefault = package.defaultChannel;
+  auto result = filterCatalog(catalog, packages({PackageSelection{"pg4k-pgd"}}));
+  EXPECT_EQ(defaultChannels(result.catalog).at("cloud-native-postgresql"), originalDefault);
+  for (const auto& [channel, entries] : channelEntries(result.catalog))
+    for (const auto& entry : entries)
+      EXPECT_EQ(entry.find("-rc"), std::string::npos) << channel << ": " << entry;
 }
 
 TEST(CatalogDependencies, SkipDependencies) {

@@ -411,7 +411,7 @@ TEST(CatalogFilter, RelatedImagesAreBundleAndRelatedImagesDeduplicatedSorted) {
             (std::vector<std::string>{"quay.io/test/rh.v1.2.0-1:bundle", "quay.io/test/rh.v1.2.0-1:operator"}));
 }
 
-// --- Real catalogs, when /work/shared/fbc-data is there. ---
+// --- Real catalogs, when the shared FBC data is there (fbc_test_data.h). ---
 
 Catalog loadOrSkip(const std::optional<std::filesystem::path>& root) { return root ? loadCatalog(*root) : Catalog{}; }
 

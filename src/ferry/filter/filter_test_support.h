@@ -147,7 +147,7 @@ inline void expectJsonMatchesFields(const Catalog& catalog) {
   EXPECT_EQ(otherNames(reloaded), otherNames(catalog));
 }
 
-// A folder of /work/shared/fbc-data (or $FERRY_FBC_DATA), if it is there.
+// A folder of the shared FBC data (see fbc_test_data.h), if it is there.
 inline std::optional<std::filesystem::path> fbcData(const std::string& relative) {
   auto path = fbcDataDirectory() / relative;
   if (!std::filesystem::exists(path)) return std::nullopt;

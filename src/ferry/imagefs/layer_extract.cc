@@ -15,6 +15,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/imagefs/tar_reader.h"
+#include "ferry/base/strings.h"
 
 namespace ferry {
 namespace {
@@ -299,8 +300,8 @@ struct DirectoryExtractor::Layer {
   }
 };
 
-DirectoryExtractor::DirectoryExtractor(std::string directory, fs::path target)
-    : directory_(std::move(directory)), target_(std::move(target)) {}
+DirectoryExtractor::DirectoryExtractor(std::string directory, fs::path target, uint64_t maxBytes)
+    : directory_(std::move(directory)), target_(std::move(target)), maxBytes_(maxBytes) {}
 
 void DirectoryExtractor::apply(LayerBytes& bytes, LayerCompression compression, const std::string& layerName) {
   LayerReader reader(bytes, compression, layerName);
@@ -411,6 +412,13 @@ void DirectoryExtractor::applyEntry(TarReader& tar, const TarMemberHeader& entry
     layer.written.insert(relative);
     return;
   } else if (entry.isFile()) {
+    // The tar header declares the size: refuse before inflating anything.
+    auto declared = entry.size;
+    if (declared < 0 || static_cast<uint64_t>(declared) > maxBytes_ - std::min(extractedBytes_, maxBytes_))
+      fail("refused '{}' in layer {}: {} bytes would take the catalog directory /{} past {}, ferry's limit for "
+           "an extracted catalog (see docs/limits.md)",
+           path, layer.name, declared, directory_, limitText(maxBytes_));
+    extractedBytes_ += static_cast<uint64_t>(declared);
     auto destination = prepare(relative, layer);
     fs::remove_all(destination, error);
     int fd = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

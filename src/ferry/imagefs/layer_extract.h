@@ -22,6 +22,7 @@
 // and times are not kept.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -87,11 +88,18 @@ class StringLayerBytes : public LayerBytes {
 bool layerTouchesDirectory(LayerBytes& bytes, LayerCompression compression, const std::string& directory,
                            const std::string& layerName);
 
+// The most bytes of regular files one extraction writes, over all its layers
+// (docs/limits.md): a catalog's configs are a few hundred MiB at most, while a
+// small compressed layer can inflate to any size.
+constexpr uint64_t kMaxExtractedBytes = uint64_t{2} << 30;
+
 // Applies layers one after another to the part of the image under `directory`,
-// writing it to `target`.
+// writing it to `target`. A file whose declared size would take the files
+// written so far past `maxBytes` is refused from its tar header, before any of
+// it is inflated or written.
 class DirectoryExtractor {
  public:
-  DirectoryExtractor(std::string directory, std::filesystem::path target);
+  DirectoryExtractor(std::string directory, std::filesystem::path target, uint64_t maxBytes = kMaxExtractedBytes);
 
   // Applies one layer on top of what the earlier ones left. Throws Error (naming `layerName`).
   void apply(LayerBytes& bytes, LayerCompression compression, const std::string& layerName);
@@ -109,6 +117,8 @@ class DirectoryExtractor {
 
   std::string directory_;
   std::filesystem::path target_;
+  uint64_t maxBytes_;
+  uint64_t extractedBytes_ = 0;
   bool exists_ = false;
 };
 

@@ -1,11 +1,13 @@
 #include "ferry/imagefs/layer_extract.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <map>
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/memory_limit_test_support.h"
 #include "support/catalog_images.h"
 
 namespace ferry {
@@ -237,6 +239,91 @@ TEST_F(LayerExtractTest, BlobStreamsAreCheckedAgainstTheirDigestAndSurviveAResta
     FAIL() << "a layer that does not match its digest was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("does not match its descriptor"), std::string::npos) << e.what();
+  }
+}
+
+
+// ---- bounds ----------------------------------------------------------------------------------
+
+// One gzip member holding `bytes`.
+std::string gzipMember(std::string_view bytes) {
+  z_stream stream{};
+  deflateInit2(&stream, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, bytes.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  stream.avail_in = static_cast<uInt>(bytes.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+// A ustar header for a regular file of `size` bytes.
+std::string ustarHeader(const std::string& name, uint64_t size) {
+  std::string header(512, '\0');
+  std::copy(name.begin(), name.end(), header.begin());
+  auto field = [&](size_t offset, size_t width, uint64_t value) {
+    std::string octal = fmt::format("{:0{}o}", value, width - 1);
+    std::copy(octal.begin(), octal.end(), header.begin() + static_cast<long>(offset));
+  };
+  field(100, 8, 0644);
+  field(108, 8, 0);
+  field(116, 8, 0);
+  field(124, 12, size);
+  field(136, 12, 0);
+  header[156] = '0';
+  std::copy_n("ustar\00000", 8, header.begin() + 257);
+  std::fill(header.begin() + 148, header.begin() + 156, ' ');
+  unsigned sum = 0;
+  for (unsigned char c : header) sum += c;
+  std::string checksum = fmt::format("{:06o}", sum);
+  std::copy(checksum.begin(), checksum.end(), header.begin() + 148);
+  header[154] = '\0';
+  return header;
+}
+
+TEST_F(LayerExtractTest, AHugeFileInASmallLayerIsRefusedFromItsHeaderInBoundedMemory) {
+  // configs/catalog.json: one 3 GiB JSON string, as 48 gzip members of 64 MiB of 'a' each (3 MB on disk).
+  constexpr uint64_t kChunk = uint64_t{64} << 20;
+  constexpr uint64_t kChunks = 48;
+  std::string prefix = "{\"schema\":\"olm.bundle\",\"name\":\"";
+  uint64_t size = prefix.size() + kChunk * kChunks + 2;
+  std::string layer = gzipMember(ustarHeader("configs/catalog.json", size) + prefix);
+  std::string chunk = gzipMember(std::string(kChunk, 'a'));
+  for (uint64_t i = 0; i < kChunks; ++i) layer += chunk;
+  layer += gzipMember(std::string("\"}") + std::string(512 - (size % 512), '\0') + std::string(1024, '\0'));
+  ASSERT_LT(layer.size(), size_t{8} << 20);
+
+  auto out = target;
+  auto run = test_support::runWithLimits(size_t{1} << 30, 60, [&] {
+    DirectoryExtractor extractor("configs", out);
+    StringLayerBytes bytes(layer);
+    extractor.apply(bytes, LayerCompression::Gzip, "sha256:hostile of quay.io/x/catalog:v1");
+  });
+  ASSERT_TRUE(run.returned) << run.message;
+  EXPECT_TRUE(run.threw);
+  EXPECT_EQ(run.message, fmt::format("refused 'configs/catalog.json' in layer sha256:hostile of quay.io/x/catalog:v1: "
+                                     "{} bytes would take the catalog directory /configs past 2 GiB, ferry's limit "
+                                     "for an extracted catalog (see docs/limits.md)",
+                                     size));
+  EXPECT_LT(run.seconds, 30);
+  EXPECT_FALSE(fs::exists(out / "catalog.json"));
+}
+
+TEST_F(LayerExtractTest, TheLimitCountsEveryFileOfEveryLayer) {
+  DirectoryExtractor extractor("configs", target, 10);
+  apply(extractor, {TarEntry::directory("configs/"), TarEntry::file("configs/a.json", "12345")});
+  apply(extractor, {TarEntry::file("configs/b.json", "1234")});
+  try {
+    apply(extractor, {TarEntry::file("configs/c.json", "12")});
+    FAIL() << "expected the limit";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("refused 'configs/c.json' in layer test-layer: 2 bytes would take the "
+                                         "catalog directory /configs past 10 bytes"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -47,7 +47,9 @@ std::optional<std::string> RegistryReader::missingImages(const Plan& plan) {
 }
 
 ArchiveImageReader::ArchiveImageReader(const std::filesystem::path& archive)
-    : path_(archive), archive_(ArchiveReader::open(archive)) {}
+    // Every member of every part is hashed against its ferry/checksums.sha256
+    // before anything is planned, so a damaged part pushes nothing.
+    : path_(archive), archive_(ArchiveReader::openVerified(archive)) {}
 
 std::shared_ptr<ImageSource> ArchiveImageReader::open(const ImageReference& image) {
   // The image as the archive holds it, under its own name.
@@ -56,8 +58,8 @@ std::shared_ptr<ImageSource> ArchiveImageReader::open(const ImageReference& imag
 
 std::optional<Plan> ArchiveImageReader::recordedPlan(const Workspace& workspace, RunLog& log) {
   log.note(fmt::format("checking {} archive part(s) in {}", archive_->partFiles().size(), path_.string()));
-  // Every blob and manifest is verified against its digest as the copy engine
-  // streams it out of the part; ferry/checksums.sha256 is there for sha256sum -c.
+  // The parts' checksums were checked on opening; every blob and manifest is
+  // verified against its digest again as the copy engine streams it out.
   auto planText = archive_->file("plan.json");
   if (!planText)
     fail("{} holds no ferry/plan.json: it was not written by `ferry mirror` (load plain OCI layouts with ferry copy)",
