@@ -856,6 +856,7 @@ TEST(ImageSetConfigV1Leniency, TargetCatalogWithATag) {
             std::string::npos);
   EXPECT_NE(loadError(v1(oneCatalog("      targetCatalog: my-org/catalog@sha256:abc\n"))).find("holds a tag or digest"),
             std::string::npos);
+}
 
 // Issue 11's repro: yaml-cpp's document loop never ends on a leading ','.
 TEST(ImageSetConfigBounds, AFileStartingWithACommaIsASyntaxErrorInBoundedMemoryAndTime) {
