@@ -21,6 +21,7 @@ inline constexpr Field kSize{124, 12};
 inline constexpr Field kMtime{136, 12};
 inline constexpr Field kChecksum{148, 8};
 inline constexpr size_t kTypeFlag = 156;
+inline constexpr Field kLinkName{157, 100};
 inline constexpr Field kMagic{257, 6};
 inline constexpr Field kVersion{263, 2};
 inline constexpr Field kUname{265, 32};

@@ -134,7 +134,7 @@ std::string checkedMemberPath(std::string_view path, const std::string& tarName)
   return normal;
 }
 
-std::vector<TarMember> listTarMembers(int fd, const std::string& name) {
+std::vector<TarMember> listTarMembers(int fd, const std::string& name, TarListing listing) {
   struct stat status {};
   if (::fstat(fd, &status) != 0) fail("cannot read archive part '{}': {}", name, std::strerror(errno));
   const int64_t fileSize = status.st_size;
@@ -196,6 +196,15 @@ std::vector<TarMember> listTarMembers(int fd, const std::string& name) {
     longName.reset();
 
     bool directory = type == '5';
+    if (listing.allowLinks && (type == '1' || type == '2')) {
+      TarMember link{checkedMemberPath(rawPath, name), dataOffset, 0, false};
+      link.linkTarget = std::string(fieldText(block, tar::kLinkName));
+      link.hardLink = type == '1';
+      if (link.linkTarget.empty()) fail("archive '{}': the link '{}' has no target", name, rawPath);
+      members.push_back(std::move(link));
+      at = next;
+      continue;
+    }
     if (type != '0' && type != '\0' && type != '7' && !directory) {
       const char* what = type == '1' ? "a hard link" : type == '2' ? "a symbolic link" : "a special file";
       fail("archive part '{}' has a member '{}' that is {}; parts hold only regular files, refusing the part", name,

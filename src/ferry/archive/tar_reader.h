@@ -21,11 +21,21 @@ struct TarMember {
   int64_t offset = 0;  // of the data in the file
   int64_t size = 0;
   bool directory = false;
+  // With TarListing::allowLinks: the target of a symbolic link (relative to the
+  // member's folder) or of a hard link (a member path); empty for other members.
+  std::string linkTarget;
+  bool hardLink = false;
+};
+
+struct TarListing {
+  // `docker save` and skopeo's docker-archive: write symbolic links between
+  // layer files; their readers list them and resolve them inside the tar.
+  bool allowLinks = false;
 };
 
 // Lists the members of the tar open at `fd`; `name` is used in messages.
 // Throws Error for a damaged or truncated tar and for unsafe members.
-std::vector<TarMember> listTarMembers(int fd, const std::string& name);
+std::vector<TarMember> listTarMembers(int fd, const std::string& name, TarListing listing = {});
 
 // A member path in normal form ("./a//b/" becomes "a/b"). Throws Error, naming
 // `tarName`, for empty and absolute paths and for any ".." component.

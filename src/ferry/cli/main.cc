@@ -71,6 +71,8 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   }
   if (failures > 0 && results.size() > 1)
     std::fprintf(stderr, "error: %zu of %zu images failed; the others were copied\n", failures, results.size());
+  // Archive destinations (oci-archive:, docker-archive:) appear only when every image went in.
+  if (failures == 0) endpoints.finish();
   return failures == 0 ? 0 : 1;
 }
 

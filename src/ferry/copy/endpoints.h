@@ -37,10 +37,17 @@ class Endpoints {
   // and repository, or layout), whatever the tag or digest: how a transport no
   // reference names by itself (an archive's image views) reaches the copy engine.
   void addSink(const ImageReference& reference, std::shared_ptr<ImageSink> sink);
+  // Completes the archive files (oci-archive:, docker-archive:) this run wrote
+  // to: until then they are FILE.partial, and an Endpoints destroyed without
+  // finish() removes them, so a failed run leaves no half archive.
+  void finish();
 
  private:
   std::shared_ptr<RegistryClient> client(const ImageReference& reference, bool destination);
   std::shared_ptr<class OciLayout> layout(const ImageReference& reference, bool create);
+  // oci-archive:, docker-archive: and dir: (see tarball/ and dirstore/), one object per file and side.
+  std::shared_ptr<ImageSource> fileSource(const ImageReference& reference);
+  std::shared_ptr<ImageSink> fileSink(const ImageReference& reference);
 
   EndpointOptions options_;
   std::mutex mutex_;
@@ -50,6 +57,8 @@ class Endpoints {
   std::set<std::string> writable_;
   std::map<std::string, std::shared_ptr<ImageSource>> addedSources_;  // by location()
   std::map<std::string, std::shared_ptr<ImageSink>> addedSinks_;    // by location()
+  std::map<std::string, std::shared_ptr<ImageSource>> fileSources_;  // by location()
+  std::map<std::string, std::shared_ptr<class ArchiveSink>> archiveSinks_;  // by location()
 };
 
 }  // namespace ferry
