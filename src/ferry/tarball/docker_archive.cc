@@ -224,7 +224,9 @@ void DockerArchiveSink::putManifest(const RawManifest& manifest, const std::opti
                            manifest.digest.str());
   std::lock_guard lock(mutex_);
   if (image_ && *image_ != manifest.digest)
-    fail("{} holds one image; ferry writes a docker-archive per image (it already has {})", describe(), image_->str());
+    fail("{} holds one single-platform image and this copy brings more (a multi-platform index?); choose one with "
+         "--platform OS/ARCH, or write every platform to oci-archive:",
+         describe());
   auto memberOf = [&](const Descriptor& blob) {
     auto found = written_.find(blob.digest);
     if (found == written_.end()) fail("{}: blob {} was not written before its manifest", describe(), blob.digest.str());
