@@ -21,7 +21,23 @@
 namespace ferry {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.0.0"
+#endif
+#ifndef FERRY_COMMIT
+#define FERRY_COMMIT "unknown"
+#endif
+
+int runVersion(const std::string& output) {
+  if (output == "json") {
+    std::printf("{\"version\":\"%s\",\"commit\":\"%s\"}\n", FERRY_VERSION, FERRY_COMMIT);
+  } else if (output == "text") {
+    std::printf("ferry %s (commit %s)\n", FERRY_VERSION, FERRY_COMMIT);
+  } else {
+    fail("--output must be 'text' or 'json', not '{}'", output);
+  }
+  return 0;
+}
 
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
@@ -169,7 +185,9 @@ int main(int argc, char** argv) {
   ListOperatorsFlags listFlags;
   auto* list = addListCommand(app, listFlags);
 
-  auto* version = app.add_subcommand("version", "Print ferry's version");
+  auto* version = app.add_subcommand("version", "Print ferry's version and the commit it was built from");
+  std::string versionOutput = "text";
+  version->add_option("-o,--output", versionOutput, "text or json")->default_val("text");
 
   try {
     app.parse(argc, argv);
@@ -184,10 +202,7 @@ int main(int argc, char** argv) {
     if (*mirror) return runMirrorCommand(mirrorFlags);
     if (*describe) return runDescribe(describePath, describeOutput);
     if (*list) return runListOperators(listFlags);
-    if (*version) {
-      std::printf("ferry %s\n", kVersion);
-      return 0;
-    }
+    if (*version) return runVersion(versionOutput);
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
