@@ -12,6 +12,8 @@ packages=(
   libgtest-dev googletest
   # for the tests and benchmarks: a real registry and independent clients
   docker-registry skopeo umoci apache2-utils openssl curl jq
+  # packaging tests (h6): the container recipe is built with buildah when it can run
+  buildah
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -13,6 +13,7 @@
 #include "ferry/cli/describe_command.h"
 #include "ferry/cli/inspect.h"
 #include "ferry/cli/list_operators.h"
+#include "ferry/cli/list_tags.h"
 #include "ferry/cli/mapping.h"
 #include "ferry/cli/mirror_command.h"
 #include "ferry/cli/progress.h"
@@ -184,6 +185,8 @@ int main(int argc, char** argv) {
 
   ListOperatorsFlags listFlags;
   auto* list = addListCommand(app, listFlags);
+  ListTagsFlags listTagsFlags;
+  auto* listTags = addListTagsCommand(list, listTagsFlags);
 
   auto* version = app.add_subcommand("version", "Print ferry's version and the commit it was built from");
   std::string versionOutput = "text";
@@ -201,6 +204,7 @@ int main(int argc, char** argv) {
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
     if (*describe) return runDescribe(describePath, describeOutput);
+    if (*listTags) return runListTags(listTagsFlags);
     if (*list) return runListOperators(listFlags);
     if (*version) return runVersion(versionOutput);
   } catch (const Error& e) {
