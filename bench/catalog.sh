@@ -15,7 +15,7 @@
 # (default selection: the head of every channel) + write, with per-phase seconds, MB/s and peak
 # resident memory as a multiple of the catalog size. The goal: the ~50 MB catalog in under 1 s,
 # peak memory under 4x its size.
-# Data: $FERRY_FBC_DATA or /work/shared/fbc-data. Without it the script says so and exits 0.
+# Data: $FERRY_FBC_DATA, else ../shared/fbc-data beside the source tree. Without it the script says so and exits 0.
 # Needs ~2 GB in $TMPDIR for the default size.
 set -euo pipefail
 
@@ -39,7 +39,7 @@ while (($#)); do
   esac
 done
 
-data=${FERRY_FBC_DATA:-/work/shared/fbc-data}
+data=${FERRY_FBC_DATA:-$(cd "$root/.." && pwd)/shared/fbc-data}
 if [[ ! -d $data/certified-operators-v4.16 || ! -d $data/community-operators-v4.17 ]]; then
   echo "catalog.sh: no FBC data in '$data' (set FERRY_FBC_DATA); skipping the catalog benchmark"
   exit 0

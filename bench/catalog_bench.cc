@@ -28,10 +28,10 @@
 #include <fmt/format.h>
 
 #include "ferry/base/error.h"
-#include "ferry/catalog/filter.h"
-#include "ferry/catalog/load.h"
-#include "ferry/catalog/validate.h"
-#include "ferry/catalog/write.h"
+#include "ferry/filter/filter.h"
+#include "ferry/fbc/load.h"
+#include "ferry/fbc/validate.h"
+#include "ferry/fbc/write.h"
 
 namespace fs = std::filesystem;
 using namespace ferry::catalog;

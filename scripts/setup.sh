@@ -14,6 +14,8 @@ packages=(
   docker-registry skopeo umoci apache2-utils openssl curl jq
   # packaging tests (h6): the container recipe is built with buildah when it can run
   buildah
+  # for the fuzz targets (fuzz/, docs/fuzzing.md): clang and its libFuzzer
+  clang libclang-rt-14-dev
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -36,8 +36,9 @@ Written writeArchive(const std::filesystem::path& layout, const std::vector<std:
   std::vector<CopyRequest> requests;
   for (const auto& tag : tags) {
     auto destination = ImageReference::parse(std::string(kName) + ":" + tag);
-    endpoints.addSink(destination, writer.imageSink(std::string(kName)));
-    requests.push_back({ImageReference::parse("oci:" + layout.string() + ":" + tag), destination});
+    requests.push_back({.source = ImageReference::parse("oci:" + layout.string() + ":" + tag),
+                        .destination = destination,
+                        .to = writer.imageSink(std::string(kName))});
   }
   Copier copier(endpoints, CopyOptions{.parallel = 4});
   for (const auto& result : copier.run(requests))
@@ -56,8 +57,9 @@ std::vector<CopyResult> loadArchive(const std::filesystem::path& archive, const 
   std::vector<CopyRequest> requests;
   for (const auto& tag : tags) {
     auto source = ImageReference::parse(std::string(kName) + ":" + tag);
-    endpoints.addSource(source, reader->source(std::string(kName)));
-    requests.push_back({source, ImageReference::parse(dockerRef(registry, "mirror/app", tag))});
+    requests.push_back({.source = source,
+                        .destination = ImageReference::parse(dockerRef(registry, "mirror/app", tag)),
+                        .from = reader->source(std::string(kName))});
   }
   Copier copier(endpoints, CopyOptions{.parallel = 4});
   return copier.run(requests);
@@ -153,8 +155,9 @@ TEST_F(ArchiveInterop, CopyFromAnArchiveToARegistryKeepsEveryDigest) {
     std::vector<CopyRequest> requests;
     for (std::string tag : {"oci-index", "oci-single", "docker-list"}) {
       auto destination = ImageReference::parse(std::string(kName) + ":" + tag);
-      endpoints.addSink(destination, writer.imageSink(std::string(kName)));
-      requests.push_back({ImageReference::parse(dockerRef(registry, "mirror/app", tag)), destination});
+      requests.push_back({.source = ImageReference::parse(dockerRef(registry, "mirror/app", tag)),
+                          .destination = destination,
+                          .to = writer.imageSink(std::string(kName))});
     }
     Copier copier(endpoints, CopyOptions{.parallel = 4});
     for (const auto& result : copier.run(requests)) EXPECT_TRUE(result.ok) << result.error;

@@ -7,10 +7,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "ferry/catalog/filter.h"
+#include "ferry/filter/filter.h"
 #include "ferry/catalog/catalog_image.h"
 #include "ferry/catalog/rebuild.h"
-#include "ferry/catalog/write.h"
+#include "ferry/fbc/write.h"
 #include "ferry/copy/copier.h"
 #include "ferry/transport/overlay_source.h"
 #include "integration/ferry_test_env.h"
@@ -66,11 +66,11 @@ class CatalogImageRegistryTest : public ::testing::Test {
     auto rebuilt = catalog::rebuildCatalogImage(image, filtered, *source, *layout, {.tag = "filtered"});
 
     auto layoutReference = ImageReference::parse("oci:" + layoutDir.string() + ":filtered");
-    endpoints.addSource(layoutReference, std::make_shared<OverlaySource>(layout, source));
     Copier copier(endpoints, CopyOptions{});
     auto results = copier.run(
-        {CopyRequest{layoutReference,
-                     ImageReference::parse("docker://" + registry.host() + "/filtered/" + repository + ":v1")}});
+        {CopyRequest{.source = layoutReference,
+                     .destination = ImageReference::parse("docker://" + registry.host() + "/filtered/" + repository + ":v1"),
+                     .from = std::make_shared<OverlaySource>(layout, source)}});
     return Rebuilt{std::move(image), std::move(rebuilt), std::move(filtered), results.at(0)};
   }
 

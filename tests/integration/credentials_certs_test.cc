@@ -377,6 +377,22 @@ class MutualTlsRegistry {
   std::unique_ptr<ChildProcess> process_;
 };
 
+TEST_F(CredentialsAndCertificates, RootlessCertsDInTheHomeFolderComesFirst) {
+  TestRegistry registry(RegistryMode::Tls);
+  auto push = [&](const std::string& tag) {
+    return env_.ferry({"copy", "-q", source(), dockerRef(registry, "app", tag)});
+  };
+  env_.set("FERRY_CERTS_D", std::nullopt);  // the real roots: $HOME/.config/containers/certs.d first
+  auto untrusted = push("untrusted");
+  EXPECT_EQ(untrusted.exitCode, 1) << untrusted.err;
+  auto home = env_.path("home") / ".config" / "containers" / "certs.d" / registry.host();
+  std::filesystem::create_directories(home);
+  std::filesystem::copy_file(registry.caFile(), home / "ca.crt");
+  auto trusted = push("v1");
+  ASSERT_EQ(trusted.exitCode, 0) << trusted.err;
+  EXPECT_EQ(skopeoRaw(registry, "app", "v1"), manifest());
+}
+
 TEST_F(CredentialsAndCertificates, CertsDClientCertificatesAreSent) {
   // A client CA and a certificate it signed (EC keys: quick to make).
   auto keys = work_.path() / "client-keys";

@@ -437,3 +437,42 @@ TEST_F(Faults, RegistryToRegistryWithFaultsOnBothSides) {
 
 }  // namespace
 }  // namespace ferry::testing
+
+namespace ferry::testing {
+namespace {
+
+TEST_F(Faults, ADrippingManifestGetEndsAtTheRequestDeadline) {
+  start(RegistryMode::Plain);
+  seedRegistry();
+  // 100 KiB promised, one byte a second: within the 8 MiB cap, so only the deadline ends it.
+  proxy_->add(Fault::drip("GET", "/manifests/v1$", 100 << 10).times(-1));
+  auto out = work_.path() / "out";
+  auto started = std::chrono::steady_clock::now();
+  auto pulled = copy(viaProxy(), layout(out), {"--request-timeout=2s"});
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(pulled.exitCode, 1) << pulled.err;
+  EXPECT_NE(pulled.err.find("did not complete within its 2s deadline"), std::string::npos) << pulled.err;
+  EXPECT_NE(pulled.err.find("GET http://" + proxy_->host() + "/v2/app/manifests/v1"), std::string::npos) << pulled.err;
+  EXPECT_NE(pulled.err.find("--request-timeout"), std::string::npos) << pulled.err;
+  // A deadline is not retried: asking again would only wait as long again.
+  EXPECT_EQ(proxy_->count("GET", "/manifests/v1$"), 1u);
+  expectRetries(pulled, 0);
+  EXPECT_LT(took, std::chrono::seconds(30));
+}
+
+TEST_F(Faults, AManifestAnnouncedOverTheCapIsRefusedOnItsHead) {
+  start(RegistryMode::Plain);
+  seedRegistry();
+  // 10^12 bytes announced, then a drip: refused at once from Content-Length, not after the body.
+  proxy_->add(Fault::drip("GET", "/manifests/v1$", 1000000000000).times(-1));
+  auto out = work_.path() / "out";
+  auto started = std::chrono::steady_clock::now();
+  auto pulled = copy(viaProxy(), layout(out));
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(pulled.exitCode, 1) << pulled.err;
+  EXPECT_NE(pulled.err.find("larger than 8 MiB"), std::string::npos) << pulled.err;
+  EXPECT_LT(took, std::chrono::seconds(20));
+}
+
+}  // namespace
+}  // namespace ferry::testing

@@ -4,10 +4,16 @@
 // and from it, re-run, changed, interrupted, and with a failing image.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "ferry/imagefs/tar_reader.h"
 #include "ferry/base/files.h"
 #include "ferry/mirror/mapping_file.h"
 #include "integration/ferry_test_env.h"
@@ -199,6 +205,20 @@ TEST_F(MirrorTest, DiskRoundTripGivesTheSameDigestsAndShipsOnlyWhatIsNew) {
   EXPECT_TRUE(references.count(bar.operatorImage)) << part.out;
   EXPECT_FALSE(references.count(scenario.bundle("foo", "1.1.0").bundleImage)) << part.out;
 
+  // The whole folder now holds parts of two runs: describe takes each run's plan, so bar's images keep their
+  // kinds and the catalog lists the packages of both runs.
+  auto whole = runFerry({"describe", archive.string(), "-o", "json"});
+  ASSERT_EQ(whole.exitCode, 0) << whole.err;
+  auto wholeJson = json::parse(whole.out);
+  EXPECT_EQ(wholeJson["runs"].size(), 2u) << whole.out;
+  std::map<std::string, std::string> kinds;
+  for (const auto& image : wholeJson["images"])
+    kinds[image["reference"].get<std::string>()] = image["kind"].get<std::string>();
+  EXPECT_EQ(kinds[bar.bundleImage], "bundle") << whole.out;
+  EXPECT_EQ(kinds[bar.operatorImage], kinds[scenario.bundle("foo", "1.1.0").operatorImage]) << whole.out;
+  ASSERT_EQ(wholeJson["catalogs"].size(), 1u) << whole.out;
+  EXPECT_EQ(wholeJson["catalogs"][0]["packages"], json::array({"bar", "foo"})) << whole.out;
+
   // The new part alone, loaded into the registry that has the first run, completes it.
   auto second = runFerry(withFlags({"mirror", "--from", "file://" + (archive / "mirror_000002.tar").string(),
                                     "--workspace", "file://" + (work_.path() / "ws2").string(), dockerRoot(empty)},
@@ -206,6 +226,52 @@ TEST_F(MirrorTest, DiskRoundTripGivesTheSameDigestsAndShipsOnlyWhatIsNew) {
   ASSERT_EQ(second.exitCode, 0) << second.out << second.err;
   auto catalog = listOperators(empty, "docker://" + empty.host() + "/mirror/ferry-test/catalog:v1");
   EXPECT_EQ(bundleNames(catalog["variants"][0]), (std::set<std::string>{"foo.v1.1.0", "bar.v2.0.0"}));
+}
+
+// The offset of the largest blob member of a part (a layer) and its name.
+std::pair<int64_t, std::string> largestBlob(const std::filesystem::path& part) {
+  int fd = ::open(part.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  TarMember largest;
+  for (const auto& member : listTarMembers(fd, part.string()))
+    if (member.path.starts_with("blobs/") && member.size > largest.size) largest = member;
+  ::close(fd);
+  return {largest.offset + largest.size / 2, largest.path};
+}
+
+TEST_F(MirrorTest, ADamagedPartIsRefusedByDescribeAndDiskToMirrorBeforeAnythingIsPushed) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0", "1.1.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n");
+  auto archive = work_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "file://" + archive.string()}, source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  auto part = archive / "mirror_000001.tar";
+
+  // One flipped byte in the middle of a layer.
+  auto [offset, member] = largestBlob(part);
+  ASSERT_FALSE(member.empty());
+  {
+    std::fstream file(part, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(offset);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x5a);
+    file.seekp(offset);
+    file.write(&byte, 1);
+  }
+
+  auto describe = runFerry({"describe", archive.string()});
+  EXPECT_NE(describe.exitCode, 0) << describe.out;
+  EXPECT_NE(describe.err.find("mirror_000001.tar: " + member + " does not match its checksum"), std::string::npos)
+      << describe.err;
+
+  TestRegistry empty;
+  auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), dockerRoot(empty)}, empty,
+                                     &empty));
+  EXPECT_NE(fromDisk.exitCode, 0) << fromDisk.out;
+  EXPECT_NE(fromDisk.err.find(member + " does not match its checksum"), std::string::npos) << fromDisk.err;
+  EXPECT_EQ(empty.accessLogCount("PUT"), 0u);
+  EXPECT_EQ(empty.accessLogCount("POST"), 0u);
 }
 
 TEST_F(MirrorTest, AFailingRelatedImageLeavesItsOperatorOutOfTheCatalog) {
@@ -290,6 +356,84 @@ TEST_F(MirrorTest, AKilledRunCompletesWhenRunAgainMovingOnlyWhatWasMissing) {
     if (entry.source.repository == "ferry-test/catalog") continue;
     EXPECT_EQ(digestAt(mirror_, entry.destination), digestAt(source_, entry.source)) << entry.destination.str();
   }
+}
+
+// Manifest pushes (PUT …/manifests/…) into `repository` in an access log.
+size_t manifestPushes(const std::vector<AccessLogEntry>& log, const std::string& repository) {
+  size_t count = 0;
+  for (const auto& entry : log)
+    if (entry.method == "PUT" && entry.target.find("/" + repository + "/manifests/") != std::string::npos) ++count;
+  return count;
+}
+
+// issue 11 item 7: one catalog listed twice with different targetCatalog and targetTag.
+TEST_F(MirrorTest, DiskToMirrorKeepsACatalogListedTwiceApart) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0"}}, {"bar", {"2.0.0"}}});
+  auto config = work_.path() / "twice.yaml";
+  writeFileAtomically(config, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                              "  operators:\n"
+                              "    - catalog: " + scenario.catalog() + "\n"
+                              "      targetCatalog: one/catalog\n      targetTag: foo\n"
+                              "      packages:\n        - name: foo\n"
+                              "    - catalog: " + scenario.catalog() + "\n"
+                              "      targetCatalog: two/catalog\n      targetTag: bar\n"
+                              "      packages:\n        - name: bar\n");
+  auto archive = work_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "file://" + archive.string()}, source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  auto workspace = work_.path() / "ws";
+  auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                                      "file://" + workspace.string(), dockerRoot(mirror_)},
+                                     mirror_, &mirror_));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+
+  auto one = ImageReference::parse("docker://" + mirror_.host() + "/mirror/one/catalog:foo");
+  auto two = ImageReference::parse("docker://" + mirror_.host() + "/mirror/two/catalog:bar");
+  EXPECT_EQ(bundleNames(listOperators(mirror_, one.str())["variants"][0]), (std::set<std::string>{"foo.v1.0.0"}));
+  EXPECT_EQ(bundleNames(listOperators(mirror_, two.str())["variants"][0]), (std::set<std::string>{"bar.v2.0.0"}));
+
+  // Each CatalogSource names its own catalog by the digest it has at the mirror.
+  std::string sources;
+  for (const auto& file : std::filesystem::directory_iterator(workspace / "working-dir" / "cluster-resources"))
+    if (file.path().filename().string().starts_with("cs-")) sources += readFile(file.path());
+  auto oneDigest = digestAt(mirror_, one), twoDigest = digestAt(mirror_, two);
+  EXPECT_NE(oneDigest, twoDigest);
+  EXPECT_NE(sources.find(mirror_.host() + "/mirror/one/catalog@" + oneDigest), std::string::npos) << sources;
+  EXPECT_NE(sources.find(mirror_.host() + "/mirror/two/catalog@" + twoDigest), std::string::npos) << sources;
+}
+
+// issue 11 item 8: -c narrows what disk-to-mirror loads from an archive.
+TEST_F(MirrorTest, DiskToMirrorLoadsOnlyWhatTheConfigurationNames) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "");
+  auto archive = work_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "file://" + archive.string()}, source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+
+  auto onlyExtra = work_.path() / "extra.yaml";
+  writeFileAtomically(onlyExtra, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                                 "  additionalImages:\n    - name: " + scenario.additional() + "\n");
+  auto workspace = work_.path() / "ws";
+  auto fromDisk = runFerry(withFlags({"mirror", "-c", onlyExtra.string(), "--from", "file://" + archive.string(),
+                                      "--workspace", "file://" + workspace.string(), dockerRoot(mirror_)},
+                                     mirror_, &mirror_));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+  auto entries = mapping(workspace);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].source.str(), "docker://" + scenario.additional());
+  EXPECT_EQ(digestAt(mirror_, entries[0].destination), digestAt(source_, entries[0].source));
+  auto log = mirror_.accessLog();
+  EXPECT_EQ(manifestPushes(log, "ferry-test/foo-bundle"), 0u);
+  EXPECT_EQ(manifestPushes(log, "ferry-test/foo-operator"), 0u);
+  EXPECT_EQ(manifestPushes(log, "ferry-test/catalog"), 0u);
+
+  // Without -c the whole archive is loaded.
+  auto everything = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                                        "file://" + workspace.string(), dockerRoot(mirror_)},
+                                       mirror_, &mirror_));
+  ASSERT_EQ(everything.exitCode, 0) << everything.out << everything.err;
+  EXPECT_EQ(mapping(workspace).size(), 4u);
+  EXPECT_GT(manifestPushes(mirror_.accessLog(), "ferry-test/catalog"), 0u);
 }
 
 }  // namespace

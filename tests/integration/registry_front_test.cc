@@ -28,6 +28,9 @@ class RegistryFront {
   int storageRequests() const { return storageRequests_; }
   int leakedAuthorizations() const { return leakedAuthorizations_; }
   int tagPages() const { return tagPages_; }
+  // Manifest GETs answer 307 to the storage server, as a registry behind a CDN does.
+  void redirectManifests() { redirectManifests_ = true; }
+  int manifestRedirects() const { return manifestRedirects_; }
 
  private:
   ClientOptions registryAccess() const {
@@ -62,6 +65,10 @@ class RegistryFront {
           "Location", storage_.url() + "/storage/" + repository + "/" + digest + "?X-Signature=abc%2Fdef");
     }
     if (request.method == "GET" && request.path.ends_with("/tags/list")) return serveTagPage(request);
+    if (redirectManifests_ && request.method == "GET" && request.path.find("/manifests/") != std::string::npos) {
+      ++manifestRedirects_;
+      return HttpResponse{.status = 307}.with("Location", storage_.url() + "/cdn" + request.path + "?X-Signature=abc%2Fdef");
+    }
     return forward(request);
   }
 
@@ -72,6 +79,14 @@ class RegistryFront {
       return HttpResponse{.status = 400, .headers = {}, .body = "credentials must not be sent here"};
     }
     if (request.query != "X-Signature=abc%2Fdef") return HttpResponse{.status = 403, .headers = {}, .body = "bad signature"};
+    if (request.path.starts_with("/cdn/")) {
+      auto manifest = httpRequest("GET", registry_.url() + request.path.substr(4), {"Accept: " + request.header("accept")},
+                                  "", registryAccess());
+      HttpResponse response{.status = static_cast<int>(manifest.status), .headers = {}, .body = manifest.body};
+      for (const char* name : {"content-type", "docker-content-digest"})
+        if (!manifest.header(name).empty()) response.with(name, manifest.header(name));
+      return response;
+    }
     std::string rest = request.path.substr(std::string("/storage/").size());
     auto colon = rest.rfind("/sha256:");
     auto blob = httpGet(registry_.url() + "/v2/" + rest.substr(0, colon) + "/blobs/" + rest.substr(colon + 1),
@@ -108,6 +123,8 @@ class RegistryFront {
   std::atomic<int> storageRequests_{0};
   std::atomic<int> leakedAuthorizations_{0};
   std::atomic<int> tagPages_{0};
+  std::atomic<bool> redirectManifests_{false};
+  std::atomic<int> manifestRedirects_{0};
   HttpServer storage_;
   HttpServer front_;
 };
@@ -130,6 +147,27 @@ TEST(RegistryFront, BlobRedirectsAreFollowedWithoutSendingCredentials) {
   ASSERT_EQ(pulled.exitCode, 0) << pulled.err;
   expectLayoutHolds(out, image, fixtures);
   EXPECT_EQ(front.storageRequests(), static_cast<int>(image.blobs.size()));
+  EXPECT_EQ(front.leakedAuthorizations(), 0);
+}
+
+TEST(RegistryFront, ManifestRedirectsAreFollowedWithoutSendingCredentials) {
+  TemporaryDirectory work;
+  auto fixtures = work.path() / "fixtures";
+  FixtureBuilder builder(fixtures, 34);
+  auto image = builder.dockerManifestList("list");
+  TestRegistry registry(RegistryMode::BasicAuth);
+  RegistryFront front(registry);
+  auto pushed = runFerry({"copy", "-q", "--dest-use-http", "--dest-creds=testuser:testpass",
+                          "oci:" + fixtures.string() + ":list", "docker://" + front.host() + "/app:v1"});
+  ASSERT_EQ(pushed.exitCode, 0) << pushed.err;
+
+  front.redirectManifests();
+  auto out = work.path() / "out";
+  auto pulled = runFerry({"copy", "-q", "--source-use-http", "--src-creds=testuser:testpass",
+                          "docker://" + front.host() + "/app:v1", "oci:" + out.string() + ":list"});
+  ASSERT_EQ(pulled.exitCode, 0) << pulled.err;
+  expectLayoutHolds(out, image, fixtures);
+  EXPECT_EQ(front.manifestRedirects(), static_cast<int>(image.manifests.size()));
   EXPECT_EQ(front.leakedAuthorizations(), 0);
 }
 

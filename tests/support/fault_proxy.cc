@@ -185,6 +185,10 @@ Fault Fault::dropHeader(std::string method, std::string pattern, std::string hea
                .header = std::move(header)};
 }
 
+Fault Fault::drip(std::string method, std::string pattern, int64_t announced) {
+  return Fault{.kind = Kind::Drip, .method = std::move(method), .pattern = std::move(pattern), .afterBytes = announced};
+}
+
 Fault Fault::setHeader(std::string method, std::string pattern, std::string header, std::string value) {
   return Fault{.kind = Kind::SetHeader,
                .method = std::move(method),
@@ -356,7 +360,8 @@ std::vector<FaultProxy::Planned> FaultProxy::takeFaults(const HttpRequest& reque
   // of those, only the first matching one fires, so faults added one after
   // another hit successive requests. The others combine freely.
   auto decidesAnswer = [](const Fault& fault) {
-    return fault.kind == Fault::Kind::Status || fault.kind == Fault::Kind::Reset || fault.kind == Fault::Kind::Truncate;
+    return fault.kind == Fault::Kind::Status || fault.kind == Fault::Kind::Reset || fault.kind == Fault::Kind::Truncate ||
+           fault.kind == Fault::Kind::Drip;
   };
   std::vector<Planned> planned;
   bool answerDecided = false;
@@ -391,6 +396,18 @@ ClientResponse FaultProxy::forward(const HttpRequest& request, const std::vector
 
 FaultProxy::After FaultProxy::handle(int fd, const HttpRequest& request) {
   auto faults = takeFaults(request);
+  for (const auto& planned : faults) {
+    if (planned.fault.kind != Fault::Kind::Drip) continue;
+    record(seen_, request, 0);
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: " +
+                       std::to_string(planned.fault.afterBytes) + "\r\n\r\n";
+    if (!sendAll(fd, head)) return After::Close;
+    for (int64_t sent = 0; sent < planned.fault.afterBytes && !stopping_; ++sent) {
+      if (!sendAll(fd, "{")) return After::Close;
+      for (int tick = 0; tick < 10 && !stopping_; ++tick) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return After::Close;
+  }
   std::optional<Fault> cut;
   HttpResponse response;
   bool answered = false;

@@ -55,6 +55,7 @@ struct Fault {
     IgnoreRange,   // forward without Range: the whole body with 200, as from a server without Range support
     DropHeader,    // remove response header `header`
     SetHeader,     // set response header `header` to `value` (empty is allowed)
+    Drip,          // answer 200 announcing Content-Length `afterBytes`, then send one byte a second for ever
   };
 
   Kind kind = Kind::Status;
@@ -77,6 +78,8 @@ struct Fault {
   static Fault ignoreRange(std::string method, std::string pattern);
   static Fault dropHeader(std::string method, std::string pattern, std::string header);
   static Fault setHeader(std::string method, std::string pattern, std::string header, std::string value);
+  // A server that holds a request open: 200, `announced` bytes promised, one byte a second.
+  static Fault drip(std::string method, std::string pattern, int64_t announced);
 
   // How many matching requests it spoils (-1: every one).
   Fault& times(int n) {

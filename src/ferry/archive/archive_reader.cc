@@ -279,7 +279,13 @@ void ArchiveReader::readBlob(const Descriptor& blob, BlobWriter& out) const {
            [&out](const char* data, size_t size) { return out.write(data, size); });
 }
 
-std::vector<std::string> ArchiveReader::checksumProblems() const {
+std::shared_ptr<ArchiveReader> ArchiveReader::openVerified(const std::filesystem::path& path, ArchiveCheck check) {
+  auto archive = open(path);
+  archive->verify(check);
+  return archive;
+}
+
+std::vector<std::string> ArchiveReader::checksumProblems(ArchiveCheck check) const {
   std::vector<std::string> problems;
   for (const auto& part : parts_) {
     auto sums = part.members.find(std::string(kChecksumsMember));
@@ -314,6 +320,8 @@ std::vector<std::string> ArchiveReader::checksumProblems() const {
         problems.push_back(fmt::format("{}: {} lists {}, which the part does not have", part.file, kChecksumsMember, member));
         continue;
       }
+      if (check == ArchiveCheck::Quick && member.starts_with("blobs/") && found->second.size > kQuickCheckBlobSize)
+        continue;  // verified against its digest while it streams
       Hasher hasher("sha256");
       streamAt(part.fd, found->second.offset, found->second.size, part.path.string(), [&](const char* data, size_t size) {
         hasher.update(data, size);
@@ -330,8 +338,8 @@ std::vector<std::string> ArchiveReader::checksumProblems() const {
   return problems;
 }
 
-void ArchiveReader::verify() const {
-  auto problems = checksumProblems();
+void ArchiveReader::verify(ArchiveCheck check) const {
+  auto problems = checksumProblems(check);
   if (problems.empty()) return;
   std::string list;
   for (const auto& problem : problems) list += (list.empty() ? "" : "; ") + problem;
@@ -339,15 +347,24 @@ void ArchiveReader::verify() const {
 }
 
 std::optional<std::string> ArchiveReader::file(const std::string& name) const {
+  auto all = files(name);
+  if (all.empty()) return std::nullopt;
+  return std::move(all.front());
+}
+
+std::vector<std::string> ArchiveReader::files(const std::string& name) const {
   std::string member = name.starts_with("ferry/") ? name : "ferry/" + name;
+  std::vector<std::string> texts;
   for (const auto& part : parts_) {
     auto found = part.members.find(member);
     if (found == part.members.end()) continue;
     if (found->second.size > kLargestMetadataFile)
-      fail("archive part '{}': {} is {} bytes, more than ferry reads", part.file, member, found->second.size);
-    return readAt(part.fd, found->second.offset, found->second.size, part.path.string());
+      fail("archive part '{}': {} is {} bytes, more than ferry reads ({} MiB, see docs/limits.md)", part.file, member,
+           found->second.size, kLargestMetadataFile >> 20);
+    auto text = readAt(part.fd, found->second.offset, found->second.size, part.path.string());
+    if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(std::move(text));
   }
-  return std::nullopt;
+  return texts;
 }
 
 }  // namespace ferry

@@ -1,10 +1,10 @@
 // Reads an archive (archive_format.h) in place: a directory of parts, or one
 // part on its own, as an ImageSource per image name.
 //
-//   auto archive = ArchiveReader::open("/media/usb/archive");   // or ".../mirror_000002.tar"
-//   archive->verify();                                          // ferry/checksums.sha256 of every part
+//   auto archive = ArchiveReader::openVerified("/media/usb/archive");   // or ".../mirror_000002.tar"
+//   (open() + verify(): ferry/checksums.sha256 of every part, before anything is read from it)
 //   for (const auto& image : archive->images()) ...
-//   endpoints.addSource(reference, archive->source("registry.example/ns/repo"));
+//   copier.run({{.source = reference, .destination = ..., .from = archive->source("registry.example/ns/repo")}});
 //
 // Opening reads only the tar headers (and the small index.json and part.json
 // of each part): nothing is extracted, and a blob is later streamed straight
@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "ferry/archive/archive_format.h"
-#include "ferry/archive/tar_reader.h"
+#include "ferry/imagefs/tar_reader.h"
 #include "ferry/transport/image_store.h"
 
 namespace ferry {
@@ -46,11 +46,27 @@ struct MissingBlob {
   std::vector<std::string> neededBy;   // the loaded parts that list it
 };
 
+// How much of an archive is hashed against ferry/checksums.sha256 before it is
+// used (docs/archive-format.md, "Checking an archive"). Either way every
+// member must be listed and every line must name a member.
+enum class ArchiveCheck {
+  // Every member, blobs included: a damaged byte anywhere is found before
+  // anything is pushed. Reads the archive once more than loading does.
+  Full,
+  // Members outside blobs/ and blobs up to kQuickCheckBlobSize (manifests,
+  // configs); larger blobs are verified against their digest as they stream.
+  Quick,
+};
+constexpr int64_t kQuickCheckBlobSize = int64_t{1} << 20;
+
 class ArchiveReader : public std::enable_shared_from_this<ArchiveReader> {
  public:
   // A directory (every mirror_NNNNNN.tar in it) or one part file. Throws Error
   // for damaged or unsafe parts, naming the part and what is wrong.
   static std::shared_ptr<ArchiveReader> open(const std::filesystem::path& path);
+  // open(), then verify(check): what disk-to-mirror and describe read from.
+  static std::shared_ptr<ArchiveReader> openVerified(const std::filesystem::path& path,
+                                                     ArchiveCheck check = ArchiveCheck::Full);
   ~ArchiveReader();
   ArchiveReader(const ArchiveReader&) = delete;
   ArchiveReader& operator=(const ArchiveReader&) = delete;
@@ -77,15 +93,19 @@ class ArchiveReader : public std::enable_shared_from_this<ArchiveReader> {
   // Every distinct blob the loaded parts carry, with its size.
   std::map<Digest, int64_t> carriedBlobs() const;
 
-  // Checks every member of every loaded part against its ferry/checksums.sha256.
-  // Returns one sentence per problem (empty when all is well).
-  std::vector<std::string> checksumProblems() const;
+  // Checks the members of every loaded part against its ferry/checksums.sha256
+  // (all of them, or as `check` says). Returns one sentence per problem, each
+  // naming the part and the member (empty when all is well).
+  std::vector<std::string> checksumProblems(ArchiveCheck check = ArchiveCheck::Full) const;
   // The same, throwing an Error that lists the problems.
-  void verify() const;
+  void verify(ArchiveCheck check = ArchiveCheck::Full) const;
 
   // A ferry/ file the caller added when writing ("plan.json"), from the first
   // loaded part that has it.
   std::optional<std::string> file(const std::string& name) const;
+  // The same file from every loaded part that has it, each distinct text once,
+  // in part order (parts of several runs carry each run's plan.json).
+  std::vector<std::string> files(const std::string& name) const;
 
   // For the source views.
   RawManifest manifest(const std::string& name, const std::string& reference) const;

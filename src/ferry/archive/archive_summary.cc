@@ -26,9 +26,13 @@ void sumBlobs(ArchiveReader& archive, const std::string& name, const Digest& dig
 }  // namespace
 
 ArchiveSummary describeArchive(const std::filesystem::path& path) {
-  auto archive = ArchiveReader::open(path);
+  return describeArchive(*ArchiveReader::openVerified(path));
+}
+
+ArchiveSummary describeArchive(ArchiveReader& reader) {
+  auto archive = reader.shared_from_this();
   ArchiveSummary summary;
-  summary.path = path;
+  summary.path = archive->path();
 
   auto files = archive->partFiles();
   auto infos = archive->partInfos();

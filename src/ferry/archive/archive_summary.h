@@ -42,7 +42,9 @@ struct ArchiveSummary {
   std::vector<MissingBlob> missing;
 };
 
-// Opens the archive (a directory or one part) and summarises it.
+// Summarises an opened archive (verify it first: ArchiveReader::openVerified).
+ArchiveSummary describeArchive(ArchiveReader& archive);
+// Opens the archive (a directory or one part), verifies it (ArchiveCheck::Full) and summarises it.
 ArchiveSummary describeArchive(const std::filesystem::path& path);
 
 }  // namespace ferry

@@ -10,11 +10,11 @@
 #include "ferry/archive/archive_reader.h"
 #include "ferry/archive/archive_summary.h"
 #include "ferry/archive/archive_writer.h"
-#include "ferry/archive/tar_writer.h"
+#include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/copy/copier.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 #include "ferry/oci/media_types.h"
 #include "support/fixtures.h"
 
@@ -95,6 +95,18 @@ const NotCarriedBlob* notCarried(const PartInfo& part, const Digest& digest) {
   return nullptr;
 }
 
+// Flips one byte in the middle of the first place `wanted` is in `part`.
+void flipAByteOf(const std::filesystem::path& part, const std::string& wanted) {
+  auto text = readFile(part);
+  auto at = text.find(wanted);
+  ASSERT_NE(at, std::string::npos);
+  int fd = ::open(part.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  char flipped = static_cast<char>(text[at + wanted.size() / 2] ^ 0x20);
+  ASSERT_EQ(::pwrite(fd, &flipped, 1, static_cast<off_t>(at + wanted.size() / 2)), 1);
+  ::close(fd);
+}
+
 class ArchiveTest : public ::testing::Test {
  protected:
   TemporaryDirectory work;
@@ -119,13 +131,15 @@ class CopiedArchiveTest : public ArchiveTest {
     std::vector<CopyRequest> requests;
     for (const auto& image : images) {
       auto destination = ImageReference::parse("registry.example/mirror/app:" + image.name);
-      endpoints.addSink(destination, writer.imageSink("registry.example/mirror/app"));
-      requests.push_back({ImageReference::parse("oci:" + layoutDir.string() + ":" + image.name), destination});
+      requests.push_back({.source = ImageReference::parse("oci:" + layoutDir.string() + ":" + image.name),
+                          .destination = destination,
+                          .to = writer.imageSink("registry.example/mirror/app")});
     }
     // One more, named by digest only.
     auto byDigest = ImageReference::parse("registry.example/mirror/pinned@" + images[0].digest.str());
-    endpoints.addSink(byDigest, writer.imageSink("registry.example/mirror/pinned"));
-    requests.push_back({ImageReference::parse("oci:" + layoutDir.string() + ":" + images[0].name), byDigest});
+    requests.push_back({.source = ImageReference::parse("oci:" + layoutDir.string() + ":" + images[0].name),
+                        .destination = byDigest,
+                        .to = writer.imageSink("registry.example/mirror/pinned")});
 
     Copier copier(endpoints, CopyOptions{.parallel = 4});
     for (const auto& result : copier.run(requests)) ASSERT_TRUE(result.ok) << result.request.source.str() << ": " << result.error;
@@ -278,15 +292,7 @@ TEST_F(CopiedArchiveTest, AByteChangedInABlobIsFoundByTheChecksums) {
   ASSERT_FALSE(info.blobs.empty());
   auto victim = info.blobs.back().digest;
   // Find the blob's data and flip one byte of it.
-  auto text = readFile(part);
-  auto wanted = testing::readBlob(layoutDir, victim);
-  auto at = text.find(wanted);
-  ASSERT_NE(at, std::string::npos);
-  int fd = ::open(part.c_str(), O_WRONLY);
-  ASSERT_GE(fd, 0);
-  char flipped = static_cast<char>(text[at + wanted.size() / 2] ^ 0x20);
-  ASSERT_EQ(::pwrite(fd, &flipped, 1, static_cast<off_t>(at + wanted.size() / 2)), 1);
-  ::close(fd);
+  flipAByteOf(part, testing::readBlob(layoutDir, victim));
 
   auto archive = ArchiveReader::open(archiveDir);
   auto problems = archive->checksumProblems();
@@ -295,6 +301,37 @@ TEST_F(CopiedArchiveTest, AByteChangedInABlobIsFoundByTheChecksums) {
   EXPECT_NE(problems[0].find(blobMember(victim)), std::string::npos) << problems[0];
   auto error = errorOf([&] { archive->verify(); });
   EXPECT_NE(error.find(blobMember(victim)), std::string::npos) << error;
+
+  // What describe and disk-to-mirror open: refused before anything is read from it.
+  error = errorOf([&] { ArchiveReader::openVerified(archiveDir); });
+  EXPECT_NE(error.find(partFiles[1] + ": " + blobMember(victim) + " does not match its checksum"), std::string::npos)
+      << error;
+  error = errorOf([&] { describeArchive(archiveDir); });
+  EXPECT_NE(error.find(blobMember(victim)), std::string::npos) << error;
+  // The quick check leaves blobs over 1 MiB to the digest check while streaming; these are small, so it finds it too.
+  ASSERT_LE(std::filesystem::file_size(part), 1u << 20);
+  EXPECT_EQ(archive->checksumProblems(ArchiveCheck::Quick), problems);
+}
+
+TEST_F(ArchiveTest, TheQuickCheckHashesAllButLargeBlobsAndStillChecksTheStructure) {
+  ArchiveWriter writer(archiveDir, 8 << 20, "run-quick");
+  auto [layer, layerBytes] = blobOf('L', kQuickCheckBlobSize + 1);
+  auto [config, configBytes] = blobOf('c', 100);
+  auto sink = writer.imageSink("registry.example/ns/app");
+  sink->putBlobBytes(layer, layerBytes);
+  sink->putBlobBytes(config, configBytes);
+  sink->putManifest(imageManifest(config, {layer}), std::string("v1"), true);
+  writer.finish();
+  auto part = archiveDir / "mirror_000001.tar";
+  flipAByteOf(part, layerBytes);
+  EXPECT_TRUE(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Quick).empty());
+  EXPECT_EQ(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Full),
+            std::vector<std::string>{"mirror_000001.tar: " + blobMember(layer.digest) +
+                                     " does not match its checksum; the part is damaged, copy it again"});
+  flipAByteOf(part, configBytes);
+  EXPECT_EQ(ArchiveReader::open(archiveDir)->checksumProblems(ArchiveCheck::Quick),
+            std::vector<std::string>{"mirror_000001.tar: " + blobMember(config.digest) +
+                                     " does not match its checksum; the part is damaged, copy it again"});
 }
 
 TEST_F(ArchiveTest, SplitsBeforeTheBlobThatWouldOverflowAndGivesBigBlobsAPartOfTheirOwn) {
@@ -349,6 +386,25 @@ TEST_F(ArchiveTest, SplitsBeforeTheBlobThatWouldOverflowAndGivesBigBlobsAPartOfT
   auto source = archive->source("registry.example/ns/app");
   EXPECT_EQ(source->getManifest("v1").bytes, manifest.bytes);
   EXPECT_EQ(readWholeBlob(*source, big), bigBytes);
+}
+
+TEST_F(ArchiveTest, StrictArchivesRefuseABlobLargerThanAPart) {
+  ArchiveWriter writer(archiveDir, 12000, "run-strict");
+  writer.refuseOversizedParts();
+  auto sink = writer.imageSink("registry.example/ns/app");
+  auto [fits, fitsBytes] = blobOf('a', 4000);
+  auto [big, bigBytes] = blobOf('d', 20000);
+  sink->putBlobBytes(fits, fitsBytes);
+  try {
+    sink->putBlobBytes(big, bigBytes);
+    FAIL() << "a 20000-byte blob went into a 12000-byte strict archive";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than the archive size (12000 bytes) and --strict-archive"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(sink->reuseBlob(fits, std::nullopt));
+  EXPECT_FALSE(sink->reuseBlob(big, std::nullopt));
 }
 
 TEST_F(ArchiveTest, BlobsTheHistoryShippedAreNotCarriedButListed) {

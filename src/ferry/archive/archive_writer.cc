@@ -9,17 +9,39 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "ferry/archive/tar_reader.h"
-#include "ferry/archive/tar_writer.h"
+#include "ferry/imagefs/tar_reader.h"
+#include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/layout/oci_layout.h"
 #include "ferry/oci/media_types.h"
+#include "ferry/transport/image_graph.h"
 
 namespace ferry {
+
+// The manifests this run stored, as an ImageSource, so an image's graph is read
+// back with the copy engine's walk (fetchImageGraph). Used with the writer's lock held.
+class StoredManifests : public ImageSource {
+ public:
+  StoredManifests(const ArchiveWriter& writer, std::string name) : writer_(writer), name_(std::move(name)) {}
+  std::string describe() const override { return name_; }
+  RawManifest getManifest(const std::string& reference) override {
+    auto digest = Digest::parse(reference);
+    if (!writer_.stored_.contains(digest))
+      fail("its index lists manifest {}, which was not stored before it", digest.str());
+    // The media type comes from the bytes' own field (Manifest::parse), as for a manifest read by digest.
+    return RawManifest{.bytes = writer_.readStored(digest), .mediaType = {}, .digest = digest};
+  }
+  void readBlob(const Descriptor& blob, BlobWriter&) override {
+    fail("{}: blob {} is not read back from the archive being written", name_, blob.digest.str());
+  }
+
+ private:
+  const ArchiveWriter& writer_;
+  std::string name_;
+};
 
 // The ImageSink the copy engine writes one image name through.
 class ArchiveImageSink : public ImageSink {
@@ -157,6 +179,11 @@ void ArchiveWriter::addFile(std::string name, std::string bytes) {
   extraFiles_.emplace_back(member, std::move(bytes));
 }
 
+void ArchiveWriter::onPartFinished(std::function<void(const std::string&, const PartInfo&)> hook) {
+  std::lock_guard lock(writeMutex_);
+  partFinished_ = std::move(hook);
+}
+
 std::vector<std::string> ArchiveWriter::partFiles() const {
   std::lock_guard lock(writeMutex_);
   return finishedParts_;
@@ -248,7 +275,9 @@ void ArchiveWriter::closePart() {
   if (error) fail("cannot rename '{}' to '{}': {}", partial.string(), complete.string(), error.message());
   syncDirectory(directory_);
   finishedParts_.push_back(partFileName(part.number));
+  auto info = std::move(part.info);
   current_.reset();
+  if (partFinished_) partFinished_(finishedParts_.back(), info);
 }
 
 void ArchiveWriter::writeManifest(const Digest& digest, const std::string& bytes) {
@@ -292,6 +321,11 @@ void ArchiveWriter::putBlob(const Descriptor& blob, const std::filesystem::path*
          directory_.string(), bytes->size(), blob.size);
   }
   auto member = blobMember(blob.digest);
+  if (refuseOversized_ && TarWriter::memberBytes(member, blob.size) > partSizeBytes_)
+    fail("cannot store blob {} ({} bytes) in archive '{}': it is larger than the archive size ({} bytes) and "
+         "--strict-archive refuses a part larger than that; raise archiveSize, or drop --strict-archive to give it "
+         "a part of its own",
+         blob.digest.str(), blob.size, directory_.string(), partSizeBytes_);
   try {
     makeRoom(TarWriter::memberBytes(member, blob.size));
     // checksums.sha256 needs a sha256 of the bytes: a sha256 blob's digest is one
@@ -338,34 +372,20 @@ void ArchiveWriter::putManifest(const std::string& name, const RawManifest& mani
     return;
   }
 
-  // The root's whole graph: its manifests, children first, and the blobs they need.
-  std::vector<std::pair<Digest, std::string>> manifests;
-  std::vector<Descriptor> blobs;
-  std::set<Digest> seen;
-  std::string rootMediaType;
-  std::function<void(const Digest&, const std::string&, const std::string&)> collect =
-      [&](const Digest& digest, const std::string& bytes, const std::string& mediaType) {
-        Manifest parsed;
-        try {
-          parsed = Manifest::parse(bytes, mediaType);
-        } catch (const Error& e) {
-          fail("cannot store image {} in archive '{}': manifest {}: {}", name, directory_.string(), digest.str(),
-               e.what());
-        }
-        if (digest == manifest.digest) rootMediaType = parsed.mediaType;
-        for (const auto& child : parsed.manifests) {
-          if (!seen.insert(child.digest).second) continue;
-          if (!stored_.contains(child.digest))
-            fail("cannot store image {} in archive '{}': its index lists manifest {}, which was not stored before it",
-                 name, directory_.string(), child.digest.str());
-          collect(child.digest, readStored(child.digest), child.mediaType);
-        }
-        for (const auto& blob : parsed.blobs())
-          if (seen.insert(blob.digest).second) blobs.push_back(blob);
-        manifests.emplace_back(digest, bytes);
-      };
-  seen.insert(manifest.digest);
-  collect(manifest.digest, manifest.bytes, manifest.mediaType);
+  // The root's whole graph, read back from what this run stored (the copy engine
+  // stores children before their index), walked as the copy engine walks it.
+  StoredManifests storedSoFar(*this, name);
+  ImageGraph graph = [&] {
+    try {
+      return fetchImageGraph(storedSoFar, manifest);
+    } catch (const Error& e) {
+      fail("cannot store image {} in archive '{}': {}", name, directory_.string(), e.what());
+    }
+  }();
+  std::vector<std::pair<Digest, std::string>> manifests;  // children first
+  for (const auto* node : graph.bottomUp()) manifests.emplace_back(node->raw.digest, node->raw.bytes);
+  std::vector<Descriptor> blobs = graph.blobs();
+  const std::string& rootMediaType = graph.manifest.mediaType;
 
   // A part's manifests never point at a blob that is neither in the part, nor in
   // an earlier part of this run, nor in the history: the copy engine stores blobs

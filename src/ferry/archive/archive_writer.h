@@ -2,15 +2,16 @@
 // (archive_format.h), through ImageSink views the copy engine writes to.
 //
 //   ArchiveWriter archive(dir, 10LL << 30, runId, historyBlobs);
-//   endpoints.addSink(destination, archive.imageSink("registry.example/ns/repo"));
-//   copier.run(requests);
+//   copier.run({{.source = image, .destination = "registry.example/ns/repo:v1",
+//                .to = archive.imageSink("registry.example/ns/repo")}});
 //   archive.finish();                // closes the last part
 //   history.add(archive.shippedBlobs());
 //
 // Blobs are stored once per archive, whichever images share them, and not at
 // all when the history says an earlier run shipped them. Parts are filled in
 // the order blobs arrive; a part is closed when the next blob would take it
-// past partSizeBytes, and a blob larger than that gets a part of its own.
+// past partSizeBytes, and a blob larger than that gets a part of its own
+// (unless refuseOversizedParts(): oc-mirror's --strict-archive).
 //
 // Every manifest an image needs is carried in the part whose index.json lists
 // the image (copied again if an earlier part holds it already: manifests are
@@ -28,6 +29,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +70,15 @@ class ArchiveWriter {
   // the copy engine skips it and this archive does not carry it again.
   void setShippedImages(std::map<std::string, Digest> images);
 
+  // Called as each part is complete (renamed from .partial), with its file name
+  // and part.json, before the next part starts: how a caller records what
+  // finished parts hold (the mirror history) so an interrupted run keeps them.
+  // Set it before the first image.
+  void onPartFinished(std::function<void(const std::string& file, const PartInfo& info)> hook);
+  // --strict-archive: a blob too large for a part of partSizeBytes is refused
+  // (an Error naming it and the size) instead of getting an oversized part of its own.
+  void refuseOversizedParts() { refuseOversized_ = true; }
+
   // Closes the last part. A run that stored nothing writes no part.
   void finish();
 
@@ -79,6 +90,7 @@ class ArchiveWriter {
 
  private:
   friend class ArchiveImageSink;
+  friend class StoredManifests;
 
   // Where a blob or manifest was written in this run.
   struct Stored {
@@ -117,6 +129,7 @@ class ArchiveWriter {
 
   std::filesystem::path directory_;
   int64_t partSizeBytes_;
+  bool refuseOversized_ = false;
   std::string runId_;
   int64_t startTime_;
   std::map<Digest, std::string> alreadyShipped_;
@@ -136,6 +149,7 @@ class ArchiveWriter {
   std::map<std::string, Digest> shippedRoots_;  // the same for images earlier runs shipped (setShippedImages)
   int firstPartNumber_ = 1;                // after the parts earlier runs left in the directory
   std::vector<std::pair<std::string, std::string>> extraFiles_;
+  std::function<void(const std::string&, const PartInfo&)> partFinished_;
   std::string failure_;  // set when a write failed half-way: the open part cannot be finished
   bool finished_ = false;
 };

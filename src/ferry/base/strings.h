@@ -1,6 +1,8 @@
 // Small string helpers shared across libraries.
 #pragma once
 
+#include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,17 @@ inline std::vector<std::string> splitString(std::string_view text, char separato
     start = at + 1;
   }
   return parts;
+}
+
+// The nearest of `candidates` to `name` (ignoring case) when it is close enough
+// to be a likely typo: at most a third of the candidate's letters differ. For
+// "did you mean" in messages.
+std::optional<std::string> nearestName(std::string_view name, const std::vector<std::string_view>& candidates);
+// A size limit as messages and docs/limits.md state it: "2 GiB", "64 MiB", or "1000 bytes".
+inline std::string limitText(uint64_t bytes) {
+  if (bytes != 0 && bytes % (uint64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
+  if (bytes != 0 && bytes % (uint64_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
 }
 
 }  // namespace ferry

@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "ferry/catalog/fbc.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/fbc/fbc.h"
+#include "ferry/transport/image_graph.h"
 #include "ferry/oci/platform.h"
 #include "ferry/ref/reference.h"
 

@@ -5,8 +5,8 @@
 #include <set>
 
 #include "ferry/base/error.h"
-#include "ferry/catalog/graph.h"
-#include "ferry/catalog/semver.h"
+#include "ferry/fbc/graph.h"
+#include "ferry/fbc/semver.h"
 
 namespace ferry::catalog {
 namespace {

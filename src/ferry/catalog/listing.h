@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ferry/catalog/fbc.h"
+#include "ferry/fbc/fbc.h"
 
 namespace ferry::catalog {
 

@@ -7,8 +7,8 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
-#include "ferry/catalog/layer_extract.h"
-#include "ferry/catalog/layer_writer.h"
+#include "ferry/imagefs/layer_extract.h"
+#include "ferry/imagefs/layer_writer.h"
 #include "ferry/oci/media_types.h"
 
 namespace ferry::catalog {

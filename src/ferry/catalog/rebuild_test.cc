@@ -1,4 +1,4 @@
-#include "ferry/catalog/filter.h"
+#include "ferry/filter/filter.h"
 #include "ferry/catalog/rebuild.h"
 
 #include <gtest/gtest.h>
@@ -7,9 +7,9 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
-#include "ferry/catalog/layer_extract.h"
-#include "ferry/catalog/write.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/imagefs/layer_extract.h"
+#include "ferry/fbc/write.h"
+#include "ferry/transport/image_graph.h"
 #include "ferry/transport/overlay_source.h"
 #include "support/catalog_images.h"
 

@@ -1,5 +1,6 @@
 #include "ferry/cli/describe_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -12,27 +13,51 @@
 
 namespace ferry {
 
-int runDescribe(const std::string& text, const std::string& output) {
-  if (output != "text" && output != "json") fail("--output must be 'text' or 'json', not '{}'", output);
-  std::string path = text.rfind("file://", 0) == 0 ? text.substr(7) : text;
-  auto summary = describeArchive(path);
-  auto reader = ArchiveReader::open(path);
-  std::optional<mirror::Plan> plan;
-  if (auto planText = reader->file("plan.json")) plan = mirror::planFromJson(*planText, path + " ferry/plan.json");
+namespace {
 
-  // The kind of each image, from the plan (images named by their archive name and tag or digest).
-  std::map<std::string, std::string> kinds;
-  if (plan) {
-    for (const auto& image : plan->images) {
-      auto name = mirror::archiveName(image.source);
-      auto reference = image.source.tag ? name + ":" + *image.source.tag : name + "@" + image.source.digest->str();
-      kinds[reference] = mirror::kindName(image.kind);
+// What the runs' plans say about the archive: parts of several runs each carry
+// their own run's plan.json, so all of them are read.
+struct PlannedContent {
+  std::map<std::string, std::string> kinds;  // image reference in the archive → kind
+  // Catalogs by name: packages of every run, rebuilt when any run rebuilt it, the digest of the latest run.
+  std::vector<mirror::PlannedCatalog> catalogs;
+};
+
+PlannedContent plannedContent(const ArchiveReader& reader, const std::string& path) {
+  PlannedContent content;
+  for (const auto& text : reader.files("plan.json")) {
+    auto plan = mirror::planFromJson(text, path + " ferry/plan.json");
+    for (const auto& image : plan.images) {
+      content.kinds[mirror::archiveReference(image.source)] = mirror::kindName(image.kind);
     }
-    for (const auto& catalog : plan->catalogs) {
-      auto name = mirror::archiveName(catalog.source);
-      if (catalog.source.tag) kinds[name + ":" + *catalog.source.tag] = "catalog";
+    for (const auto& catalog : plan.catalogs) {
+      if (!catalog.archiveTag.empty())
+        content.kinds[mirror::archiveName(catalog.source) + ":" + catalog.archiveTag] = "catalog";
+      auto same = std::find_if(content.catalogs.begin(), content.catalogs.end(),
+                               [&](const mirror::PlannedCatalog& seen) { return seen.name == catalog.name; });
+      if (same == content.catalogs.end()) {
+        content.catalogs.push_back(catalog);
+        continue;
+      }
+      same->packages.insert(catalog.packages.begin(), catalog.packages.end());
+      same->rebuilt = same->rebuilt || catalog.rebuilt;
+      same->sourceDigest = catalog.sourceDigest;
     }
   }
+  return content;
+}
+
+}  // namespace
+
+int runDescribe(const std::string& text, const std::string& output, const std::string& verify) {
+  if (output != "text" && output != "json") fail("--output must be 'text' or 'json', not '{}'", output);
+  if (verify != "full" && verify != "quick") fail("--verify-archive must be 'full' or 'quick', not '{}'", verify);
+  std::string path = text.rfind("file://", 0) == 0 ? text.substr(7) : text;
+  auto reader = ArchiveReader::openVerified(path, verify == "full" ? ArchiveCheck::Full : ArchiveCheck::Quick);
+  auto summary = describeArchive(*reader);
+  auto planned = plannedContent(*reader, path);
+  auto& kinds = planned.kinds;
+  const auto& catalogs = planned.catalogs;
 
   if (output == "json") {
     nlohmann::ordered_json json;
@@ -47,13 +72,11 @@ int runDescribe(const std::string& text, const std::string& output) {
                                {"blobs", part.blobCount},
                                {"blobBytes", part.blobBytes},
                                {"images", part.imageCount}});
-    if (plan) {
-      for (const auto& catalog : plan->catalogs)
-        json["catalogs"].push_back({{"catalog", catalog.name},
-                                    {"rebuilt", catalog.rebuilt},
-                                    {"sourceDigest", catalog.sourceDigest},
-                                    {"packages", catalog.packages}});
-    }
+    for (const auto& catalog : catalogs)
+      json["catalogs"].push_back({{"catalog", catalog.name},
+                                  {"rebuilt", catalog.rebuilt},
+                                  {"sourceDigest", catalog.sourceDigest ? catalog.sourceDigest->str() : ""},
+                                  {"packages", catalog.packages}});
     for (const auto& image : summary.images)
       json["images"].push_back({{"reference", image.reference},
                                 {"kind", kinds.count(image.reference) ? kinds[image.reference] : "image"},
@@ -77,9 +100,9 @@ int runDescribe(const std::string& text, const std::string& output) {
     std::printf("  %s  %s  run %s  created %s  %lld blobs  %lld images\n", part.file.c_str(),
                 humanBytes(part.bytes).c_str(), part.runId.c_str(), part.created.c_str(),
                 static_cast<long long>(part.blobCount), static_cast<long long>(part.imageCount));
-  if (plan && !plan->catalogs.empty()) {
+  if (!catalogs.empty()) {
     std::printf("catalogs:\n");
-    for (const auto& catalog : plan->catalogs)
+    for (const auto& catalog : catalogs)
       std::printf("  %s (%s): %s\n", catalog.name.c_str(), catalog.rebuilt ? "filtered and rebuilt" : "whole",
                   fmt::format("{}", fmt::join(catalog.packages, ", ")).c_str());
   }

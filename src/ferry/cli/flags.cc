@@ -1,5 +1,6 @@
 #include "ferry/cli/flags.h"
 
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,13 +12,16 @@ namespace ferry {
 void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeoPrefix, const std::string& ocPrefix,
                   const std::string& side) {
   command->add_option("--" + skopeoPrefix + "-tls-verify", flags.tlsVerify,
-                      "Verify the " + side + " registry's TLS certificate (default true; =false to skip)")
+                      "Verify the " + side + " registry's TLS certificate (default true); =false also falls back to plain "
+                      "HTTP when the registry answers HTTP, as skopeo does")
       ->default_str("true");
   command->add_flag("--" + ocPrefix + "-skip-tls", flags.skipTls, "Do not verify the " + side + " registry's TLS certificate");
   command->add_flag("--" + ocPrefix + "-use-http", flags.useHttp, "Talk plain HTTP to the " + side + " registry");
   command->add_option("--" + skopeoPrefix + "-cert-dir", flags.certDir,
                       "Folder with *.crt CA files (and *.cert/*.key client certificate) for the " + side + " registry");
   command->add_option("--" + skopeoPrefix + "-creds", flags.creds, "USER:PASSWORD for the " + side + " registry");
+  command->add_option("--" + skopeoPrefix + "-authfile", flags.authFile,
+                      "Auth file for the " + side + " registry only (instead of --authfile)");
 }
 
 void printWarning(const std::string& line) {
@@ -34,6 +38,17 @@ void addRetryFlags(CLI::App* command, RetryFlags& flags) {
                       "Wait before the first retry (500ms, 2s, 1.5); it doubles for each next one, and a registry's "
                       "Retry-After is honoured")
       ->default_val("1s");
+  command->add_option("--request-timeout", flags.requestTimeout,
+                      "The longest one request may take (30s, 5m); a blob transfer gets one second more per 256 KiB "
+                      "of its size. A request over it fails and is not retried")
+      ->default_val("5m");
+}
+
+void addSourceMirrorFlag(CLI::App* command, std::vector<std::string>& flags) {
+  command->add_option("--source-mirror", flags,
+                      "PREFIX=LOCATION: read images named PREFIX/... from LOCATION (a registry path, or oci:DIR); "
+                      "names stay as they are (repeatable)")
+      ->allow_extra_args(false);
 }
 
 void addPlatformFlags(CLI::App* command, PlatformFlags& flags) {
@@ -45,6 +60,105 @@ void addPlatformFlags(CLI::App* command, PlatformFlags& flags) {
   command->add_flag("--sparse", flags.sparse,
                     "With --platform: push the original index unchanged (digest kept) with only the selected children; "
                     "the registry must accept indexes with missing children");
+}
+
+}  // namespace ferry
+
+namespace ferry {
+namespace {
+
+// The platform skopeo's --multi-arch system picks: this machine's, in Go's names.
+std::string hostPlatform() {
+  struct utsname host {};
+  std::string machine = ::uname(&host) == 0 ? host.machine : "x86_64";
+  if (machine == "x86_64") return "linux/amd64";
+  if (machine == "aarch64") return "linux/arm64";
+  if (machine == "armv7l") return "linux/arm/v7";
+  if (machine == "i686" || machine == "i386") return "linux/386";
+  return "linux/" + machine;  // ppc64le, s390x, riscv64 are spelt alike
+}
+
+}  // namespace
+
+void printNote(const std::string& line) {
+  std::fprintf(stderr, "%snote: %s\n", ::isatty(STDERR_FILENO) ? "\r\033[K" : "", line.c_str());
+}
+
+log::Level LogFlags::stderrLevel() const {
+  if (!level.empty()) {
+    auto parsed = log::parseLevel(level);
+    if (!parsed) fail("--log-level '{}' is not a level; use error, warn, info, debug or trace", level);
+    return *parsed;
+  }
+  return verbose ? log::Level::Debug : log::Level::Warn;
+}
+
+void addLogFlags(CLI::App& app, LogFlags& flags) {
+  app.add_option("--log-level", flags.level,
+                 "error, warn (default), info, debug (each request and decision) or trace (also headers, "
+                 "credentials redacted); ferry mirror also logs at debug to working-dir/logs/")
+      ->option_text("LEVEL");
+  app.add_flag("-v,--verbose", flags.verbose, "Same as --log-level debug");
+}
+
+std::vector<std::string> SignatureFlags::notes() const {
+  std::vector<std::string> notes;
+  if (removeSignatures)
+    notes.push_back("--remove-signatures: ferry copies no signatures yet, so none are copied");
+  if (securePolicy)
+    notes.push_back("--secure-policy: ferry does not verify signatures yet; images are copied unverified (digests "
+                    "are still checked), and the policy is honoured when signature support lands");
+  if (!policy.empty())
+    notes.push_back(fmt::format("--policy {}: not read yet; honoured when signature support lands", policy));
+  if (!registriesDirectory.empty())
+    notes.push_back(
+        fmt::format("--registries.d {}: not read yet; honoured when signature support lands", registriesDirectory));
+  return notes;
+}
+
+void addSignatureFlags(CLI::App* command, SignatureFlags& flags, bool ocMirror) {
+  command->add_flag("--remove-signatures", flags.removeSignatures,
+                    "Do not copy signatures (ferry copies none yet: accepted for skopeo and oc-mirror command lines)");
+  if (ocMirror)
+    command->add_flag("--secure-policy", flags.securePolicy,
+                      "Verify signatures by the policy (not yet: accepted, with a note, until signature support)");
+  command->add_option("--policy", flags.policy, "Trust policy file (policy.json; read once signature support lands)");
+  command->add_option("--registries.d", flags.registriesDirectory,
+                      "Folder of registries.d signature-storage files (read once signature support lands)");
+}
+
+void SkopeoCopyFlags::apply(PlatformFlags& platforms) const {
+  bool platformsGiven = !platforms.platforms.empty();
+  if (!multiArch.empty() && multiArch != "system" && multiArch != "all" && multiArch != "index-only")
+    fail("--multi-arch '{}' is not a mode; use system, all or index-only", multiArch);
+  if (all && !multiArch.empty() && multiArch != "all")
+    fail("--all and --multi-arch {} disagree; give one of them", multiArch);
+  if ((all || multiArch == "all") && platformsGiven)
+    fail("--all copies every platform and --platform selects some; give one of them");
+  if (multiArch == "index-only")
+    fail("--multi-arch index-only pushes an index without its images, which ferry never does (no partial image at "
+         "a destination); use --platform with --sparse to push the original index with only some of its images");
+  if (multiArch == "system") {
+    if (platformsGiven) fail("--multi-arch system and --platform both select platforms; give one of them");
+    platforms.platforms = {hostPlatform()};
+  }
+}
+
+void addSkopeoCopyFlags(CLI::App* command, SkopeoCopyFlags& flags) {
+  command->add_flag("-a,--all", flags.all, "Copy every platform of an index (ferry's default; skopeo's --all)");
+  command->add_option("--multi-arch", flags.multiArch,
+                      "skopeo's mode: all (ferry's default), system (only this machine's platform, as --platform "
+                      "would), index-only (refused: ferry pushes no index without its images)")
+      ->option_text("MODE");
+  command->add_flag("--preserve-digests", flags.preserveDigests,
+                    "Fail rather than change a digest: ferry always does (it never converts an image)");
+}
+
+std::chrono::milliseconds parseImageTimeout(const std::string& text) {
+  if (text.empty() || text == "0") return std::chrono::milliseconds(0);
+  auto timeout = parseDuration(text);
+  if (timeout.count() < 0) fail("--image-timeout must be 0 (none) or a duration such as 10m, not '{}'", text);
+  return timeout;
 }
 
 }  // namespace ferry

@@ -5,14 +5,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "ferry/base/error.h"
+#include "ferry/base/log.h"
 #include "ferry/copy/platform_filter.h"
-#include "ferry/registry/http.h"
+#include "ferry/http/http_client.h"
 #include "ferry/registry/registry_client.h"
 
 namespace ferry {
@@ -23,29 +26,36 @@ void printWarning(const std::string& line);
 // The flags of one side (source or destination) of a transfer. Both spellings
 // users bring are accepted: skopeo's (--src-tls-verify=false) and oc-mirror's
 // (--source-skip-tls, --source-use-http).
+//
+// --src-tls-verify=false is containers/image's "insecure registry": no
+// verification, and plain HTTP when the registry answers HTTP (httpFallback).
+// --source-skip-tls only skips verification; --source-use-http only talks HTTP.
 struct SideFlags {
   bool tlsVerify = true;
   bool skipTls = false;
   bool useHttp = false;
   std::string certDir;
   std::string creds;
+  std::string authFile;  // --src-authfile / --dest-authfile: this side's, instead of --authfile
 
-  RegistryOptions options(const std::string& authFile, int parallel) const {
+  RegistryOptions options(const std::string& sharedAuthFile, int parallel) const {
     RegistryOptions options;
     options.tlsVerify = tlsVerify && !skipTls;
     options.plainHttp = useHttp;
+    options.httpFallback = !tlsVerify;
     options.certDirectory = certDir;
     if (!creds.empty()) options.credential = Credential::parse(creds);
-    options.authFile = authFile;
+    options.authFile = authFile.empty() ? sharedAuthFile : authFile;
     options.maxConcurrentRequests = parallel;
     return options;
   }
 };
 
-// --retry-times and --retry-delay (copy, inspect, mirror), --chunk-size (copy).
+// --retry-times, --retry-delay and --request-timeout (copy, inspect, mirror), --chunk-size (copy).
 struct RetryFlags {
   int times = 5;
   std::string delay = "1s";
+  std::string requestTimeout = "5m";
   std::string chunkSize;
 
   // Sets one side's retry policy and upload chunking. Each retry is a warning
@@ -54,6 +64,8 @@ struct RetryFlags {
     if (times < 0) fail("--retry-times must be 0 or more, not {}", times);
     options.retry.times = times;
     options.retry.delay = parseDuration(delay);
+    options.requestTimeout = parseDuration(requestTimeout);
+    if (options.requestTimeout.count() <= 0) fail(ErrorKind::InvalidInput, "--request-timeout must be more than 0");
     if (!chunkSize.empty()) {
       options.uploadChunkSize = parseByteSize(chunkSize);
       if (options.uploadChunkSize <= 0) fail("--chunk-size must be more than 0 bytes");
@@ -77,12 +89,60 @@ struct PlatformFlags {
   }
 };
 
+// Prints "note: LINE" to stderr (wiping a progress line first): what ferry made
+// of a flag it accepts from oc-mirror or skopeo but has no use for.
+void printNote(const std::string& line);
+
+// --log-level error|warn|info|debug|trace and -v (debug), on the top-level
+// command (accepted after the sub-command too).
+struct LogFlags {
+  std::string level;
+  bool verbose = false;
+
+  // The stderr level chosen (warn when neither flag is given); throws Error for an unknown level.
+  log::Level stderrLevel() const;
+  // The log file's level: debug, or trace when asked (a file is read after a failure).
+  log::Level fileLevel() const { return std::min(stderrLevel(), log::Level::Debug); }
+};
+
+// Signature flags, parsed now and honoured by the signature work to come:
+// --remove-signatures, --policy, --registries.d (and oc-mirror's --secure-policy).
+struct SignatureFlags {
+  bool removeSignatures = false;
+  bool securePolicy = false;
+  std::string policy;
+  std::string registriesDirectory;
+
+  // One note per flag given, saying what ferry does about it today.
+  std::vector<std::string> notes() const;
+};
+
+// skopeo copy's multi-platform flags: --all (ferry's default), --multi-arch
+// system|all|index-only, --preserve-digests (ferry's default).
+struct SkopeoCopyFlags {
+  bool all = false;
+  std::string multiArch;
+  bool preserveDigests = false;
+
+  // Narrows `platforms` for --multi-arch system (the host's platform); refuses
+  // index-only, which ferry cannot do, and --all/--multi-arch with --platform.
+  void apply(PlatformFlags& platforms) const;
+};
+
 void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeoPrefix, const std::string& ocPrefix,
                   const std::string& side);
+void addLogFlags(CLI::App& app, LogFlags& flags);
+void addSignatureFlags(CLI::App* command, SignatureFlags& flags, bool ocMirror);
+void addSkopeoCopyFlags(CLI::App* command, SkopeoCopyFlags& flags);
+// --image-timeout DURATION (10m, 90s; 0 = none) → milliseconds.
+std::chrono::milliseconds parseImageTimeout(const std::string& text);
 
 
 void addRetryFlags(CLI::App* command, RetryFlags& flags);
 
 void addPlatformFlags(CLI::App* command, PlatformFlags& flags);
+
+// --source-mirror PREFIX=LOCATION (repeatable), parsed by parseSourceMirrors (copy/endpoints.h).
+void addSourceMirrorFlag(CLI::App* command, std::vector<std::string>& flags);
 
 }  // namespace ferry

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 #include "ferry/copy/platform_filter.h"
 
 namespace ferry {

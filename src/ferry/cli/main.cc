@@ -1,14 +1,19 @@
 // ferry's command line: argument parsing, output and exit codes only; the
 // work is done by the libraries below it.
 #include <CLI/CLI.hpp>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "ferry/base/error.h"
+#include "ferry/base/log.h"
+#include "ferry/base/strings.h"
 #include "ferry/cli/flags.h"
 #include "ferry/cli/describe_command.h"
 #include "ferry/cli/inspect.h"
@@ -40,9 +45,13 @@ int runVersion(const std::string& output) {
   return 0;
 }
 
+// Usage errors exit 1, as oc-mirror's; image failures keep their bitmask (mirror.h).
+constexpr int kUsageError = 1;
+
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
-            const PlatformFlags& platformFlags, const RetryFlags& retryFlags) {
+            const PlatformFlags& platformFlags, const RetryFlags& retryFlags,
+            const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout) {
   std::vector<CopyRequest> requests;
   if (!mappingFile.empty()) {
     if (!positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
@@ -54,11 +63,14 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   if (parallel < 1) fail("--parallel must be at least 1");
 
   auto retries = std::make_shared<std::atomic<int64_t>>(0);
-  EndpointOptions endpointOptions{source.options(authFile, parallel), destination.options(authFile, parallel)};
+  EndpointOptions endpointOptions{.source = source.options(authFile, parallel),
+                                  .destination = destination.options(authFile, parallel),
+                                  .sourceMirrors = parseSourceMirrors(sourceMirrors)};
   retryFlags.apply(endpointOptions.source, quiet, retries);
   retryFlags.apply(endpointOptions.destination, quiet, retries);
   Endpoints endpoints(std::move(endpointOptions));
-  Copier copier(endpoints, CopyOptions{.parallel = parallel, .platforms = platformFlags.selection()});
+  Copier copier(endpoints,
+                CopyOptions{.parallel = parallel, .platforms = platformFlags.selection(), .imageTimeout = imageTimeout});
   std::vector<CopyResult> results;
   std::string summary;
   bool interactive = false;
@@ -123,6 +135,97 @@ int runInspect(const std::string& text, const SideFlags& flags, const std::strin
   return 0;
 }
 
+// --- usage errors: exit 1 (not CLI11's 104-109, which oc-mirror scripts would
+// read as image-failure bits), naming the offending word and the nearest valid one.
+
+std::string commandPath(const CLI::App* command) {
+  std::string path;
+  for (const CLI::App* at = command; at; at = at->get_parent()) {
+    std::string name = at->get_parent() ? at->get_name() : "ferry";  // the root's name is argv[0] once parsed
+    path = name + (path.empty() ? "" : " " + path);
+  }
+  return path;
+}
+
+std::vector<std::string> subcommandNames(const CLI::App* command) {
+  std::vector<std::string> names;
+  for (const auto* sub : command->get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+std::string didYouMean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::vector<std::string_view> views(candidates.begin(), candidates.end());
+  auto nearest = nearestName(word, views);
+  return nearest ? fmt::format("; did you mean '{}'?", *nearest) : "";
+}
+
+// A word where a command is expected that names none: "ferry mirorr".
+std::optional<std::string> unknownCommand(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* command = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--log-level") {
+      ++i;  // its value
+      continue;
+    }
+    if (word.starts_with("-")) continue;
+    auto names = subcommandNames(command);
+    if (names.empty()) return std::nullopt;
+    auto found = std::find(names.begin(), names.end(), word);
+    if (found == names.end())
+      return fmt::format("unknown command '{}' for {}{} (commands: {})", word, commandPath(command),
+                         didYouMean(word, names), fmt::join(names, ", "));
+    command = command->get_subcommand(word);
+  }
+  if (command->get_require_subcommand_min() > 0 && !subcommandNames(command).empty())
+    return fmt::format("{} needs a command: {} (see {} --help)", commandPath(command),
+                       fmt::join(subcommandNames(command), ", "), commandPath(command));
+  return std::nullopt;
+}
+
+// The sub-command being parsed when CLI11 gave up: the deepest one selected.
+const CLI::App* parsedCommand(const CLI::App& app) {
+  const CLI::App* command = &app;
+  while (true) {
+    auto selected = command->get_subcommands();
+    if (selected.empty()) return command;
+    command = selected.front();
+  }
+}
+
+std::vector<std::string> flagNames(const CLI::App* command) {
+  std::vector<std::string> names;
+  for (const CLI::App* at = command; at; at = at->get_parent())
+    for (const auto* option : at->get_options()) {
+      for (const auto& name : option->get_lnames()) names.push_back("--" + name);
+      for (const auto& name : option->get_snames()) names.push_back("-" + name);
+    }
+  return names;
+}
+
+std::string usageErrorMessage(const CLI::App& app, const CLI::ParseError& error) {
+  const CLI::App* command = parsedCommand(app);
+  std::string help = fmt::format("see {} --help", commandPath(command));
+  std::string what = error.what();
+  if (dynamic_cast<const CLI::ExtrasError*>(&error)) {
+    // "The following argument(s) was/were not expected: WORD WORD"
+    auto colon = what.find(": ");
+    std::vector<std::string> lines;
+    for (const auto& word : splitString(colon == std::string::npos ? what : what.substr(colon + 2), ' ')) {
+      if (word.empty()) continue;
+      std::string name = word.substr(0, word.find('='));
+      if (name.starts_with("-")) {
+        lines.push_back(fmt::format("unknown flag '{}' for {}{}", name, commandPath(command),
+                                    didYouMean(name, flagNames(command))));
+      } else {
+        lines.push_back(fmt::format("unexpected argument '{}' for {}", word, commandPath(command)));
+      }
+    }
+    if (!lines.empty()) return fmt::format("{} ({})", fmt::join(lines, "\nerror: "), help);
+  }
+  return fmt::format("{}: {} ({})", commandPath(command), what, help);
+}
+
 }  // namespace
 }  // namespace ferry
 
@@ -131,6 +234,9 @@ int main(int argc, char** argv) {
   CLI::App app{"ferry: carry container images and operator catalogs into disconnected clusters"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
+  app.fallthrough();  // --log-level and -v after the sub-command too, as oc-mirror takes them
+  LogFlags logFlags;
+  addLogFlags(app, logFlags);
 
   std::string authFile;
   int parallel = 8;
@@ -149,8 +255,17 @@ int main(int argc, char** argv) {
   addSideFlags(copy, destination, "dest", "dest", "destination");
   PlatformFlags copyPlatforms;
   addPlatformFlags(copy, copyPlatforms);
+  std::vector<std::string> copySourceMirrors;
+  addSourceMirrorFlag(copy, copySourceMirrors);
   RetryFlags copyRetries;
   addRetryFlags(copy, copyRetries);
+  SkopeoCopyFlags skopeoFlags;
+  addSkopeoCopyFlags(copy, skopeoFlags);
+  SignatureFlags copySignatures;
+  addSignatureFlags(copy, copySignatures, /*ocMirror=*/false);
+  std::string copyImageTimeout;
+  copy->add_option("--image-timeout", copyImageTimeout,
+                   "Fail an image not copied within this time (10m, 90s; default none)");
   copy->add_option("--chunk-size", copyRetries.chunkSize,
                    "Upload blobs to the destination in PATCH chunks of this size (5MiB, 1048576), for registries that "
                    "need it; by default each blob goes in one PUT");
@@ -182,6 +297,11 @@ int main(int argc, char** argv) {
   std::string describeOutput = "text";
   describe->add_option("archive", describePath, "The archive folder (file://DIR or DIR) or one part file")->required();
   describe->add_option("-o,--output", describeOutput, "text or json")->default_val("text");
+  std::string describeVerify = "full";
+  describe
+      ->add_option("--verify-archive", describeVerify,
+                   "full: hash every member against the parts' checksums first; quick: all but blobs over 1 MiB")
+      ->default_val("full");
 
   ListOperatorsFlags listFlags;
   auto* list = addListCommand(app, listFlags);
@@ -192,18 +312,38 @@ int main(int argc, char** argv) {
   std::string versionOutput = "text";
   version->add_option("-o,--output", versionOutput, "text or json")->default_val("text");
 
+  bool asksForHelp = false;
+  for (int i = 1; i < argc; ++i)
+    asksForHelp = asksForHelp || std::string_view(argv[i]) == "-h" || std::string_view(argv[i]) == "--help" ||
+                  std::string_view(argv[i]) == "--help-all";
+  if (!asksForHelp) {
+    if (auto message = unknownCommand(app, argc, argv)) {
+      std::fprintf(stderr, "error: %s\n", message->c_str());
+      return kUsageError;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::fprintf(stderr, "error: %s\n", usageErrorMessage(app, e).c_str());
+    return kUsageError;
   }
+  mirrorFlags.parallelExplicit = mirror->count("--parallel") > 0;
+  mirrorFlags.log = logFlags;
 
   try {
-    if (*copy)
-      return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries);
+    log::setStderrLevel(logFlags.stderrLevel());
+    if (*copy) {
+      skopeoFlags.apply(copyPlatforms);
+      if (!quiet)
+        for (const auto& note : copySignatures.notes()) printNote(note);
+      return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries,
+                     copySourceMirrors, parseImageTimeout(copyImageTimeout));
+    }
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
-    if (*describe) return runDescribe(describePath, describeOutput);
+    if (*describe) return runDescribe(describePath, describeOutput, describeVerify);
     if (*listTags) return runListTags(listTagsFlags);
     if (*list) return runListOperators(listFlags);
     if (*version) return runVersion(versionOutput);

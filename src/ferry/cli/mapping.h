@@ -1,5 +1,5 @@
-// Mapping files as `oc image mirror -f` reads them: one `SRC=DST` pair a line,
-// '#' starts a comment, blank lines are ignored.
+// Mapping files as `oc image mirror -f` reads them (the grammar: ref/mapping.h),
+// as copy requests with the tag defaults `ferry copy` applies.
 #pragma once
 
 #include <filesystem>
@@ -17,5 +17,6 @@ std::vector<CopyRequest> parseMapping(const std::string& text, const std::string
 // The request for one pair. A destination without a tag or digest takes the
 // source's tag; a source named only by digest is pushed by digest.
 CopyRequest makeCopyRequest(const std::string& source, const std::string& destination);
+CopyRequest makeCopyRequest(ImageReference source, ImageReference destination);
 
 }  // namespace ferry

@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
 #include "ferry/cli/progress.h"
+#include "ferry/base/log.h"
+#include "ferry/mirror/history.h"
 #include "ferry/mirror/mirror.h"
 
 namespace ferry {
@@ -27,6 +30,57 @@ std::string describeWorkflow(mirror::Workflow workflow) {
     case mirror::Workflow::DiskToMirror: return "disk-to-mirror";
   }
   return "";
+}
+
+// --parallel-images × --parallel-layers (oc-mirror's defaults 4 and 5 for the
+// one not given) bound the blobs in flight, which is what --parallel counts;
+// 0 when neither is given. An explicit --parallel wins.
+int parallelFromOcMirror(const MirrorFlags& flags) {
+  if (flags.parallelImages == 0 && flags.parallelLayers == 0) return 0;
+  if (flags.parallelImages < 0 || flags.parallelLayers < 0)
+    fail("--parallel-images and --parallel-layers must be at least 1");
+  int images = flags.parallelImages > 0 ? flags.parallelImages : 4;
+  int layers = flags.parallelLayers > 0 ? flags.parallelLayers : 5;
+  if (flags.parallelExplicit) {
+    printNote(fmt::format("--parallel {} is used; --parallel-images/--parallel-layers are not", flags.parallel));
+    return 0;
+  }
+  return std::min(images * layers, 256);
+}
+
+// oc-mirror v2 flags: each given its meaning in ferry, or a note saying why it needs none.
+void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options) {
+  std::vector<std::string> notes = flags.signatures.notes();
+  if (flags.port != 0)
+    notes.push_back("-p/--port: ferry runs no local cache registry (it copies straight from the source, and builds "
+                    "archives itself), so there is no port to choose");
+  options.strictArchive = flags.strictArchive;
+  if (flags.strictArchive && options.workflow != mirror::Workflow::MirrorToDisk)
+    notes.push_back("--strict-archive: only mirror-to-disk writes archives; nothing to check in this run");
+  options.imageTimeout = parseImageTimeout(flags.imageTimeout);
+  if (!flags.since.empty()) {
+    mirror::History::checkSince(flags.since);
+    options.since = flags.since;
+    if (options.workflow != mirror::Workflow::MirrorToDisk)
+      notes.push_back("--since: only mirror-to-disk picks what an archive carries; nothing to select in this run");
+  }
+  // oc-mirror reads $OC_MIRROR_CACHE when --cache-dir is not given.
+  std::string cacheDir = flags.cacheDir;
+  if (cacheDir.empty())
+    if (const char* fromEnvironment = std::getenv("OC_MIRROR_CACHE")) cacheDir = fromEnvironment;
+  if (!cacheDir.empty()) {
+    options.cacheDirectory = fileLocation(cacheDir, "--cache-dir");
+    if (options.workflow == mirror::Workflow::MirrorToMirror && options.workspace.empty()) {
+      options.workspace = options.cacheDirectory;
+    } else if (options.workflow != mirror::Workflow::MirrorToMirror || !flags.workspace.empty()) {
+      notes.push_back(fmt::format("--cache-dir: ferry keeps what it reuses in the working directory ({}); the cache "
+                                  "folder stands in for --workspace of mirror-to-mirror only",
+                                  options.workflow == mirror::Workflow::MirrorToDisk ? "DIR/working-dir"
+                                                                                     : "the workspace's working-dir"));
+    }
+  }
+  if (!flags.quiet)
+    for (const auto& note : notes) printNote(note);
 }
 
 mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
@@ -57,21 +111,36 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
   }
   if (flags.config.empty() && options.workflow != mirror::Workflow::DiskToMirror)
     fail("{} needs the ImageSetConfiguration: -c isc.yaml", describeWorkflow(options.workflow));
+  applyOcMirrorFlags(flags, options);
   options.configFile = flags.config;
   options.dryRun = flags.dryRun;
   options.strict = flags.strict;
   if (flags.parallel < 1) fail("--parallel must be at least 1");
   options.parallel = flags.parallel;
+  if (int mapped = parallelFromOcMirror(flags); mapped > 0) options.parallel = mapped;
   if (flags.maxNestedPaths < 0) fail("--max-nested-paths must be 0 (off) or more");
   options.maxNestedPaths = flags.maxNestedPaths;
   options.imageContentSourcePolicy = flags.imageContentSourcePolicy;
   options.catalogSourceByTag = flags.catalogSourceByTag;
-  options.sourceMirrors = mirror::parseSourceMirrors(flags.sourceMirrors);
-  options.endpoints = {flags.source.options(flags.authFile, flags.parallel),
-                       flags.dest.options(flags.authFile, flags.parallel)};
+  options.endpoints = {.source = flags.source.options(flags.authFile, options.parallel),
+                       .destination = flags.dest.options(flags.authFile, options.parallel),
+                       .sourceMirrors = parseSourceMirrors(flags.sourceMirrors)};
   flags.retries.apply(options.endpoints.source, flags.quiet, nullptr);
   flags.retries.apply(options.endpoints.destination, flags.quiet, nullptr);
   return options;
+}
+
+// Where MirrorRun puts its working files (mirror.h), known before the run so
+// the log file can be opened first.
+std::filesystem::path workingDirectoryOf(const mirror::MirrorOptions& options) {
+  switch (options.workflow) {
+    case mirror::Workflow::MirrorToDisk: return options.archiveDirectory / "working-dir";
+    case mirror::Workflow::DiskToMirror:
+      return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
+    case mirror::Workflow::MirrorToMirror: break;
+  }
+  if (options.workspace.empty()) return {};  // MirrorRun says what is missing
+  return options.workspace / "working-dir";
 }
 
 std::string statusOf(const CopyResult& result) {
@@ -113,7 +182,9 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   command->add_option("destination", flags.destination,
                       "file://DIR (mirror-to-disk) or docker://HOST[:PORT][/NAMESPACE] (mirror-to-mirror; "
                       "disk-to-mirror with --from)");
-  command->add_option("-c,--config", flags.config, "The ImageSetConfiguration (mirror.openshift.io v1alpha2 or v2alpha1)");
+  command->add_option("-c,--config", flags.config,
+                      "The ImageSetConfiguration (mirror.openshift.io v1alpha2 or v2alpha1); with --from, loads only "
+                      "what it names");
   command->add_option("--from", flags.from, "disk-to-mirror: the archive folder (file://DIR) or one part file");
   command->add_option("--workspace", flags.workspace,
                       "mirror-to-mirror: where the working files go (file://DIR; DIR/working-dir)");
@@ -129,10 +200,7 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
                     "Also write the legacy ImageContentSourcePolicy (clusters before 4.13)");
   command->add_flag("--catalog-source-by-tag", flags.catalogSourceByTag,
                     "CatalogSources name the catalog by tag (default: by digest)");
-  command->add_option("--source-mirror", flags.sourceMirrors,
-                      "PREFIX=LOCATION: read images named PREFIX/... from LOCATION (a registry path, or oci:DIR); "
-                      "names stay as they are (repeatable)")
-      ->allow_extra_args(false);
+  addSourceMirrorFlag(command, flags.sourceMirrors);
   command->add_option("-o,--output", flags.output, "text, or json: a summary of every image at the end")
       ->default_val("text");
   command->add_flag("-q,--quiet", flags.quiet, "Print nothing but errors");
@@ -141,6 +209,21 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   addSideFlags(command, flags.source, "src", "source", "source");
   addSideFlags(command, flags.dest, "dest", "dest", "destination");
   addRetryFlags(command, flags.retries);
+  command->add_option("--cache-dir", flags.cacheDir,
+                      "oc-mirror's cache folder (or $OC_MIRROR_CACHE): the workspace of mirror-to-mirror when "
+                      "--workspace is not given");
+  command->add_option("--parallel-images", flags.parallelImages,
+                      "oc-mirror's images at once; with --parallel-layers it sets --parallel (images x layers "
+                      "blobs in flight, defaults 4 and 5)");
+  command->add_option("--parallel-layers", flags.parallelLayers, "oc-mirror's layers at once per image (see above)");
+  command->add_option("--since", flags.since,
+                      "mirror-to-disk: carry what the archives made before this day (YYYY-MM-DD) did not");
+  command->add_flag("--strict-archive", flags.strictArchive,
+                    "mirror-to-disk: fail a blob larger than archiveSize instead of giving it a part of its own");
+  command->add_option("--image-timeout", flags.imageTimeout,
+                      "Fail an image not copied within this time (10m, 90s; default none)");
+  command->add_option("-p,--port", flags.port, "oc-mirror's local cache registry port (ferry runs none; noted)");
+  addSignatureFlags(command, flags.signatures, /*ocMirror=*/true);
   return command;
 }
 
@@ -148,6 +231,10 @@ int runMirrorCommand(const MirrorFlags& flags) {
   if (flags.output != "text" && flags.output != "json") fail("--output must be 'text' or 'json', not '{}'", flags.output);
   auto options = optionsFrom(flags);
   auto workflow = options.workflow;
+  // A log of every request and decision beside the error log, for the run that went wrong;
+  // runs append to it, each line timestamped, as oc-mirror's one .oc-mirror.log.
+  if (auto workingDirectory = workingDirectoryOf(options); !workingDirectory.empty())
+    log::openFile(workingDirectory / "logs" / "ferry.log", flags.log.fileLevel());
   bool quiet = flags.quiet || flags.output == "json";
   if (!quiet) options.note = [](const std::string& line) {
     if (line.rfind("warning: ", 0) == 0) {

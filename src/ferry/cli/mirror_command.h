@@ -18,6 +18,7 @@ struct MirrorFlags {
   bool dryRun = false;
   bool strict = false;
   int parallel = 8;
+  bool parallelExplicit = false;  // --parallel was given
   int maxNestedPaths = 0;
   bool imageContentSourcePolicy = false;
   bool catalogSourceByTag = false;
@@ -28,6 +29,16 @@ struct MirrorFlags {
   std::string authFile;
   SideFlags source, dest;
   RetryFlags retries;
+  // oc-mirror v2's flags (README, "Flags from oc-mirror and skopeo").
+  std::string cacheDir;
+  int parallelImages = 0;  // 0: not given
+  int parallelLayers = 0;
+  std::string since;
+  bool strictArchive = false;
+  std::string imageTimeout;
+  int port = 0;
+  SignatureFlags signatures;
+  LogFlags log;  // the top-level --log-level / -v, for the working-dir log file
 };
 
 CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags);

@@ -34,20 +34,33 @@ ProgressDisplay::~ProgressDisplay() {
 }
 
 void ProgressDisplay::draw(bool final) {
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  auto bytes = progress_.bytesDone.load();
-  double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0;
-  // The total grows while images are still being read, so the ETA is a lower bound until they all are.
-  auto remaining = progress_.bytesTotal.load() - bytes;
-  std::string eta = rate > 0 && remaining > 0 && !final
-                        ? fmt::format("  ETA {:.0f} s", static_cast<double>(remaining) / rate)
-                        : "";
-  std::string line = fmt::format("images {}/{}  blobs {}/{}  {} / {}  {}/s{}", progress_.imagesDone.load(),
-                                 progress_.imagesTotal.load(), progress_.blobsDone.load(), progress_.blobsTotal.load(),
-                                 humanBytes(bytes), humanBytes(progress_.bytesTotal.load()),
-                                 humanBytes(static_cast<int64_t>(rate)), eta);
-  std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
+  std::fprintf(stderr, "\r\033[K%s%s", statusLine(final).c_str(), final ? "\n" : "");
   std::fflush(stderr);
+}
+
+std::string ProgressDisplay::statusLine(bool final) const {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  auto sent = progress_.bytesDone.load();
+  auto reused = progress_.bytesReused.load();
+  double rate = seconds > 0 ? static_cast<double>(sent) / seconds : 0;
+  if (final)
+    return fmt::format("done: images {}/{}  blobs {}/{}  {} sent, {} reused  in {:.1f} s ({}/s)",
+                       progress_.imagesDone.load(), progress_.imagesTotal.load(), progress_.blobsDone.load(),
+                       progress_.blobsTotal.load(), humanBytes(sent), humanBytes(reused), seconds,
+                       humanBytes(static_cast<int64_t>(rate)));
+  // The Copier reads every image graph before the first blob moves: until then the totals are still growing.
+  if (progress_.planning)
+    return fmt::format("reading images {}/{}  blobs {}  {} to copy so far", progress_.imagesPlanned.load(),
+                       progress_.imagesTotal.load(), progress_.blobsTotal.load(),
+                       humanBytes(progress_.bytesTotal.load()));
+  auto done = sent + reused;
+  auto remaining = progress_.bytesTotal.load() - done;
+  std::string eta =
+      rate > 0 && remaining > 0 ? fmt::format("  ETA {:.0f} s", static_cast<double>(remaining) / rate) : "";
+  return fmt::format("images {}/{}  blobs {}/{}  {} / {}  {}/s{}", progress_.imagesDone.load(),
+                     progress_.imagesTotal.load(), progress_.blobsDone.load(), progress_.blobsTotal.load(),
+                     humanBytes(done), humanBytes(progress_.bytesTotal.load()), humanBytes(static_cast<int64_t>(rate)),
+                     eta);
 }
 
 std::string ProgressDisplay::summary(const std::vector<CopyResult>& results) const {

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ferry/catalog/selection.h"
+#include "ferry/filter/selection.h"
 #include "ferry/oci/platform.h"
 #include "ferry/ref/reference.h"
 

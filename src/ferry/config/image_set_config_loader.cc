@@ -13,7 +13,8 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
-#include "ferry/catalog/semver.h"
+#include "ferry/base/yaml_bounds.h"
+#include "ferry/fbc/semver.h"
 #include "ferry/config/image_set_config.h"
 #include "ferry/config/yaml_fields.h"
 
@@ -122,7 +123,7 @@ class Loader {
   YAML::Node parseDocument(std::string_view text) {
     std::vector<YAML::Node> documents;
     try {
-      documents = YAML::LoadAll(std::string(text));
+      documents = loadYamlDocuments(text, errors_.file(), configurationYamlLimits("an ImageSetConfiguration"));
     } catch (const YAML::Exception& e) {
       bool tabs = text.starts_with('\t') || text.find("\n\t") != std::string_view::npos;
       fail("{}:{}:{}: invalid YAML: {}; {}", errors_.file(), e.mark.line + 1, e.mark.column + 1, e.msg,
@@ -205,7 +206,15 @@ class Loader {
     if (reader.has("local")) {
       FieldReader local(reader.value("local"), "storageConfig.local", reader.at("local"), version_,
                         kStorageLocalFields, errors_);
-      storage.local = StorageConfig::Local{local.requiredString("path", "/var/ferry/metadata")};
+      // oc-mirror v1 accepts a local backend without a path (its default folder);
+      // ferry ignores storageConfig, so a missing path is only noted.
+      if (local.has("path") || !local.valid()) {
+        storage.local = StorageConfig::Local{local.requiredString("path", "/var/ferry/metadata")};
+      } else {
+        storage.local = StorageConfig::Local{};
+        errors_.warn(reader.keyAt("local"), "storageConfig.local", "has no path: accepted as oc-mirror v1 does",
+                     "nothing to do: ferry does not read storageConfig");
+      }
     }
     if (reader.has("registry")) {
       FieldReader registry(reader.value("registry"), "storageConfig.registry", reader.at("registry"), version_,
@@ -395,8 +404,10 @@ class Loader {
     }
     entry.selection.full = reader.boolean("full").value_or(false);
     entry.selection.skipDependencies = reader.boolean("skipDependencies").value_or(false);
+    entry.selection.rangesWithinFull = version_ == ApiVersion::V1Alpha2;
 
     entry.targetCatalog = reader.string("targetCatalog").value_or("");
+    std::string tagOfTargetCatalog = splitV1TargetCatalogTag(reader, entry.targetCatalog);
     if (!entry.targetCatalog.empty() && !checkRepositoryPath(reader, "targetCatalog", entry.targetCatalog,
                                                             "my-org/redhat-operator-index"))
       named = false;
@@ -412,6 +423,21 @@ class Loader {
                    entry.targetCatalog.empty() ? "use targetCatalog" : "targetCatalog is used instead");
     }
     entry.targetTag = reader.string("targetTag").value_or("");
+    if (!tagOfTargetCatalog.empty()) {
+      if (!entry.targetTag.empty()) {
+        errors_.add(reader.at("targetCatalog"), reader.path("targetCatalog"),
+                    fmt::format("holds the tag \"{}\" and targetTag is \"{}\" too", tagOfTargetCatalog,
+                                entry.targetTag),
+                    "keep one: the repository path in targetCatalog, the tag in targetTag");
+        named = false;
+      } else {
+        entry.targetTag = tagOfTargetCatalog;
+        errors_.warn(reader.at("targetCatalog"), reader.path("targetCatalog"),
+                     fmt::format("read as targetCatalog: {} and targetTag: {} (oc-mirror v1 accepts a tag here)",
+                                 entry.targetCatalog, entry.targetTag),
+                     "give the tag in targetTag");
+      }
+    }
     if (!entry.targetTag.empty() && !checkTag(reader, "targetTag", entry.targetTag)) named = false;
     entry.originalRef = reader.string("originalRef").value_or("");
     if (reader.has("originalRef"))
@@ -443,6 +469,18 @@ class Loader {
       errors_.warn(reader.at("packages"), reader.path("packages"), "an empty list selects every package",
                    "remove it, or list the packages to mirror");
     return named;
+  }
+
+  // v1alpha2 only: "ns/name:tag" in targetCatalog becomes "ns/name", returning
+  // "tag"; anything else is left for checkRepositoryPath to judge.
+  std::string splitV1TargetCatalogTag(const FieldReader& reader, std::string& targetCatalog) const {
+    if (version_ != ApiVersion::V1Alpha2 || targetCatalog.find('@') != std::string::npos) return {};
+    auto colon = targetCatalog.rfind(':');
+    if (colon == std::string::npos || targetCatalog.find('/', colon) != std::string::npos) return {};
+    std::string tag = targetCatalog.substr(colon + 1);
+    if (tag.empty() || !isValidTag(tag)) return {};
+    targetCatalog.resize(colon);
+    return tag;
   }
 
   bool checkRepositoryPath(const FieldReader& reader, std::string_view name, const std::string& value,
@@ -484,7 +522,13 @@ class Loader {
       errors_.add(reader.keyAt("minBundle"), reader.path(), "minVersion and minBundle cannot both be set",
                   "keep minVersion; minBundle is for a bundle with no semantic version");
     auto rangeField = firstRangeField(reader);
-    if (rangeField && operatorEntry.boolean("full").value_or(false))
+    if (rangeField && operatorEntry.boolean("full").value_or(false) && version_ == ApiVersion::V1Alpha2) {
+      errors_.warn(reader.keyAt(*rangeField), reader.path(*rangeField),
+                   fmt::format("a version range with full: true ({}) is read as oc-mirror v1 does: this range is "
+                               "mirrored, the packages without a range in full",
+                               operatorEntry.path("full")),
+                   "v2alpha1 refuses the mix: remove full: true or the range when moving to v2alpha1");
+    } else if (rangeField && operatorEntry.boolean("full").value_or(false))
       errors_.add(reader.keyAt(*rangeField), reader.path(*rangeField),
                   fmt::format("a version range cannot be used with full: true ({})", operatorEntry.path("full")),
                   "remove full: true to mirror the range, or remove the range to mirror every version");
@@ -654,11 +698,18 @@ class Loader {
 
 ImageSetConfig loadImageSetConfigText(std::string_view text, const std::string& fileName,
                                       const LoadOptions& options) {
-  return Loader(fileName, options).load(text);
+  try {
+    return Loader(fileName, options).load(text);
+  } catch (const Error& e) {
+    // Whatever the loader refused is the configuration's fault, unless a deeper kind was already set.
+    if (e.kind() != ErrorKind::Other) throw;
+    throw Error(ErrorKind::InvalidInput, e.what());
+  }
 }
 
 ImageSetConfig loadImageSetConfig(const std::filesystem::path& file, const LoadOptions& options) {
-  return loadImageSetConfigText(readFile(file), file.string(), options);
+  return loadImageSetConfigText(readYamlFile(file, configurationYamlLimits("an ImageSetConfiguration")), file.string(),
+                                options);
 }
 
 }  // namespace ferry::config

@@ -6,6 +6,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/memory_limit_test_support.h"
 
 namespace ferry::config {
 namespace {
@@ -774,6 +775,131 @@ TEST(ImageSetConfig, CatalogTargetNames) {
   entry = OperatorCatalog{};
   entry.catalogRef = ImageReference::parse("registry.example.com/cat");
   EXPECT_EQ(catalogTargetName(entry), "registry.example.com/cat:latest");
+}
+
+}  // namespace
+}  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+TEST(ImageSetConfigErrors, ParseErrorsAreInvalidInput) {
+  for (const char* text : {"kind: ImageSetConfiguration\napiVersion: [\n", "42\n",
+                           "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v2alpha1\nmirror:\n  nope: 1\n"}) {
+    try {
+      loadImageSetConfigText(text, "isc.yaml", LoadOptions{});
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+    }
+  }
+}
+
+bool hasWarning(const ImageSetConfig& config, const std::string& text) {
+  for (const auto& warning : config.warnings)
+    if (warning.find(text) != std::string::npos) return true;
+  return false;
+}
+
+TEST(ImageSetConfigV1Leniency, FullWithARangeIsTheRangeInFullMode) {
+  auto config = loadImageSetConfigText(
+      v1(oneCatalog("      full: true\n      packages:\n        - name: foo\n          maxVersion: 1.0.0\n"
+                    "        - name: bar\n")),
+      "isc.yaml");
+  const auto& selection = config.mirror.operators[0].selection;
+  EXPECT_TRUE(selection.full);
+  EXPECT_TRUE(selection.rangesWithinFull);
+  EXPECT_EQ(selection.packages[0].maxVersion, "1.0.0");
+  EXPECT_TRUE(hasWarning(config, "isc.yaml:9:11: mirror.operators[0].packages[0].maxVersion: a version range with "
+                                 "full: true (mirror.operators[0].full) is read as oc-mirror v1 does"));
+  // v2alpha1 stays strict (FullCannotTakeARange).
+  EXPECT_NE(loadError(v2(oneCatalog("      full: true\n      packages:\n        - name: foo\n"
+                                    "          maxVersion: 1.0.0\n"))),
+            "");
+}
+
+TEST(ImageSetConfigV1Leniency, KeysMatchIgnoringCaseAsGosDecoderDoes) {
+  auto config = loadImageSetConfigText(v1("mirror:\n  additionalimages:\n    - Name: registry.example.com/a:v1\n"),
+                                       "isc.yaml");
+  ASSERT_EQ(config.mirror.additionalImages.size(), 1u);
+  EXPECT_EQ(config.mirror.additionalImages[0].name, "registry.example.com/a:v1");
+  EXPECT_TRUE(hasWarning(config, "isc.yaml:4:3: mirror: key \"additionalimages\" read as \"additionalImages\""));
+  EXPECT_TRUE(hasWarning(config, "key \"Name\" read as \"name\""));
+  // Both spellings of one key are still a key given twice; v2alpha1 still refuses the spelling.
+  EXPECT_NE(loadError(v1("mirror:\n  additionalImages: []\n  additionalimages: []\n")).find("given twice"),
+            std::string::npos);
+  EXPECT_NE(loadError(v2("mirror:\n  additionalimages: []\n")).find("unknown field \"additionalimages\""),
+            std::string::npos);
+  // Anything that is not a case variant stays an error.
+  EXPECT_NE(loadError(v1("mirror:\n  additionalImage: []\n")).find("did you mean \"additionalImages\"?"),
+            std::string::npos);
+}
+
+TEST(ImageSetConfigV1Leniency, LocalStorageWithoutAPath) {
+  auto config = loadImageSetConfigText(v1("storageConfig:\n  local: {}\nmirror: {}\n"), "isc.yaml");
+  ASSERT_TRUE(config.storageConfig);
+  EXPECT_TRUE(hasWarning(config, "storageConfig.local: has no path: accepted as oc-mirror v1 does"));
+  auto nullLocal = loadImageSetConfigText(v1("storageConfig:\n  local:\nmirror: {}\n"), "isc.yaml");
+  EXPECT_TRUE(nullLocal.storageConfig);
+  // A registry backend still needs its imageURL.
+  EXPECT_NE(loadError(v1("storageConfig:\n  registry: {}\nmirror: {}\n")).find("imageURL"), std::string::npos);
+}
+
+TEST(ImageSetConfigV1Leniency, TargetCatalogWithATag) {
+  auto config =
+      loadImageSetConfigText(v1(oneCatalog("      targetCatalog: my-org/catalog:v1\n")), "isc.yaml");
+  EXPECT_EQ(config.mirror.operators[0].targetCatalog, "my-org/catalog");
+  EXPECT_EQ(config.mirror.operators[0].targetTag, "v1");
+  EXPECT_TRUE(hasWarning(config, "isc.yaml:6:22: mirror.operators[0].targetCatalog: read as targetCatalog: "
+                                 "my-org/catalog and targetTag: v1"));
+  EXPECT_NE(loadError(v1(oneCatalog("      targetCatalog: my-org/catalog:v1\n      targetTag: v2\n")))
+                .find("holds the tag \"v1\" and targetTag is \"v2\" too"),
+            std::string::npos);
+  EXPECT_NE(loadError(v1(oneCatalog("      targetCatalog: my-org/catalog@sha256:abc\n"))).find("holds a tag or digest"),
+            std::string::npos);
+}
+
+// Issue 11's repro: yaml-cpp's document loop never ends on a leading ','.
+TEST(ImageSetConfigBounds, AFileStartingWithACommaIsASyntaxErrorInBoundedMemoryAndTime) {
+  TemporaryDirectory dir;
+  auto file = dir.path() / "c.yaml";
+  writeFileAtomically(file, ",a\n");
+  auto run = test_support::runWithLimits(size_t{1} << 30, 20, [&] { loadImageSetConfig(file); });
+  ASSERT_TRUE(run.returned) << run.message;
+  EXPECT_TRUE(run.threw);
+  EXPECT_EQ(run.message, file.string() +
+                             ":1:1: invalid YAML: unexpected ',': no YAML node can start here; fix the syntax at that "
+                             "position");
+  EXPECT_LT(run.seconds, 10);
+}
+
+TEST(ImageSetConfigBounds, SizeDepthAndAliasLimitsAreNamed) {
+  TemporaryDirectory dir;
+  auto file = dir.path() / "big.yaml";
+  writeFileAtomically(file, std::string((size_t{8} << 20) + 1, '#'));
+  try {
+    loadImageSetConfig(file);
+    FAIL() << "expected the size limit";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), file.string() + ": more than 8388608 bytes; ferry's limit for an "
+                                                      "ImageSetConfiguration is 8 MiB (see docs/limits.md)");
+  }
+  std::string deep = "mirror:\n  additionalImages:\n    - name: " + std::string(70, '[') + std::string(70, ']') + "\n";
+  EXPECT_NE(loadError(v2(deep)).find("YAML nested deeper than 64 levels; ferry's limit for an ImageSetConfiguration"),
+            std::string::npos)
+      << loadError(v2(deep));
+  std::string laughs = "x: &a [q, q, q, q, q, q, q, q, q, q]\n";
+  for (char level = 'b'; level <= 'g'; ++level)
+    laughs += std::string("") + level + ": &" + level + " [" + std::string(10, level - 1) + "]\n";
+  // Each of the 10 entries of a level names the level below: 10^7 nodes from seven short lines.
+  for (char level = 'b'; level <= 'g'; ++level) {
+    std::string aliases;
+    for (int i = 0; i < 10; ++i) aliases += std::string(i ? ", " : "") + "*" + static_cast<char>(level - 1);
+    laughs.replace(laughs.find(std::string(10, level - 1)), 10, aliases);
+  }
+  EXPECT_NE(loadError(v2(laughs)).find("nodes once its aliases are expanded; ferry's limit for an "
+                                       "ImageSetConfiguration is 1000000 nodes"),
+            std::string::npos)
+      << loadError(v2(laughs));
 }
 
 }  // namespace

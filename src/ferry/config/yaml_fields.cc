@@ -63,20 +63,6 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
-size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
-    }
-    std::swap(previous, current);
-  }
-  return previous[b.size()];
-}
-
 }  // namespace
 
 SourceLocation ErrorList::at(const YAML::Node& node, const SourceLocation& fallback) const {
@@ -119,7 +105,7 @@ void ErrorList::throwIfAny() const {
   }
   if (sorted.size() > kMaxErrorsShown)
     message += fmt::format("\n{}: ... and {} more errors", file_, sorted.size() - kMaxErrorsShown);
-  throw Error(message);
+  throw Error(ErrorKind::InvalidInput, message);
 }
 
 std::vector<std::string> ErrorList::warnings() const {
@@ -138,21 +124,6 @@ std::string childPath(std::string_view parent, std::string_view name) {
 }
 
 std::string itemPath(std::string_view parent, size_t index) { return fmt::format("{}[{}]", parent, index); }
-
-std::optional<std::string> nearestName(std::string_view name, const std::vector<std::string_view>& candidates) {
-  std::optional<std::string> best;
-  size_t bestDistance = SIZE_MAX;
-  std::string lowered = lowercase(name);
-  for (auto candidate : candidates) {
-    size_t distance = editDistance(lowered, lowercase(candidate));
-    size_t allowed = std::max<size_t>(1, candidate.size() / 3);
-    if (distance <= allowed && distance < bestDistance) {
-      best = std::string(candidate);
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
 
 std::optional<std::string> readString(const YAML::Node& node, const std::string& path, const SourceLocation& at,
                                       ErrorList& errors) {
@@ -245,6 +216,18 @@ FieldReader::FieldReader(const YAML::Node& node, std::string path, const SourceL
       continue;
     }
     std::string key = pair.first.Scalar();
+    auto spec = std::find_if(fields_.begin(), fields_.end(), [&](const FieldSpec& f) { return f.name == key; });
+    if (spec == fields_.end() && version_ == ApiVersion::V1Alpha2) {
+      // oc-mirror v1 decodes with Go's encoding/json, which matches keys ignoring
+      // case; its own docs write "additionalimages". Read such a key as the field.
+      spec = std::find_if(fields_.begin(), fields_.end(),
+                          [&](const FieldSpec& f) { return lowercase(f.name) == lowercase(key); });
+      if (spec != fields_.end()) {
+        errors_.warn(keyAt, path_, fmt::format("key \"{}\" read as \"{}\"", key, spec->name),
+                     fmt::format("write {} (oc-mirror v1 matches keys ignoring case; v2alpha1 does not)", spec->name));
+        key = std::string(spec->name);
+      }
+    }
     if (const Entry* first = find(key)) {
       errors_.add(keyAt, path_,
                   fmt::format("field \"{}\" is given twice (first at line {})", key,
@@ -252,7 +235,6 @@ FieldReader::FieldReader(const YAML::Node& node, std::string path, const SourceL
                   "keep one");
       continue;
     }
-    auto spec = std::find_if(fields_.begin(), fields_.end(), [&](const FieldSpec& f) { return f.name == key; });
     checkDeclared(spec == fields_.end() ? nullptr : &*spec, key, keyAt);
     entries_.push_back(Entry{key, pair.first, pair.second});
   }

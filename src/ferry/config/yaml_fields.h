@@ -24,6 +24,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "ferry/base/strings.h"
 #include "ferry/config/image_set_config.h"
 
 namespace ferry::config {
@@ -74,8 +75,8 @@ std::string childPath(std::string_view parent, std::string_view name);
 // "path[index]".
 std::string itemPath(std::string_view parent, size_t index);
 
-// The nearest of `candidates` to `name` when it is close enough to be a likely typo.
-std::optional<std::string> nearestName(std::string_view name, const std::vector<std::string_view>& candidates);
+// The nearest of `candidates` to `name` when it is close enough to be a likely typo (base/strings.h).
+using ferry::nearestName;
 
 class FieldReader {
  public:

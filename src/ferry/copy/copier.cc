@@ -5,8 +5,9 @@
 #include <cstring>
 
 #include "ferry/base/error.h"
+#include "ferry/base/log.h"
 #include "ferry/base/files.h"
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 
 namespace ferry {
 namespace {
@@ -130,16 +131,40 @@ Copier::Copier(Endpoints& endpoints, CopyOptions options)
 
 Copier::~Copier() { transfers_.reset(); }
 
+struct Copier::ImagePlan {
+  const CopyRequest* request = nullptr;
+  CopyResult* result = nullptr;
+  std::shared_ptr<ImageSource> source;
+  std::shared_ptr<ImageSink> sink;
+  std::optional<ImageGraph> graph;
+  bool sparse = false;
+  bool finished = false;  // failed or already present: nothing to transfer
+};
+
 std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
   std::vector<CopyResult> results(requests.size());
+  std::vector<ImagePlan> plans(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    plans[i].request = &requests[i];
+    plans[i].result = &results[i];
+    results[i].request = requests[i];
+  }
   progress_.imagesTotal += static_cast<int64_t>(requests.size());
+  // Image coordinators only read manifests and wait for their blobs; the
+  // transfer pool does the heavy lifting, so waiting here cannot starve it.
+  int coordinators = std::min<int>(options_.parallel, static_cast<int>(std::max<size_t>(requests.size(), 1)));
+  progress_.planning = true;
   {
-    // Image coordinators only read manifests and wait for their blobs; the
-    // transfer pool does the heavy lifting, so waiting here cannot starve it.
-    ThreadPool images(std::min<int>(options_.parallel, static_cast<int>(std::max<size_t>(requests.size(), 1))));
-    for (size_t i = 0; i < requests.size(); ++i) {
-      images.submit([this, &requests, &results, i] {
-        results[i] = copyImage(requests[i]);
+    ThreadPool images(coordinators);
+    for (auto& plan : plans) images.submit([this, &plan] { planImage(plan); });
+  }
+  progress_.planning = false;
+  {
+    ThreadPool images(coordinators);
+    for (auto& plan : plans) {
+      if (plan.finished) continue;
+      images.submit([this, &plan] {
+        transferImage(plan);
         ++progress_.imagesDone;
       });
     }
@@ -147,58 +172,87 @@ std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
   return results;
 }
 
-CopyResult Copier::copyImage(const CopyRequest& request) {
-  CopyResult result{.request = request};
+void Copier::planImage(ImagePlan& plan) {
+  const auto& request = *plan.request;
+  auto& result = *plan.result;
   try {
-    auto source = request.from ? request.from : endpoints_.source(request.source);
-    auto sink = request.to ? request.to : endpoints_.sink(request.destination);
-    auto top = source->getManifest(request.source.manifestReference());
+    plan.source = request.from ? request.from : endpoints_.source(request.source);
+    plan.sink = request.to ? request.to : endpoints_.sink(request.destination);
+    auto top = plan.source->getManifest(request.source.manifestReference());
     result.mediaType = top.mediaType;
 
     // With a platform selection the graph is needed first: the digest to look
     // for at the destination is the narrowed one.
-    std::optional<ImageGraph> graph;
-    bool sparse = false;
     if (options_.platforms.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
       auto filtered = selectPlatforms(
-          fetchImageGraph(*source, top), options_.platforms,
-          [&](const Descriptor& blob) { return readSmallBlob(*source, blob); }, request.source.str());
+          fetchImageGraph(*plan.source, top), options_.platforms,
+          [&](const Descriptor& blob) { return readSmallBlob(*plan.source, blob); }, request.source.str());
       result.warnings = filtered.warnings;
-      sparse = filtered.sparse;
+      plan.sparse = filtered.sparse;
       if (filtered.graph.raw.digest != top.digest) result.sourceDigest = top.digest;
       result.mediaType = filtered.graph.raw.mediaType;
-      graph = std::move(filtered.graph);
+      plan.graph = std::move(filtered.graph);
     }
-    const Digest& wanted = graph ? graph->raw.digest : top.digest;
+    const Digest& wanted = plan.graph ? plan.graph->raw.digest : top.digest;
     result.digest = wanted;
     if (request.destination.digest && *request.destination.digest != wanted)
-      fail("destination names digest {} but the image to push is {}", request.destination.digest->str(), wanted.str());
+      fail(ErrorKind::Conflict, "destination names digest {} but the image to push is {}",
+           request.destination.digest->str(), wanted.str());
 
     const auto& tag = request.destination.tag;
-    if (sink->manifestDigest(tag ? *tag : wanted.str()) == wanted) {
+    if (plan.sink->manifestDigest(tag ? *tag : wanted.str()) == wanted) {
+      log::debug("skipped {}: {} is at {} already", request.source.str(), wanted.str(), request.destination.str());
       result.ok = true;
       result.alreadyPresent = true;
-      return result;
+    } else {
+      if (!plan.graph) plan.graph = fetchImageGraph(*plan.source, std::move(top));
+      std::lock_guard lock(mutex_);
+      for (const auto& blob : plan.graph->blobs()) {
+        if (!plannedBlobs_.insert(plan.sink->blobScope() + "@" + blob.digest.str()).second) continue;
+        ++progress_.blobsTotal;
+        progress_.bytesTotal += blob.size;
+      }
     }
-    if (!graph) graph = fetchImageGraph(*source, std::move(top));
+  } catch (const Error& e) {
+    result.error = e.what();
+  } catch (const std::exception& e) {
+    result.error = fmt::format("unexpected failure: {}", e.what());
+  }
+  plan.finished = result.alreadyPresent || !result.error.empty();
+  if (plan.finished) ++progress_.imagesDone;
+  ++progress_.imagesPlanned;
+}
 
+void Copier::transferImage(ImagePlan& plan) {
+  auto& result = *plan.result;
+  const auto started = std::chrono::steady_clock::now();
+  const auto& graph = *plan.graph;
+  try {
     std::vector<std::pair<Descriptor, std::shared_ptr<Completion>>> pending;
-    for (const auto& blob : graph->blobs()) pending.emplace_back(blob, ensureBlob(source, sink, blob));
+    for (const auto& blob : graph.blobs()) pending.emplace_back(blob, ensureBlob(plan.source, plan.sink, blob));
     std::string firstError;
     int failed = 0;
     for (auto& [blob, done] : pending) {
-      auto error = done->wait();
+      std::string error;
+      if (options_.imageTimeout.count() == 0) {
+        error = done->wait();
+      } else if (!done->waitUntil(started + options_.imageTimeout, error)) {
+        fail("the image did not finish within --image-timeout {}s (blob {} of its {} still moving), so no "
+             "manifest was pushed; raise --image-timeout",
+             options_.imageTimeout.count() / 1000.0, blob.digest.str(), pending.size());
+      }
       if (!error.empty() && failed++ == 0) firstError = error;
     }
     if (failed > 0)
       fail("{} of {} blobs failed, so no manifest was pushed; first: {}", failed, pending.size(), firstError);
 
-    for (const auto* node : graph->bottomUp()) {
-      bool isTop = node == &*graph;
+    const auto& tag = plan.request->destination.tag;
+    for (const auto* node : graph.bottomUp()) {
+      bool isTop = node == &graph;
       try {
-        sink->putManifest(node->raw, isTop ? tag : std::nullopt, isTop);
+        pushManifest(*plan.sink, node->raw, isTop ? tag : std::nullopt, isTop);
       } catch (const Error& e) {
-        if (!isTop || !sparse) throw;
+        if (!isTop || !plan.sparse) throw;
         fail("{}; the registry refused the sparse index (original digest, only the selected children): it requires "
              "every child to exist. Copy without --sparse to push a filtered index with a new digest",
              e.what());
@@ -210,7 +264,43 @@ CopyResult Copier::copyImage(const CopyRequest& request) {
   } catch (const std::exception& e) {
     result.error = fmt::format("unexpected failure: {}", e.what());
   }
-  return result;
+}
+
+void Copier::pushManifest(ImageSink& sink, const RawManifest& manifest, const std::optional<std::string>& tag,
+                          bool root) {
+  const std::string stored = sink.blobScope() + "@" + manifest.digest.str();
+  // A root push adds an entry (a tag, or a layout's index.json line) that a child push does not.
+  const std::string entry = root ? stored + "#" + tag.value_or("") : stored;
+  std::shared_ptr<Completion> earlier;  // the push of these bytes that another image made or makes
+  std::shared_ptr<Completion> mine;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = manifests_.find(entry); it != manifests_.end()) {
+      earlier = it->second;  // exactly this push is made (or was) for another image
+    } else {
+      mine = std::make_shared<Completion>();
+      if (auto pushed = manifests_.find(stored); pushed != manifests_.end()) {
+        earlier = pushed->second;  // the bytes are pushed by another image; the tag follows
+      } else {
+        manifests_[stored] = mine;
+      }
+      manifests_[entry] = mine;
+    }
+  }
+  if (earlier) {
+    auto error = earlier->wait();
+    if (!error.empty())
+      fail("cannot push manifest {} to {}: pushing it for another image failed: {}", manifest.digest.str(),
+           sink.describe(), error);
+  }
+  if (!mine) return;
+  try {
+    sink.putManifest(manifest, tag, root);
+  } catch (const std::exception& e) {
+    mine->complete(e.what());
+    throw;
+  }
+  mine->complete({});
 }
 
 std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource>& source,
@@ -222,8 +312,6 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
     auto key = sink->blobScope() + "@" + blob.digest.str();
     if (auto it = blobs_.find(key); it != blobs_.end()) return it->second;
     blobs_[key] = done;
-    ++progress_.blobsTotal;
-    progress_.bytesTotal += blob.size;
     if (auto domain = sink->mountDomain(); !domain.empty()) {
       auto [it, first] = firstPushes_.try_emplace(domain + "@" + blob.digest.str(), FirstPush{done, sink->mountName()});
       if (!first) mountSource = it->second;
@@ -238,9 +326,12 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
     try {
       if (sink->reuseBlob(blob, mountFrom)) {
         ++progress_.blobsReused;
+        progress_.bytesReused += blob.size;
+        log::debug("blob {} {}", blob.digest.str(), mountFrom ? "mounted from " + *mountFrom : "reused: present already");
       } else {
         transferBlob(*source, *sink, blob);
         ++progress_.blobsSent;
+        log::debug("blob {} sent ({} bytes)", blob.digest.str(), blob.size);
       }
       finish({});
     } catch (const std::exception& e) {

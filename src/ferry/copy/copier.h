@@ -1,27 +1,34 @@
 // The copy engine: moves whole image graphs from sources to sinks.
 //
 // One Copier runs one batch of (source, destination) pairs through one
-// scheduler:
-//   - each image's graph is read (index, nested indexes, manifests);
-//   - a destination that already has the image under the wanted tag or digest
-//     is left alone (one HEAD per image on a re-run);
-//   - every distinct blob is moved once per destination blob scope (registry
-//     repository or layout), whichever images share it, and a blob this run
-//     already pushed to another repository of the same registry is mounted
-//     from there instead of sent again;
-//   - at most `parallel` blob transfers run at once;
-//   - manifests are pushed only after all their blobs are in place, children
+// scheduler, in two passes:
+//   - planning: each image's graph is read (index, nested indexes, manifests);
+//     a destination that already has the image under the wanted tag or digest
+//     is left alone (one HEAD per image on a re-run); the totals of images,
+//     blobs and bytes are known when it ends, before any blob moves;
+//   - transfer: every distinct blob is moved once per destination blob scope
+//     (registry repository or layout), whichever images share it, and a blob
+//     this run already pushed to another repository of the same registry is
+//     mounted from there instead of sent again; at most `parallel` blob
+//     transfers run at once;
+//     manifests are pushed only after all their blobs are in place, children
 //     before their index, and the tag last; if any blob fails, nothing of that
 //     image's manifests is pushed;
-//   - manifests are pushed byte for byte as read, so every digest is kept.
+//     every distinct manifest is pushed once per blob scope too: images that
+//     share child manifests or a whole index (aliased tags: v1 and latest)
+//     wait for the one push, and a further tag of a manifest already pushed is
+//     a tag-only PUT after it;
+//     manifests are pushed byte for byte as read, so every digest is kept.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,8 +62,11 @@ struct CopyResult {
   std::string error;
 };
 
-// Counters the CLI reads while a copy runs.
+// Counters the CLI reads while a copy runs. The totals are complete once
+// `planning` is false: blobs and bytes of every image still to copy, counted once per blob scope.
 struct CopyProgress {
+  std::atomic<bool> planning{false};
+  std::atomic<int64_t> imagesPlanned{0};  // graphs read so far in the planning pass
   std::atomic<int64_t> imagesTotal{0};
   std::atomic<int64_t> imagesDone{0};
   std::atomic<int64_t> blobsTotal{0};
@@ -64,12 +74,16 @@ struct CopyProgress {
   std::atomic<int64_t> blobsSent{0};     // transferred
   std::atomic<int64_t> blobsReused{0};   // present already, or mounted
   std::atomic<int64_t> bytesTotal{0};
-  std::atomic<int64_t> bytesDone{0};
+  std::atomic<int64_t> bytesDone{0};     // transferred
+  std::atomic<int64_t> bytesReused{0};   // of blobs present already, or mounted
 };
 
 struct CopyOptions {
   int parallel = 8;
   PlatformSelection platforms;  // empty: every platform, digests preserved
+  // --image-timeout: an image whose blobs are not all in by then fails, and no
+  // manifest of it is pushed; its transfers may finish for other images. 0: no bound.
+  std::chrono::milliseconds imageTimeout{0};
 };
 
 class Copier {
@@ -82,7 +96,14 @@ class Copier {
   const CopyProgress& progress() const { return progress_; }
 
  private:
-  CopyResult copyImage(const CopyRequest& request);
+  struct ImagePlan;
+  // Reads the image's graph and whether the destination has it; counts what is to move.
+  void planImage(ImagePlan& plan);
+  void transferImage(ImagePlan& plan);
+  // Pushes a manifest unless this run pushes (or pushed) it to the sink's blob
+  // scope already, in which case it waits for that push; a tag or a root entry
+  // the earlier push did not make follows as a push of its own.
+  void pushManifest(ImageSink& sink, const RawManifest& manifest, const std::optional<std::string>& tag, bool root);
   std::shared_ptr<Completion> ensureBlob(const std::shared_ptr<ImageSource>& source,
                                          const std::shared_ptr<ImageSink>& sink, const Descriptor& blob);
   void transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob);
@@ -106,6 +127,10 @@ class Copier {
     std::string mountName;
   };
   std::map<std::string, FirstPush> firstPushes_;
+  // Blobs counted in the totals, by blob scope and digest.
+  std::set<std::string> plannedBlobs_;
+  // Manifest pushes, by blob scope and digest (and "#tag" for a root push).
+  std::map<std::string, std::shared_ptr<Completion>> manifests_;
 };
 
 }  // namespace ferry

@@ -8,15 +8,72 @@
 #include "ferry/tarball/oci_archive.h"
 
 namespace ferry {
+namespace {
+
+// "registry/repository" of a registry reference: what prefixes are matched against.
+std::string nameOf(const ImageReference& image) { return image.registry + "/" + image.repository; }
+
+bool matchesPrefix(const std::string& name, const std::string& prefix) {
+  return name == prefix || (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+                            name[prefix.size()] == '/');
+}
+
+}  // namespace
+
+std::vector<SourceMirror> parseSourceMirrors(const std::vector<std::string>& flags) {
+  std::vector<SourceMirror> mirrors;
+  for (const auto& flag : flags) {
+    auto equals = flag.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == flag.size())
+      fail("--source-mirror '{}' is not PREFIX=LOCATION (e.g. registry.example.com/demo=oci:examples/images)", flag);
+    SourceMirror mirror{flag.substr(0, equals), flag.substr(equals + 1)};
+    while (!mirror.prefix.empty() && mirror.prefix.back() == '/') mirror.prefix.pop_back();
+    if (mirror.location.rfind("oci:", 0) != 0) {
+      // Validate the registry location by parsing it as an image name.
+      auto parsed = ImageReference::parse(mirror.location + "/x");
+      if (parsed.tag && *parsed.tag != "latest")
+        fail("--source-mirror '{}': the location must be a registry and path, without a tag", flag);
+    }
+    mirrors.push_back(std::move(mirror));
+  }
+  return mirrors;
+}
+
+ImageReference readLocation(const ImageReference& image, const std::vector<SourceMirror>& mirrors) {
+  if (image.transport != Transport::Registry) return image;
+  auto name = nameOf(image);
+  const SourceMirror* best = nullptr;
+  for (const auto& mirror : mirrors)
+    if (matchesPrefix(name, mirror.prefix) && (!best || mirror.prefix.size() > best->prefix.size())) best = &mirror;
+  if (!best) return image;
+  if (best->location.rfind("oci:", 0) == 0) {
+    auto location = ImageReference::parse(best->location);
+    location.tag = image.digest ? std::nullopt : image.tag;
+    location.digest = image.digest;
+    return location;
+  }
+  auto rest = name.substr(best->prefix.size());  // "" or "/more/path"
+  auto moved = ImageReference::parse(best->location + rest);
+  moved.tag = image.tag;
+  moved.digest = image.digest;
+  return moved;
+}
+
+ImageReference Endpoints::readLocation(const ImageReference& reference) const {
+  return ferry::readLocation(reference, options_.sourceMirrors);
+}
 
 std::shared_ptr<RegistryClient> Endpoints::client(const ImageReference& reference, bool destination) {
   // Called with mutex_ held. Source and destination keep separate clients:
   // their TLS settings and credentials may differ even for one host.
   std::string key = (destination ? "dest " : "src ") + reference.registry;
   auto& client = clients_[key];
-  if (!client)
-    client = std::make_shared<RegistryClient>(reference.registry, reference.apiHost(),
-                                              destination ? options_.destination : options_.source);
+  if (!client) {
+    std::optional<RegistryOptions> own;
+    if (options_.forRegistry) own = options_.forRegistry(reference.registry, destination);
+    const auto& options = own ? *own : destination ? options_.destination : options_.source;
+    client = std::make_shared<RegistryClient>(reference.registry, reference.apiHost(), options);
+  }
   return client;
 }
 
@@ -42,32 +99,14 @@ std::shared_ptr<OciLayout> Endpoints::layout(const ImageReference& reference, bo
   return layout;
 }
 
-void Endpoints::addSource(const ImageReference& reference, std::shared_ptr<ImageSource> source) {
-  std::lock_guard lock(mutex_);
-  addedSources_[reference.location()] = std::move(source);
-}
-
 std::shared_ptr<ImageSource> Endpoints::source(const ImageReference& reference) {
-  {
-    std::lock_guard lock(mutex_);
-    if (auto added = addedSources_.find(reference.location()); added != addedSources_.end()) return added->second;
-  }
-  if (reference.transport == Transport::Layout) return layout(reference, false);
-  if (reference.isLocal()) return fileSource(reference);
-  return repository(reference, false);
-}
-
-void Endpoints::addSink(const ImageReference& reference, std::shared_ptr<ImageSink> sink) {
-  std::lock_guard lock(mutex_);
-  addedSinks_[reference.location()] = std::move(sink);
+  auto where = readLocation(reference);
+  if (where.transport == Transport::Layout) return layout(where, false);
+  if (where.isLocal()) return fileSource(where);
+  return repository(where, false);
 }
 
 std::shared_ptr<ImageSink> Endpoints::sink(const ImageReference& reference) {
-  {
-    std::lock_guard lock(mutex_);
-    if (auto added = addedSinks_.find(reference.location()); added != addedSinks_.end())
-      return added->second;
-  }
   if (reference.transport == Transport::Layout) return layout(reference, true);
   if (reference.isLocal()) return fileSink(reference);
   return repository(reference, true);

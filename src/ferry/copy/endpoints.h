@@ -1,13 +1,34 @@
 // Opens the source or sink a reference names, whatever its transport, and
 // shares one client per registry (and one object per layout directory) across
 // a run, so connections, tokens and index.json locks are shared too.
+//
+// Every command that reads images goes through here, so what changes where
+// images are read is decided here once:
+//   - source mirrors (`--source-mirror PREFIX=LOCATION`, as registries.conf
+//     mirrors work for podman and oc-mirror's enclave setups): an image whose
+//     name starts with PREFIX (a registry, or a registry and repository path,
+//     matched at a path boundary) is read from LOCATION instead —
+//       registry.example.com/demo=mirror.local:5000/cache   another registry (the rest of the path is kept)
+//       registry.example.com/demo=oci:examples/images       an OCI image layout (found by digest, else by tag)
+//     The longest matching prefix wins. The image keeps its name everywhere
+//     else (destination naming, mapping files, archives, cluster resources);
+//     the manifest is still asked for by the reference's own tag or digest.
+//   - registry options: each side (source, destination) has its options, and
+//     `forRegistry` may override them for one registry (registries.conf-style
+//     per-registry settings).
+//
+// A store no reference names (an archive's image views, a rebuilt catalog's
+// overlay) is not registered here: it travels with its CopyRequest (from/to).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "ferry/ref/reference.h"
 #include "ferry/registry/registry_client.h"
@@ -15,28 +36,37 @@
 
 namespace ferry {
 
+struct SourceMirror {
+  std::string prefix;    // "registry.example.com/demo"
+  std::string location;  // "mirror.local:5000/cache" or "oci:DIR"
+};
+
+// Parses "PREFIX=LOCATION" flags; throws Error saying which flag is malformed.
+std::vector<SourceMirror> parseSourceMirrors(const std::vector<std::string>& flags);
+
+// The reference to read `image` from, after the source mirrors.
+ImageReference readLocation(const ImageReference& image, const std::vector<SourceMirror>& mirrors);
+
 struct EndpointOptions {
   RegistryOptions source;
   RegistryOptions destination;
+  std::vector<SourceMirror> sourceMirrors;
+  // The options for one registry ("host[:port]") on one side, when they differ
+  // from the side's; nullopt keeps the side's. Asked once per registry and side.
+  std::function<std::optional<RegistryOptions>(const std::string& registry, bool destination)> forRegistry;
 };
 
 class Endpoints {
  public:
   explicit Endpoints(EndpointOptions options) : options_(std::move(options)) {}
 
+  // Where `reference` is read from: the source mirror for it, else itself.
   std::shared_ptr<ImageSource> source(const ImageReference& reference);
-  // Makes source() answer `source` for every reference at reference.location()
-  // (the same registry repository, or layout directory), whatever its tag or
-  // digest: how a caller hands the copy engine a source of its own making (an
-  // OverlaySource of a rebuilt catalog). Sinks are not affected.
-  void addSource(const ImageReference& reference, std::shared_ptr<ImageSource> source);
   std::shared_ptr<ImageSink> sink(const ImageReference& reference);
-  // The registry-specific view, for commands that list tags and the like.
+  // The registry-specific view, for commands that list tags and the like (no source mirrors).
   std::shared_ptr<class RegistryRepository> repository(const ImageReference& reference, bool destination);
-  // Makes sink() return `sink` for every reference to the same location (registry
-  // and repository, or layout), whatever the tag or digest: how a transport no
-  // reference names by itself (an archive's image views) reaches the copy engine.
-  void addSink(const ImageReference& reference, std::shared_ptr<ImageSink> sink);
+  // The reference source() reads `reference` from (source mirrors applied).
+  ImageReference readLocation(const ImageReference& reference) const;
   // Completes the archive files (oci-archive:, docker-archive:) this run wrote
   // to: until then they are FILE.partial, and an Endpoints destroyed without
   // finish() removes them, so a failed run leaves no half archive.
@@ -55,8 +85,6 @@ class Endpoints {
   std::map<std::string, std::shared_ptr<RegistryRepository>> repositories_;
   std::map<std::string, std::shared_ptr<OciLayout>> layouts_;
   std::set<std::string> writable_;
-  std::map<std::string, std::shared_ptr<ImageSource>> addedSources_;  // by location()
-  std::map<std::string, std::shared_ptr<ImageSink>> addedSinks_;    // by location()
   std::map<std::string, std::shared_ptr<ImageSource>> fileSources_;  // by location()
   std::map<std::string, std::shared_ptr<class ArchiveSink>> archiveSinks_;  // by location()
 };

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "ferry/copy/image_graph.h"
+#include "ferry/transport/image_graph.h"
 #include "ferry/oci/platform.h"
 
 namespace ferry {

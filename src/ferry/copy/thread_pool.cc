@@ -55,6 +55,13 @@ std::string Completion::wait() {
   return error_;
 }
 
+bool Completion::waitUntil(std::chrono::steady_clock::time_point deadline, std::string& error) {
+  std::unique_lock lock(mutex_);
+  if (!done_.wait_until(lock, deadline, [this] { return complete_; })) return false;
+  error = error_;
+  return true;
+}
+
 void Completion::then(std::function<void(const std::string&)> next) {
   {
     std::lock_guard lock(mutex_);

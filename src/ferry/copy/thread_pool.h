@@ -1,6 +1,7 @@
 // A fixed set of worker threads taking tasks from one queue.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -38,6 +39,8 @@ class Completion {
   void complete(std::string error);
   // Blocks until complete(); returns the error.
   std::string wait();
+  // Blocks until complete() or `deadline`; false when the deadline came first.
+  bool waitUntil(std::chrono::steady_clock::time_point deadline, std::string& error);
   // Runs `next` with the error once complete (at once if it already is).
   void then(std::function<void(const std::string&)> next);
 

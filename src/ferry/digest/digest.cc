@@ -22,7 +22,7 @@ std::optional<size_t> hexLengthOf(std::string_view algorithm) {
 const EVP_MD* evpFor(std::string_view algorithm) {
   if (algorithm == "sha256") return EVP_sha256();
   if (algorithm == "sha512") return EVP_sha512();
-  fail("unsupported digest algorithm '{}': ferry supports sha256 and sha512", algorithm);
+  fail(ErrorKind::Unsupported, "unsupported digest algorithm '{}': ferry supports sha256 and sha512", algorithm);
 }
 
 std::string validationProblem(std::string_view text) {
@@ -50,7 +50,7 @@ std::optional<Digest> Digest::tryParse(std::string_view text) {
 
 Digest Digest::parse(std::string_view text) {
   auto problem = validationProblem(text);
-  if (!problem.empty()) fail("invalid digest '{}': {}", text, problem);
+  if (!problem.empty()) fail(ErrorKind::InvalidInput, "invalid digest '{}': {}", text, problem);
   return Digest(std::string(text));
 }
 

@@ -1,5 +1,6 @@
 #include "ferry/layout/oci_layout.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -200,6 +201,35 @@ void OciLayout::putManifest(const RawManifest& manifest, const std::optional<std
     if (!sameTag && !sameUntagged) kept.push_back(existing);
   }
   kept.push_back(entry);
+  document["manifests"] = kept;
+  writeFileAtomically(directory_ / "index.json", document.dump());
+}
+
+std::vector<std::string> OciLayout::listTags() {
+  std::vector<std::string> tags;
+  for (const auto& entry : entries()) {
+    std::string name = refNameOf(entry);
+    if (name.empty()) continue;
+    // A full reference ("host/repo:tag") names its tag after the last ':' that follows the last '/'.
+    auto colon = name.rfind(':');
+    if (colon != std::string::npos && name.find('/', colon) == std::string::npos &&
+        name.find('/') != std::string::npos)
+      name = name.substr(colon + 1);
+    if (std::find(tags.begin(), tags.end(), name) == tags.end()) tags.push_back(name);
+  }
+  return tags;
+}
+
+void OciLayout::deleteManifest(const Digest& digest) {
+  std::lock_guard threadLock(indexMutex_);
+  FileLock processLock(directory_);
+  auto document = readIndex(directory_);
+  json kept = json::array();
+  for (const auto& existing : document["manifests"])
+    if (existing.value("digest", "") != digest.str()) kept.push_back(existing);
+  if (kept.size() == document["manifests"].size())
+    fail(ErrorKind::NotFound, "cannot delete {} from OCI layout '{}': index.json lists no such image", digest.str(),
+         directory_.string());
   document["manifests"] = kept;
   writeFileAtomically(directory_ / "index.json", document.dump());
 }

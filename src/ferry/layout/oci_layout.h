@@ -13,12 +13,18 @@
 // Images are found by tag (ref.name, either the bare tag or a full reference
 // ending in ":tag"), or by digest. A layout with a single untagged image
 // answers for any tag-less reference.
+//
+// Capabilities (transport/capabilities.h): listTags() gives the ref.name of
+// each index.json entry (the tag after the last ':' of a full reference), in
+// index order; deleteManifest() removes the index.json entries of a digest
+// (the blobs stay, as a registry's do until garbage collection).
 #pragma once
 
 #include <filesystem>
 #include <mutex>
 #include <vector>
 
+#include "ferry/transport/capabilities.h"
 #include "ferry/transport/image_store.h"
 
 namespace ferry {
@@ -31,7 +37,7 @@ std::optional<Descriptor> findLayoutEntry(const std::vector<Descriptor>& entries
 // "a, b, c": the ref.names of the entries, or "no tagged images", for messages.
 std::string layoutRefNames(const std::vector<Descriptor>& entries);
 
-class OciLayout : public ImageSource, public ImageSink {
+class OciLayout : public ImageSource, public ImageSink, public TagLister, public ManifestDeleter {
  public:
   // Opens an existing layout; throws Error naming the directory when it is not one.
   static std::shared_ptr<OciLayout> open(const std::filesystem::path& directory);
@@ -49,6 +55,9 @@ class OciLayout : public ImageSource, public ImageSink {
   std::optional<std::filesystem::path> stagingDirectory() override;
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override;
   std::string blobScope() const override;
+
+  std::vector<std::string> listTags() override;
+  void deleteManifest(const Digest& digest) override;
 
   // The descriptors listed in index.json.
   std::vector<Descriptor> entries() const;

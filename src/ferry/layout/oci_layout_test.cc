@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
+#include "support/error_kind.h"
 #include "ferry/base/files.h"
 #include "ferry/oci/media_types.h"
 
@@ -105,6 +106,32 @@ TEST_F(OciLayoutTest, RefusesAManifestThatDoesNotMatchItsDigest) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("does not match its digest"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace ferry
+
+namespace ferry {
+namespace {
+
+TEST(OciLayoutCapabilities, ListsTagsFromIndexJsonAndDeletesEntries) {
+  TemporaryDirectory dir;
+  auto layout = OciLayout::create(dir.path() / "layout");
+  auto one = imageManifest(Digest::sha256Of("a").str());
+  auto two = imageManifest(Digest::sha256Of("b").str());
+  layout->putManifest(one, "v1", true);
+  layout->putManifest(one, "registry.example:5000/team/app:latest", true);
+  layout->putManifest(two, std::nullopt, true);
+
+  auto* tags = capability<TagLister>(static_cast<ImageSource&>(*layout));
+  ASSERT_NE(tags, nullptr);
+  EXPECT_EQ(tags->listTags(), (std::vector<std::string>{"v1", "latest"}));
+
+  capability<ManifestDeleter>(static_cast<ImageSink&>(*layout))->deleteManifest(one.digest);
+  EXPECT_TRUE(layout->listTags().empty());
+  ASSERT_EQ(layout->entries().size(), 1u);
+  EXPECT_EQ(layout->entries()[0].digest, two.digest);
+  EXPECT_EQ(testing::errorKindOf([&] { layout->deleteManifest(one.digest); }), ErrorKind::NotFound);
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
+#include "ferry/base/log.h"
 #include "ferry/base/files.h"
-#include "ferry/catalog/load.h"
+#include "ferry/fbc/load.h"
 
 namespace ferry::mirror {
 namespace {
@@ -67,7 +68,12 @@ std::optional<catalog::CatalogImage> readRecord(ImageSource& source, const Image
 
 catalog::CatalogImage readCatalogCached(ImageSource& source, const ImageReference& reference, const RawManifest& top,
                                         const std::filesystem::path& work) {
-  if (auto cached = readRecord(source, reference, top, work)) return std::move(*cached);
+  if (auto cached = readRecord(source, reference, top, work)) {
+    log::debug("catalog {}: reused the extraction in {} (same digest {})", reference.str(), work.string(),
+               top.digest.str());
+    return std::move(*cached);
+  }
+  log::debug("catalog {}: extracting {} into {}", reference.str(), top.digest.str(), work.string());
   std::filesystem::create_directories(work);
   auto image = catalog::readCatalogImage(source, reference, work);
   writeRecord(image, work);

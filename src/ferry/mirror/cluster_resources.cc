@@ -8,6 +8,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/yaml_bounds.h"
 #include "ferry/mirror/kube_yaml.h"
 
 namespace ferry::mirror {
@@ -157,7 +158,9 @@ MirrorTables collectMirrors(const std::vector<MirroredImage>& images, const Clus
       continue;
     }
     auto scope = mirrorScopeFor(image.source, image.destination, options.forceRepositoryScope);
-    if (image.byDigest || image.category == ImageCategory::Release)
+    // tag@digest: a cluster may pull it by the tag or by the digest, so it needs both sets (as oc-mirror since
+    // 2026-05); a digest pull consults only the IDMS.
+    if (image.byDigest || image.source.digest || image.category == ImageCategory::Release)
       tables.byDigest[image.category][scope.source].insert(scope.mirror);
     if (!image.byDigest) tables.byTag[image.category][scope.source].insert(scope.mirror);
     if (!warnedIpv6 && scope.mirror.front() == '[') {
@@ -225,7 +228,8 @@ void checkCatalog(const MirroredCatalog& catalog) {
 YAML::Node loadTemplate(const std::filesystem::path& file) {
   std::vector<YAML::Node> documents;
   try {
-    for (const auto& document : YAML::LoadAll(readFile(file)))
+    const YamlLimits limits = configurationYamlLimits("a CatalogSource template");
+    for (const auto& document : loadYamlDocuments(readYamlFile(file, limits), file.string(), limits))
       if (!document.IsNull()) documents.push_back(document);
   } catch (const YAML::Exception& e) {
     fail("CatalogSource template {}: not valid YAML at line {}, column {}: {}", file.string(), e.mark.line + 1,

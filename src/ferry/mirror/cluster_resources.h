@@ -36,8 +36,9 @@ struct MirroredImage {
   ImageCategory category = ImageCategory::Generic;
   // The source names the image by digest only (see namedByDigestOnly): the
   // cluster will ask for it by digest, so it goes in the IDMS; otherwise in the
-  // ITMS. Release images go in the IDMS either way, as oc-mirror does, so the
-  // installer finds the payload's mirror.
+  // ITMS. A source named tag@digest goes in both (a digest pull consults only
+  // the IDMS). Release images go in the IDMS either way, as oc-mirror does, so
+  // the installer finds the payload's mirror.
   bool byDigest = false;
 };
 

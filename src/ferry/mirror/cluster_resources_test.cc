@@ -146,11 +146,15 @@ TEST(ClusterResources, TagMirrorSetsAndRepositoryScope) {
   retargeted.targetRepo = "tools/app";
   std::vector<MirroredImage> images = {
       mirrored("quay.io/gen/app:v1", ImageCategory::Generic, retargeted),
-      mirrored("quay.io/gen/other:v1@sha256:" + kHex, ImageCategory::Generic),  // tag and digest: by tag
+      mirrored("quay.io/gen/other:v1@sha256:" + kHex, ImageCategory::Generic),  // tag and digest: both sets
       mirrored("docker.io/library/nginx:1.25", ImageCategory::Generic),
   };
   auto resources = generateClusterResources(images, {});
-  EXPECT_EQ(findFile(resources, "idms-oc-mirror.yaml"), nullptr);
+  // Only the tag@digest image is in the IDMS: a digest pull of it finds its mirror.
+  auto idms = documents(findFile(resources, "idms-oc-mirror.yaml"));
+  ASSERT_EQ(idms.size(), 1u);
+  EXPECT_EQ(entriesOf(idms[0], "imageDigestMirrors"),
+            (std::map<std::string, std::vector<std::string>>{{"quay.io/gen", {"mirror.example.com:5000/ocp/gen"}}}));
   auto itms = documents(findFile(resources, "itms-oc-mirror.yaml"));
   ASSERT_EQ(itms.size(), 1u);
   EXPECT_EQ(itms[0]["metadata"]["name"].as<std::string>(), "itms-generic-0");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <regex>
 #include <sstream>
 #include <vector>
 
@@ -11,8 +12,22 @@
 
 namespace ferry::mirror {
 
-History History::load(const std::filesystem::path& directory) {
+void History::checkSince(const std::string& since) {
+  static const std::regex date("[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])");
+  if (!std::regex_match(since, date))
+    fail("--since '{}' is not a date; write YYYY-MM-DD (e.g. 2026-11-29): the archive then carries what was not "
+         "shipped before that day",
+         since);
+}
+
+History History::load(const std::filesystem::path& directory, const std::string& since) {
   History history;
+  // Run ids are UTC times, YYYYMMDDTHHMMSSZ, so they sort as text against the day.
+  std::string before;
+  if (!since.empty()) {
+    checkSince(since);
+    before = since.substr(0, 4) + since.substr(5, 2) + since.substr(8, 2);
+  }
   std::error_code error;
   if (!std::filesystem::is_directory(directory, error)) return history;
   std::vector<std::filesystem::path> files;
@@ -21,6 +36,7 @@ History History::load(const std::filesystem::path& directory) {
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     std::string runId = file.stem().string();
+    if (!before.empty() && runId >= before) continue;
     std::istringstream lines(readFile(file));
     std::string line;
     int number = 0;

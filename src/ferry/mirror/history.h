@@ -5,9 +5,9 @@
 // line per blob it wrote into an archive (`blob DIGEST SIZE PART`) and per
 // image it listed (`image REFERENCE DIGEST PART`, the reference as the archive
 // names it). The next run leaves out both: blobs already shipped, and images
-// whose reference still names the same digest. A run's file is written only
-// after its last part is complete, so an interrupted run
-// leaves no history and its blobs are shipped again next time. Runs can be
+// whose reference still names the same digest. A run's file is rewritten as
+// each of its parts is complete (renamed from .partial), so an interrupted run
+// keeps what its finished parts carry and the next run ships only the rest. Runs can be
 // carried and loaded in any order: disk-to-mirror checks the destination for
 // every blob an archive does not carry, and the history says where each was.
 #pragma once
@@ -27,8 +27,12 @@ struct ShippedBlob {
 
 class History {
  public:
-  // Reads every run file in `directory` (absent: empty history).
-  static History load(const std::filesystem::path& directory);
+  // Reads every run file in `directory` (absent: empty history). With `since`
+  // (YYYY-MM-DD, --since), only the runs made before that day (UTC) count, so
+  // the next archive carries again what later runs shipped.
+  static History load(const std::filesystem::path& directory, const std::string& since = {});
+  // Checks a --since value: YYYY-MM-DD; throws Error otherwise.
+  static void checkSince(const std::string& since);
 
   // Digest string → where it was shipped.
   const std::map<std::string, ShippedBlob>& shipped() const { return shipped_; }

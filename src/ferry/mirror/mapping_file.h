@@ -5,25 +5,19 @@
 //   docker://quay.io/org/app:v1=docker://mirror:5000/ocp/org/app:v1
 //
 // Sources are written as they are pulled (by digest when they have one), with
-// the docker:// prefix; layouts as oci:DIR[:TAG]. The same file is loadable by
-// `ferry copy -f` (whose reader, src/ferry/cli/mapping.h, shares the grammar:
-// '#' starts a comment, blank lines are skipped, the first '=' separates).
+// the docker:// prefix; layouts as oci:DIR[:TAG]. The grammar is ref/mapping.h's,
+// so the same file is loadable by `ferry copy -f`.
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "ferry/ref/reference.h"
+#include "ferry/ref/mapping.h"
 
 namespace ferry::mirror {
 
-struct MappingEntry {
-  ImageReference source;
-  ImageReference destination;
-
-  bool operator==(const MappingEntry&) const = default;
-};
+using MappingEntry = ImageMapping;
 
 // One line without the newline. The source is written in its pull form (see
 // pullReferenceFor). Throws Error when a reference cannot be written so that it

@@ -5,20 +5,32 @@
 //   mirror-to-disk     -c isc.yaml file://DIR            (archives in DIR, working files in DIR/working-dir)
 //   disk-to-mirror     -c isc.yaml --from file://DIR docker://HOST[:PORT][/NS]
 //
-// A run has three phases, so a failure never leaves a catalog pointing at
-// images that are not there:
-//   1. plan: read every catalog (every platform), filter it, collect the
-//      bundle and related images, add additionalImages, drop blockedImages;
-//   2. copy every image but the catalogs (one Copier: each blob once per
-//      destination repository);
-//   3. rebuild each filtered catalog without the operators whose images failed
-//      (unless --strict, which stops the run there), copy the catalogs, write
-//      the cluster resources, the mapping and the error log.
-// Mirror-to-disk writes phases 2 and 3 into archive parts (ferry/archive) and
-// records the blobs it shipped in the workspace history, so the next archive
-// carries only what is new. Disk-to-mirror reads the plan the archive carries.
+// A run is three phases over data (phases.h), between two ends chosen once
+// from the workflow (workflow_ends.h):
+//
+//   reader, writer = chooseWorkflowEnds(options)    registry or archive, each
+//   1. plan      the configuration's content kinds, each through its
+//                ImageCollector (collectors.h: operators, additional images),
+//                or the plan an archive carries (narrowed by -c); the writer
+//                names every destination → Plan (plan.h), written as
+//                mapping.txt (and, into an archive, ferry/plan.json);
+//   2. copy      every image but the catalogs, reader → writer, one Copier
+//                (each blob once per destination repository) → CopyResults;
+//   3. finalize  each filtered catalog rebuilt without the operators whose
+//                images failed (unless --strict, which stops the run before),
+//                and copied → CatalogResult per catalog; the writer finishes:
+//                cluster resources at a registry, the last part and history in
+//                an archive. Then the mapping and the error log.
+//
+// One image of a mirror-to-disk run: the configuration's additionalImages
+// entry → AdditionalImageCollector → PlannedImage{kind, source, naming} in
+// Plan::images → ArchiveImageWriter::destinationOf names it → copyImages makes
+// CopyRequest{source, destination, from: RegistryReader::open(source), to:
+// the archive's sink} → ImageOutcome in CopyResults → the part that lists it,
+// recorded in the workspace history when the part is complete.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -28,7 +40,7 @@
 #include "ferry/copy/copier.h"
 #include "ferry/copy/endpoints.h"
 #include "ferry/mirror/plan.h"
-#include "ferry/mirror/source_mirrors.h"
+#include "ferry/mirror/run_log.h"
 
 namespace ferry::mirror {
 
@@ -36,7 +48,7 @@ enum class Workflow { MirrorToMirror, MirrorToDisk, DiskToMirror };
 
 struct MirrorOptions {
   Workflow workflow = Workflow::MirrorToMirror;
-  std::filesystem::path configFile;        // required except for disk-to-mirror
+  std::filesystem::path configFile;        // required, but for disk-to-mirror, where it narrows what is loaded
   std::filesystem::path archiveDirectory;  // mirror-to-disk: the file:// destination; disk-to-mirror: --from
   std::filesystem::path workspace;         // mirror-to-mirror: --workspace (working-dir goes inside)
   std::string destination;                 // mirror-to-mirror, disk-to-mirror: docker://HOST[:PORT][/NS]
@@ -46,18 +58,25 @@ struct MirrorOptions {
   int maxNestedPaths = 0;
   bool imageContentSourcePolicy = false;
   bool catalogSourceByTag = false;
-  std::vector<SourceMirror> sourceMirrors;
-  EndpointOptions endpoints;
+  EndpointOptions endpoints;               // source mirrors and per-registry options included
+  // Tests: the archive part size instead of the configuration's archiveSize (in GiB).
+  int64_t archivePartSizeBytes = 0;
+  // Tests: called after each archive part is complete and recorded in the history.
+  std::function<void(const std::string& part)> afterArchivePart;
+  // --strict-archive: a blob larger than archiveSize fails instead of getting a part of its own.
+  bool strictArchive = false;
+  // --image-timeout: bounds each image's copy (CopyOptions::imageTimeout); 0: no bound.
+  std::chrono::milliseconds imageTimeout{0};
+  // --cache-dir (or $OC_MIRROR_CACHE): where ferry may keep what it reuses
+  // between runs; empty: the working directory. The CLI makes it the workspace
+  // of a mirror-to-mirror run given no --workspace.
+  std::filesystem::path cacheDirectory;
+  // --since YYYY-MM-DD (mirror-to-disk): carry the blobs not shipped by the
+  // archives made before that day; empty: relative to the whole history.
+  std::string since;
   // Lines worth telling the user as the run goes ("reading catalog ...", warnings).
   std::function<void(const std::string&)> note;
 };
-
-// Exit-code bits, as oc-mirror v2.
-inline constexpr int kExitGeneric = 1;
-inline constexpr int kExitRelease = 2;
-inline constexpr int kExitOperator = 4;
-inline constexpr int kExitAdditional = 8;
-inline constexpr int kExitHelm = 16;
 
 struct MirroredEntry {
   PlannedImage image;
@@ -67,6 +86,8 @@ struct MirroredEntry {
 struct MirrorReport {
   int exitCode = 0;
   Plan plan;
+  CopyResults copied;                     // phase 2, one per plan.images entry
+  std::vector<CatalogResult> catalogs;    // phase 3, one per plan.catalogs entry
   std::vector<MirroredEntry> images;  // every copy made (catalogs included), with its result
   std::vector<std::string> errors;    // also written to logs/mirroring_errors_<time>.txt
   std::vector<std::string> warnings;

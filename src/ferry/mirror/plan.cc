@@ -31,6 +31,26 @@ ImageKind kindFromName(const std::string& name, const std::string& where) {
   fail("{}: unknown image kind '{}'", where, name);
 }
 
+// A reference that is set (a default one, never named, is left out of the document).
+bool isSet(const ImageReference& reference) {
+  return !reference.registry.empty() || !reference.layoutPath.empty();
+}
+
+void putReference(ordered_json& json, const char* key, const ImageReference& reference) {
+  if (isSet(reference)) json[key] = reference.str();
+}
+
+ImageReference referenceFrom(const nlohmann::json& json, const char* key) {
+  if (!json.contains(key)) return {};
+  return ImageReference::parse(json.at(key).get<std::string>());
+}
+
+std::optional<Digest> digestFrom(const nlohmann::json& json, const char* key) {
+  auto text = json.value(key, std::string());
+  if (text.empty()) return std::nullopt;
+  return Digest::parse(text);
+}
+
 }  // namespace
 
 const char* kindName(ImageKind kind) {
@@ -48,6 +68,20 @@ std::string archiveName(const ImageReference& source) {
   return source.registry + "/" + source.repository;
 }
 
+std::string archiveReference(const ImageReference& source) {
+  auto name = archiveName(source);
+  return source.tag ? name + ":" + *source.tag : name + "@" + source.digest->str();
+}
+
+std::set<PackageOwner> CopyResults::failedOperators(const Plan& plan) const {
+  std::set<PackageOwner> failed;
+  for (size_t i = 0; i < images.size() && i < plan.images.size(); ++i)
+    if (!images[i].ok) failed.insert(plan.images[i].neededBy.begin(), plan.images[i].neededBy.end());
+  for (size_t c = 0; c < plan.catalogs.size(); ++c)
+    for (const auto& package : plan.catalogs[c].unplannablePackages) failed.insert({static_cast<int>(c), package});
+  return failed;
+}
+
 std::string planToJson(const Plan& plan, const std::string& runId) {
   ordered_json json;
   json["formatVersion"] = 1;
@@ -57,9 +91,11 @@ std::string planToJson(const Plan& plan, const std::string& runId) {
     ordered_json entry;
     entry["kind"] = kindName(image.kind);
     entry["source"] = image.source.str();
+    putReference(entry, "destination", image.destination);
     entry["naming"] = namingToJson(image.naming);
+    if (!image.platforms.everyPlatform()) entry["platforms"] = image.platforms.platforms;
     ordered_json neededBy = ordered_json::array();
-    for (const auto& [catalog, package] : image.neededBy) neededBy.push_back({{"catalog", catalog}, {"package", package}});
+    for (const auto& owner : image.neededBy) neededBy.push_back({{"catalog", owner.catalog}, {"package", owner.package}});
     entry["neededBy"] = neededBy;
     json["images"].push_back(entry);
   }
@@ -68,11 +104,16 @@ std::string planToJson(const Plan& plan, const std::string& runId) {
     ordered_json entry;
     entry["name"] = catalog.name;
     entry["source"] = catalog.source.str();
+    putReference(entry, "destination", catalog.destination);
     entry["naming"] = namingToJson(catalog.naming);
     entry["rebuilt"] = catalog.rebuilt;
-    entry["sourceDigest"] = catalog.sourceDigest;
+    entry["sourceDigest"] = catalog.sourceDigest ? catalog.sourceDigest->str() : "";
     entry["packages"] = catalog.packages;
+    entry["notes"] = catalog.notes;
     entry["catalogSourceTemplate"] = catalog.catalogSourceTemplate;
+    entry["archiveTag"] = catalog.archiveTag;
+    entry["planningFailed"] = catalog.planningFailed;
+    entry["unplannablePackages"] = catalog.unplannablePackages;
     json["catalogs"].push_back(entry);
   }
   json["blocked"] = plan.blocked;
@@ -90,21 +131,30 @@ Plan planFromJson(const std::string& text, const std::string& where) {
       PlannedImage image;
       image.kind = kindFromName(entry.at("kind").get<std::string>(), where);
       image.source = ImageReference::parse(entry.at("source").get<std::string>());
+      image.destination = referenceFrom(entry, "destination");
       image.naming = namingFromJson(entry.at("naming"));
+      if (entry.contains("platforms")) image.platforms.platforms = entry.at("platforms").get<std::vector<std::string>>();
       for (const auto& need : entry.at("neededBy"))
-        image.neededBy.emplace(need.at("catalog").get<int>(), need.at("package").get<std::string>());
+        image.neededBy.insert({need.at("catalog").get<int>(), need.at("package").get<std::string>()});
       plan.images.push_back(std::move(image));
     }
     for (const auto& entry : json.at("catalogs")) {
       PlannedCatalog catalog;
       catalog.name = entry.at("name").get<std::string>();
       catalog.source = ImageReference::parse(entry.at("source").get<std::string>());
+      catalog.destination = referenceFrom(entry, "destination");
       catalog.naming = namingFromJson(entry.at("naming"));
       catalog.naming.isCatalog = true;
       catalog.rebuilt = entry.at("rebuilt").get<bool>();
-      catalog.sourceDigest = entry.at("sourceDigest").get<std::string>();
+      catalog.sourceDigest = digestFrom(entry, "sourceDigest");
       for (const auto& package : entry.at("packages")) catalog.packages.insert(package.get<std::string>());
+      for (const auto& note : entry.value("notes", nlohmann::json::array())) catalog.notes.push_back(note);
       catalog.catalogSourceTemplate = entry.value("catalogSourceTemplate", "");
+      // Archives written before archiveTag existed list a catalog under its source tag.
+      catalog.archiveTag = entry.value("archiveTag", catalog.source.tag.value_or(""));
+      catalog.planningFailed = entry.value("planningFailed", false);
+      for (const auto& package : entry.value("unplannablePackages", nlohmann::json::array()))
+        catalog.unplannablePackages.insert(package.get<std::string>());
       plan.catalogs.push_back(std::move(catalog));
     }
     for (const auto& blocked : json.value("blocked", nlohmann::json::array())) plan.blocked.push_back(blocked);
@@ -112,6 +162,43 @@ Plan planFromJson(const std::string& text, const std::string& where) {
     fail("{}: the plan is malformed ({})", where, e.what());
   }
   return plan;
+}
+
+std::string copyResultsToJson(const CopyResults& results) {
+  ordered_json json;
+  json["formatVersion"] = 1;
+  json["images"] = ordered_json::array();
+  for (const auto& outcome : results.images) {
+    ordered_json entry;
+    entry["ok"] = outcome.ok;
+    entry["alreadyPresent"] = outcome.alreadyPresent;
+    entry["digest"] = outcome.digest ? outcome.digest->str() : "";
+    entry["error"] = outcome.error;
+    entry["warnings"] = outcome.warnings;
+    json["images"].push_back(entry);
+  }
+  return json.dump(2) + "\n";
+}
+
+CopyResults copyResultsFromJson(const std::string& text, const std::string& where) {
+  CopyResults results;
+  try {
+    auto json = nlohmann::json::parse(text);
+    if (json.value("formatVersion", 0) != 1)
+      fail("{}: copy results format version {} is not one this ferry reads (1)", where, json.value("formatVersion", 0));
+    for (const auto& entry : json.at("images")) {
+      ImageOutcome outcome;
+      outcome.ok = entry.at("ok").get<bool>();
+      outcome.alreadyPresent = entry.at("alreadyPresent").get<bool>();
+      outcome.digest = digestFrom(entry, "digest");
+      outcome.error = entry.at("error").get<std::string>();
+      outcome.warnings = entry.at("warnings").get<std::vector<std::string>>();
+      results.images.push_back(std::move(outcome));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: the copy results are malformed ({})", where, e.what());
+  }
+  return results;
 }
 
 }  // namespace ferry::mirror

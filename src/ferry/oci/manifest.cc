@@ -93,7 +93,7 @@ Manifest Manifest::parse(std::string_view bytes, std::string_view servedAs) {
   json document = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded() || !document.is_object()) fail("manifest is not a JSON object");
   if (media::isSchema1(servedAs) || document.value("schemaVersion", 0) == 1)
-    fail("Docker schema 1 manifests are not supported (deprecated since 2017); rebuild or re-push the image with a "
+    fail(ErrorKind::Unsupported, "Docker schema 1 manifests are not supported (deprecated since 2017); rebuild or re-push the image with a "
          "current client to get a schema 2 or OCI manifest");
 
   Manifest manifest;

@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kDockerHub = "docker.io";
 
 [[noreturn]] void invalid(std::string_view text, std::string_view why) {
-  fail("invalid image reference '{}': {}", text, why);
+  fail(ErrorKind::InvalidInput, "invalid image reference '{}': {}", text, why);
 }
 
 // Docker's rule: the first component names a host when it has a '.' or a ':'

@@ -175,4 +175,12 @@ TEST(Reference, UnknownTransportsAreNamedWithTheKnownOnes) {
   EXPECT_EQ(*ImageReference::parse("nginx:1.25").tag, "1.25");
 }
 
+TEST(ReferenceErrors, ParseErrorsAreInvalidInput) {
+  try {
+    ImageReference::parse("docker://example.com/Bad:tag");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+  }
+}
 }  // namespace ferry

@@ -11,7 +11,15 @@ namespace ferry {
 
 std::vector<std::filesystem::path> defaultCertsDirectoryRoots() {
   const char* override = std::getenv("FERRY_CERTS_D");
-  if (!override) return {"/etc/containers/certs.d", "/etc/docker/certs.d"};
+  if (!override) {
+    // containers/image looks in the user's folder first (rootless podman and skopeo users keep theirs there).
+    std::vector<std::filesystem::path> roots;
+    if (const char* home = std::getenv("HOME"); home && *home)
+      roots.push_back(std::filesystem::path(home) / ".config/containers/certs.d");
+    roots.emplace_back("/etc/containers/certs.d");
+    roots.emplace_back("/etc/docker/certs.d");
+    return roots;
+  }
   std::vector<std::filesystem::path> roots;
   std::string_view rest = override;
   while (!rest.empty()) {

@@ -3,7 +3,8 @@
 //
 //   * an explicit --src-cert-dir / --dest-cert-dir is used instead of anything else;
 //   * otherwise the first ROOT/HOST[:PORT] folder that exists, over the certs.d
-//     roots /etc/containers/certs.d then /etc/docker/certs.d. Only that one
+//     roots $HOME/.config/containers/certs.d, /etc/containers/certs.d, then
+//     /etc/docker/certs.d (containers/image's order). Only that one
 //     folder is read; folders are not merged. $FERRY_CERTS_D (ROOT[:ROOT...])
 //     replaces the list of roots, for tests and unusual set-ups; set but empty,
 //     it turns the lookup off.
@@ -20,7 +21,8 @@
 
 namespace ferry {
 
-// $FERRY_CERTS_D split at ':' when set, else /etc/containers/certs.d and /etc/docker/certs.d.
+// $FERRY_CERTS_D split at ':' when set, else $HOME/.config/containers/certs.d,
+// /etc/containers/certs.d and /etc/docker/certs.d.
 std::vector<std::filesystem::path> defaultCertsDirectoryRoots();
 
 // The folder to read for the registry `hostPort` ("quay.io", "127.0.0.1:5000"):

@@ -32,8 +32,16 @@ TEST(CertDirs, TheFirstRootWithAFolderForTheHostWins) {
 
 TEST(CertDirs, RootsComeFromFerryCertsD) {
   unsetenv("FERRY_CERTS_D");
+  std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  setenv("HOME", "/home/me", 1);
+  EXPECT_EQ(defaultCertsDirectoryRoots(),
+            (std::vector<std::filesystem::path>{"/home/me/.config/containers/certs.d", "/etc/containers/certs.d",
+                                                "/etc/docker/certs.d"}))
+      << "the rootless user's folder first, as containers/image";
+  unsetenv("HOME");
   EXPECT_EQ(defaultCertsDirectoryRoots(),
             (std::vector<std::filesystem::path>{"/etc/containers/certs.d", "/etc/docker/certs.d"}));
+  if (!home.empty()) setenv("HOME", home.c_str(), 1);
   setenv("FERRY_CERTS_D", "/a::/b", 1);
   EXPECT_EQ(defaultCertsDirectoryRoots(), (std::vector<std::filesystem::path>{"/a", "/b"}));
   setenv("FERRY_CERTS_D", "", 1);

@@ -1,14 +1,12 @@
 #include "ferry/registry/registry_client.h"
 
 #include <nlohmann/json.hpp>
-#include <random>
-#include <regex>
 #include <set>
-#include <thread>
 
 #include "ferry/base/base64.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/log.h"
 #include "ferry/registry/cert_dirs.h"
 #include "ferry/registry/challenge.h"
 #include "ferry/transport/image_store.h"
@@ -32,20 +30,6 @@ TlsSettings tlsSettingsFor(const RegistryOptions& options, const std::string& ho
   return tls;
 }
 
-bool isRedirect(long status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
-
-double random01() {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-}
-
-// "0.25s", "2s", "1.5s": short enough for a warning line.
-std::string formatDelay(std::chrono::milliseconds delay) {
-  return fmt::format("{:g}s", static_cast<double>(delay.count()) / 1000.0);
-}
-
 // Whether the answer to a download resumed at byte `from` continues the `held`
 // bytes `out` already has. If not, `out` is restarted: a 200 brings the whole
 // blob and is kept; a 206 for another range is abandoned and asked again.
@@ -55,6 +39,17 @@ bool continuesDownload(const HttpResponse& head, int64_t from, int64_t& held, Bl
   out.restart();
   held = 0;
   return head.status == 200;
+}
+
+// What an HTTP error answer means for a caller: 404 or a distribution *_UNKNOWN
+// code is "not found" (some registries answer MANIFEST_UNKNOWN with a 400).
+ErrorKind errorKindOf(long status, const std::string& registryErrors) {
+  if (status == 401 || status == 403) return ErrorKind::Unauthorized;
+  if (status == 404) return ErrorKind::NotFound;
+  for (const char* code : {"MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "NAME_UNKNOWN"})
+    if (registryErrors.starts_with(code)) return ErrorKind::NotFound;
+  if (status == 409) return ErrorKind::Conflict;
+  return ErrorKind::Other;
 }
 
 std::string scopeKey(const std::vector<std::string>& scopes) {
@@ -70,16 +65,18 @@ RegistryClient::RegistryClient(std::string registry, std::string apiHost, Regist
     : registry_(std::move(registry)),
       apiHost_(std::move(apiHost)),
       options_(std::move(options)),
-      http_(std::make_unique<HttpClient>(tlsSettingsFor(options_, registry_))),
+      http_(std::make_unique<HttpClient>(tlsSettingsFor(options_, registry_), options_.requestTimeout)),
       slots_(std::clamp(options_.maxConcurrentRequests, 1, 1024)) {
   baseUrl_ = (options_.plainHttp ? "http://" : "https://") + apiHost_;
   origin_ = originOf(baseUrl_);
+  retrier_ = std::make_unique<Retrier>(registry_, origin_, options_.retry, options_.warn, options_.retryTotal);
 }
 
 std::string RegistryClient::transportHint() const {
   if (options_.plainHttp) return "check the host and port, and that the registry is running";
   return "check the host and port; for a private CA pass --src-cert-dir/--dest-cert-dir, to skip verification "
-         "--src-tls-verify=false/--dest-tls-verify=false, for a plain-HTTP registry --source-use-http/--dest-use-http";
+         "(and reach a plain-HTTP registry) --src-tls-verify=false/--dest-tls-verify=false, to talk only plain HTTP "
+         "--source-use-http/--dest-use-http";
 }
 
 std::optional<Credential> RegistryClient::credential(const std::vector<std::string>& scopes) {
@@ -117,33 +114,52 @@ void RegistryClient::learnChallenge(const std::string& header) {
 void RegistryClient::ping() {
   std::lock_guard lock(authMutex_);
   if (pinged_) return;
-  auto response = throwIfUnreached(retrying(
+  auto response = retrying(
       [&](int) { return http_->attempt(HttpRequest{.method = "GET", .url = baseUrl_ + "/v2/"}); },
-      /*firstContact=*/true));
+      /*firstContact=*/true);
+  if (response.failure != TransportFailure::None && options_.httpFallback && !options_.plainHttp)
+    response = pingOverPlainHttp(response);
+  response = throwIfUnreached(std::move(response));
   if (response.status == 401) {
     learnChallenge(response.header("www-authenticate"));
   } else if (response.status >= 200 && response.status < 300) {
     scheme_ = Scheme::Anonymous;
   } else if (response.status == 404) {
-    fail("{} does not answer the registry API at {}/v2/ (HTTP 404); is it a container registry?", registry_, baseUrl_);
+    fail(ErrorKind::Unsupported, "{} does not answer the registry API at {}/v2/ (HTTP 404); is it a container registry?", registry_, baseUrl_);
   }
   pinged_ = true;
 }
 
+HttpResponse RegistryClient::pingOverPlainHttp(const HttpResponse& overTls) {
+  // containers/image asks again over http:// when an insecure registry's HTTPS
+  // ping fails: a plain-HTTP registry answers a TLS hello with an HTTP error
+  // ("wrong version number"). If plain HTTP gets no answer either, the TLS
+  // failure is the one worth reporting.
+  std::string plainBase = "http://" + apiHost_;
+  auto plain = http_->attempt(HttpRequest{.method = "GET", .url = plainBase + "/v2/"});
+  if (plain.failure != TransportFailure::None) return overTls;
+  baseUrl_ = plainBase;
+  origin_ = originOf(baseUrl_);
+  log::info("{} does not speak TLS ({}); talking plain HTTP to it, as TLS verification is off", registry_,
+            overTls.failureDetail);
+  return plain;
+}
+
 std::string RegistryClient::fetchToken(const std::vector<std::string>& scopes, int& lifetimeSeconds) {
-  if (realm_.empty()) fail("registry {} asked for a bearer token but named no realm to get it from", registry_);
+  if (realm_.empty()) fail(ErrorKind::Unsupported, "registry {} asked for a bearer token but named no realm to get it from", registry_);
   std::string url = realm_ + (realm_.find('?') == std::string::npos ? "?" : "&");
   url += "service=" + urlEncode(service_);
   for (const auto& scope : scopes) url += "&scope=" + urlEncode(scope);
   HttpRequest request{.method = "GET", .url = url};
   auto user = credential(scopes);
   if (user) request.headers.push_back("Authorization: Basic " + base64Encode(user->username + ":" + user->password));
-  auto response = retrying([&](int) { return http_->attempt(request); });
+  // A realm may redirect (a load balancer, a moved endpoint); the credentials
+  // stay with the realm's own origin.
+  auto response = retrying([&](int) { return http_->attemptFollowingRedirects(request); });
   if (response.failure != TransportFailure::None)
-    fail("cannot get a token for {} from {}: {}{}", registry_, originOf(realm_), response.failureDetail,
-         response.retries > 0 ? fmt::format(" (gave up after {} retries)", response.retries) : "");
+    failUnreached(response, fmt::format("cannot get a token for {} from {}", registry_, originOf(realm_)), "");
   if (response.status == 401 || response.status == 403)
-    fail("authentication to {} failed: the token server refused {}; check --src-creds/--dest-creds or the auth file",
+    fail(ErrorKind::Unauthorized, "authentication to {} failed: the token server refused {}; check --src-creds/--dest-creds or the auth file",
          registry_, user ? "the credentials of user '" + user->username + "'" : "anonymous access");
   if (response.status != 200) fail("cannot get a token for {}: token server answered HTTP {}", registry_, response.status);
   auto document = nlohmann::json::parse(response.body, nullptr, false);
@@ -217,8 +233,7 @@ HttpResponse RegistryClient::sendOnce(HttpRequest request, const std::vector<std
     if (followRedirects && isRedirect(response.status) && hops < 10 && !response.header("location").empty()) {
       ++hops;
       redirected = true;
-      request.url = resolveUrl(request.url, response.header("location"));
-      if (response.status == 303) request.method = "GET";
+      followRedirect(request, response);
       continue;
     }
     return response;
@@ -235,70 +250,24 @@ HttpResponse RegistryClient::performLimited(const HttpRequest& request) {
 }
 
 HttpResponse RegistryClient::retrying(const std::function<HttpResponse(int)>& attempt, bool firstContact) {
-  for (int retry = 0;; ++retry) {
-    auto response = attempt(retry);
-    response.retries = retry;
-    auto reason = retryReason(response, firstContact);
-    if (!reason || retry >= options_.retry.times) return response;
-    auto delay = retryDelay(response, retry + 1);
-    if (!delay) return response;  // the registry asks for a longer wait than ferry will sit through
-    ++retries_;
-    if (options_.retryTotal) ++*options_.retryTotal;
-    warn(fmt::format("{}: {}: {}; retry {}/{} in {}", registry_, describeRequest(response), *reason, retry + 1,
-                     options_.retry.times, formatDelay(*delay)));
-    std::this_thread::sleep_for(*delay);
-  }
-}
-
-std::optional<std::string> RegistryClient::retryReason(const HttpResponse& response, bool firstContact) const {
-  switch (response.failure) {
-    case TransportFailure::Insecure:
-      return std::nullopt;
-    case TransportFailure::Unreachable:
-      if (firstContact) return std::nullopt;
-      return response.failureDetail;
-    case TransportFailure::Interrupted:
-      return response.failureDetail;
-    case TransportFailure::None:
-      break;
-  }
-  if (response.abandoned) return fmt::format("HTTP {} for the wrong range; asking for the whole blob", response.status);
-  if (isRetryableStatus(response.status)) return fmt::format("HTTP {}", response.status);
-  // Object storage refuses a signed download URL once it has expired; the
-  // registry hands out a fresh one. (A HEAD may be refused for the method
-  // alone, which asking again does not change.)
-  if (response.status == 403 && response.redirected && response.method == "GET")
-    return "HTTP 403, an expired link; asking the registry for a new one";
-  return std::nullopt;
-}
-
-std::optional<std::chrono::milliseconds> RegistryClient::retryDelay(const HttpResponse& response, int retry) const {
-  if (auto asked = parseRetryAfter(response.header("retry-after"), std::chrono::system_clock::now())) {
-    if (*asked > options_.retry.maxRetryAfter) return std::nullopt;
-    return *asked;
-  }
-  return options_.retry.backoff(retry, random01());
-}
-
-std::string RegistryClient::describeRequest(const HttpResponse& response) const {
-  // The path only, for the registry's own URLs; never the query, which may
-  // hold a signature or upload state; digests cut to 12 hex digits.
-  std::string origin = originOf(response.url);
-  std::string path = response.url.substr(origin.size());
-  path = path.substr(0, path.find_first_of("?#"));
-  static const std::regex longDigest("(sha256:[0-9a-f]{12})[0-9a-f]{52}");
-  path = std::regex_replace(path, longDigest, "$1");
-  return response.method + " " + (origin == origin_ ? path : origin + path);
+  return retrier_->run(attempt, firstContact, [](const HttpResponse& response) -> std::optional<std::string> {
+    if (response.abandoned)
+      return fmt::format("HTTP {} for the wrong range; asking for the whole blob", response.status);
+    // Object storage refuses a signed download URL once it has expired; the
+    // registry hands out a fresh one. (A HEAD may be refused for the method
+    // alone, which asking again does not change.)
+    if (response.status == 403 && response.redirected && response.method == "GET")
+      return "HTTP 403, an expired link; asking the registry for a new one";
+    return std::nullopt;
+  });
 }
 
 HttpResponse RegistryClient::throwIfUnreached(HttpResponse response) const {
   if (response.failure == TransportFailure::None) return response;
-  std::string gaveUp = response.retries > 0 ? fmt::format(" (gave up after {} retries)", response.retries) : "";
   std::string hint = response.failure == TransportFailure::Interrupted
                          ? "the connection keeps failing; try again later or raise --retry-times"
                          : transportHint();
-  fail("cannot reach registry {}: request to {} failed: {}{}; {}", registry_, originOf(response.url),
-       response.failureDetail, gaveUp, hint);
+  failUnreached(response, "cannot reach registry " + registry_, hint);
 }
 
 HttpResponse RegistryClient::download(HttpRequest request, const std::vector<std::string>& scopes, BlobWriter& out) {
@@ -320,7 +289,7 @@ HttpResponse RegistryClient::download(HttpRequest request, const std::vector<std
     return answer;
   });
   if (response.abandoned)
-    fail("cannot download from {}: it answered a request for the rest of a blob with another range ({}), "
+    fail(ErrorKind::Unreachable, "cannot download from {}: it answered a request for the rest of a blob with another range ({}), "
          "{} times; try again later",
          registry_, response.header("content-range"), response.retries + 1);
   return throwIfUnreached(std::move(response));
@@ -347,7 +316,7 @@ void RegistryClient::failWith(const HttpResponse& response, const std::string& a
     hint = "; the registry is rate-limiting, try again later or lower --parallel";
   }
   std::string retried = response.retries > 0 ? fmt::format(" after {} retries", response.retries) : "";
-  fail("cannot {}: {} answered HTTP {}{}{}{}", action, registry_, response.status,
+  fail(errorKindOf(response.status, detail), "cannot {}: {} answered HTTP {}{}{}{}", action, registry_, response.status,
        detail.empty() ? "" : " (" + detail + ")", retried, hint);
 }
 

@@ -9,10 +9,15 @@
 // own origin and to its token realm: a redirect to another host (object
 // storage) gets no Authorization header.
 //
-// Failed requests are retried (see RetryPolicy and docs/design.md, "Retries"):
-// transport failures, 5xx, 429 and 408, with exponential backoff and jitter,
-// honouring Retry-After; other 4xx never. Blob downloads cut short resume with
-// a Range request.
+// Failed requests are retried by ferry's HTTP retry layer (http/retry.h and
+// docs/design.md, "Retries"): transport failures, 5xx, 429 and 408, with
+// exponential backoff and jitter, honouring Retry-After; other 4xx never. Blob
+// downloads cut short resume with a Range request. Every request has a deadline
+// (RegistryOptions::requestTimeout, longer for blobs by their size).
+//
+// Errors carry a kind (base/error.h): 404 and the distribution codes
+// *_UNKNOWN are NotFound, 401/403 Unauthorized, no answer Unreachable, a
+// deadline Timeout.
 #pragma once
 
 #include <atomic>
@@ -28,13 +33,18 @@
 #include <vector>
 
 #include "ferry/registry/credentials.h"
-#include "ferry/registry/http.h"
+#include "ferry/http/http_client.h"
+#include "ferry/http/retry.h"
 
 namespace ferry {
 
 struct RegistryOptions {
   bool tlsVerify = true;
   bool plainHttp = false;
+  // With tlsVerify off: if the registry does not speak TLS on its port but answers
+  // plain HTTP there, talk HTTP to it, as containers/image does for
+  // --src-tls-verify=false / --dest-tls-verify=false (an "insecure registry").
+  bool httpFallback = false;
   // A certs.d-style folder: *.crt are CAs, *.cert + *.key a client certificate.
   // When set, it is used instead of the certs.d roots (see cert_dirs.h).
   std::filesystem::path certDirectory;
@@ -47,6 +57,9 @@ struct RegistryOptions {
   std::optional<std::vector<std::filesystem::path>> certsDirectoryRoots;
   // How failed requests are retried (--retry-times, --retry-delay).
   RetryPolicy retry;
+  // The overall deadline of one request (--request-timeout); blob transfers get
+  // more by their size (see requestDeadline in http/http_client.h).
+  std::chrono::milliseconds requestTimeout = kDefaultRequestTimeout;
   // Upload blobs in PATCH chunks of this many bytes, or more when the registry
   // asks for more (OCI-Chunk-Min-Length); 0 uploads each blob in one PUT (--chunk-size).
   int64_t uploadChunkSize = 0;
@@ -64,7 +77,8 @@ class RegistryClient {
   RegistryClient(std::string registry, std::string apiHost, RegistryOptions options);
 
   const std::string& registry() const { return registry_; }
-  // "https://host:port" (or http:// with plainHttp).
+  // "https://host:port" (or http:// with plainHttp). With httpFallback it may
+  // turn to http:// on first contact, so requests are best given as paths.
   const std::string& baseUrl() const { return baseUrl_; }
 
   const RegistryOptions& options() const { return options_; }
@@ -107,7 +121,7 @@ class RegistryClient {
 
   // What happened so far, for the summary and for tests: requests asked again
   // because of a failure, and 401s answered with fresh credentials.
-  int64_t retryCount() const { return retries_; }
+  int64_t retryCount() const { return retrier_->count(); }
   int64_t reauthenticationCount() const { return reauthentications_; }
 
   // Passes a line to options().warn, if set.
@@ -124,15 +138,13 @@ class RegistryClient {
   };
 
   void ping();
+  HttpResponse pingOverPlainHttp(const HttpResponse& overTls);
   std::optional<std::string> authorization(const std::vector<std::string>& scopes, bool refresh);
   std::string fetchToken(const std::vector<std::string>& scopes, int& lifetimeSeconds);
   void learnChallenge(const std::string& header);
   std::optional<Credential> credential(const std::vector<std::string>& scopes);
   std::string transportHint() const;
   HttpResponse performLimited(const HttpRequest& request);
-  std::optional<std::string> retryReason(const HttpResponse& response, bool firstContact) const;
-  std::optional<std::chrono::milliseconds> retryDelay(const HttpResponse& response, int retry) const;
-  std::string describeRequest(const HttpResponse& response) const;
 
   std::string registry_;
   std::string apiHost_;
@@ -141,7 +153,7 @@ class RegistryClient {
   RegistryOptions options_;
   std::unique_ptr<HttpClient> http_;
   std::counting_semaphore<1024> slots_;
-  std::atomic<int64_t> retries_{0};
+  std::unique_ptr<Retrier> retrier_;
   std::atomic<int64_t> reauthentications_{0};
   std::atomic<bool> mountsRefused_{false};
 

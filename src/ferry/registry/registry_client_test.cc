@@ -8,7 +8,9 @@
 #include <ctime>
 
 #include "ferry/base/error.h"
+#include "ferry/registry/registry_repository.h"
 #include "ferry/transport/image_store.h"
+#include "support/error_kind.h"
 #include "support/fault_proxy.h"
 #include "support/http_server.h"
 
@@ -310,6 +312,95 @@ TEST(RegistryAuth, AnExpiredTokenIsRenewedForAStreamedDownload) {
   EXPECT_EQ(refusals, 1);
   EXPECT_EQ(client.reauthenticationCount(), 1);
   EXPECT_EQ(client.retryCount(), 0);
+}
+
+}  // namespace
+}  // namespace ferry
+
+namespace ferry {
+namespace {
+
+TEST(RegistryRedirects, TheTokenEndpointMayRedirectAndCredentialsStayWithTheRealm) {
+  std::mutex mutex;
+  std::vector<std::string> movedAuthorizations;
+  HttpServer moved([&](const Received& request) {
+    std::lock_guard lock(mutex);
+    movedAuthorizations.push_back(request.header("authorization"));
+    return Served{.status = 200, .headers = {}, .body = R"({"token":"tok","expires_in":300})"};
+  });
+  std::atomic<int> realmCalls{0};
+  std::string realmAuthorization;
+  HttpServer realm([&](const Received& request) {
+    ++realmCalls;
+    realmAuthorization = request.header("authorization");
+    return Served{.status = 307, .headers = {}, .body = ""}.with("Location", moved.url() + "/token?" + request.query);
+  });
+  HttpServer registry([&](const Received& request) {
+    if (request.header("authorization") != "Bearer tok")
+      return Served{.status = 401, .headers = {}, .body = ""}.with(
+          "WWW-Authenticate", "Bearer realm=\"" + realm.url() + "/token\",service=\"test\"");
+    return Served{.status = 200, .headers = {}, .body = "ok"};
+  });
+  auto options = RegistryOptions{.plainHttp = true, .credential = Credential{"user", "secret"}};
+  auto client = clientFor(registry.host(), options);
+  auto response = client.send(HttpRequest{.method = "GET", .url = "/v2/app/tags/list"}, {"repository:app:pull"});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "ok");
+  EXPECT_EQ(realmCalls, 1);
+  EXPECT_TRUE(realmAuthorization.starts_with("Basic ")) << realmAuthorization;
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(movedAuthorizations.size(), 1u);
+  EXPECT_EQ(movedAuthorizations[0], "");  // another host: no credentials
+}
+
+TEST(RegistryRedirects, AManifestGetFollowsARedirectWithoutCredentials) {
+  const std::string manifest =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]})";
+  std::string mirrorAuthorization = "unset";
+  HttpServer mirror([&](const Received& request) {
+    mirrorAuthorization = request.header("authorization");
+    return Served{.status = 200, .headers = {}, .body = manifest}.with("Content-Type",
+                                                                        "application/vnd.oci.image.manifest.v1+json");
+  });
+  std::string registryAuthorization;
+  HttpServer registry([&](const Received& request) {
+    if (request.header("authorization").empty())
+      return Served{.status = 401, .headers = {}, .body = ""}.with("WWW-Authenticate", "Basic realm=\"test\"");
+    registryAuthorization = request.header("authorization");
+    if (request.path == "/v2/") return Served{.status = 200, .headers = {}, .body = "{}"};
+    return Served{.status = 307, .headers = {}, .body = ""}.with("Location", mirror.url() + "/cdn" + request.path);
+  });
+  auto options = RegistryOptions{.plainHttp = true, .credential = Credential{"user", "secret"}};
+  auto client = std::make_shared<RegistryClient>(registry.host(), registry.host(), options);
+  RegistryRepository repository(client, "app");
+  auto raw = repository.getManifest("v1");
+  EXPECT_EQ(raw.bytes, manifest);
+  EXPECT_TRUE(registryAuthorization.starts_with("Basic ")) << registryAuthorization;
+  EXPECT_EQ(mirrorAuthorization, "");  // another host: no credentials
+}
+
+TEST(RegistryErrors, StatusesAndRegistryCodesGiveErrorKinds) {
+  HttpServer registry([&](const Received& request) {
+    if (request.path == "/v2/") return Served{.status = 200, .headers = {}, .body = "{}"};
+    if (request.path.ends_with("/missing"))
+      return Served{.status = 404, .headers = {}, .body = R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]})"};
+    if (request.path.ends_with("/denied")) return Served{.status = 403, .headers = {}, .body = ""};
+    if (request.path.ends_with("/odd"))
+      return Served{.status = 400, .headers = {}, .body = R"({"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]})"};
+    return Served{.status = 401, .headers = {}, .body = ""};
+  });
+  auto client = std::make_shared<RegistryClient>(registry.host(), registry.host(), RegistryOptions{.plainHttp = true});
+  RegistryRepository repository(client, "app");
+  auto kindOf = [&](const std::string& reference) {
+    return testing::errorKindOf([&] { repository.getManifest(reference); });
+  };
+  EXPECT_EQ(kindOf("missing"), ErrorKind::NotFound);
+  EXPECT_EQ(kindOf("denied"), ErrorKind::Unauthorized);
+  EXPECT_EQ(kindOf("odd"), ErrorKind::NotFound);
+  EXPECT_EQ(testing::errorKindOf([] {
+              clientFor("127.0.0.1:1", RegistryOptions{.plainHttp = true}).send(HttpRequest{.url = "/v2/x"}, {});
+            }),
+            ErrorKind::Unreachable);
 }
 
 }  // namespace

@@ -27,11 +27,12 @@ RawManifest RegistryRepository::getManifest(const std::string& reference) {
                       .url = "/v2/" + repository_ + "/manifests/" + reference,
                       .headers = {"Accept: " + media::manifestAcceptHeader()},
                       .maxBodyBytes = kMaxManifestRead};
-  auto response = client_->send(request, pullScope());
+  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
   std::string what = fmt::format("read manifest '{}:{}'", describe(), reference);
-  if (response.bodyTooLarge) fail("cannot {}: it is larger than 8 MiB, which ferry refuses", what);
+  if (response.bodyTooLarge) fail(ErrorKind::Limit, "cannot {}: it is larger than 8 MiB, which ferry refuses", what);
   if (response.status == 404)
-    fail("cannot {}: not found at {} (HTTP 404); check the repository and tag", what, client_->registry());
+    fail(ErrorKind::NotFound, "cannot {}: not found at {} (HTTP 404); check the repository and tag", what,
+         client_->registry());
   if (response.status != 200) client_->failWith(response, what);
 
   std::string mediaType = response.header("content-type");
@@ -44,10 +45,10 @@ RawManifest RegistryRepository::getManifest(const std::string& reference) {
       return hasher.finish();
     }();
     if (actual != *requested)
-      fail("cannot {}: the registry sent content whose digest is {}; refusing it", what, actual.str());
+      fail(ErrorKind::Integrity, "cannot {}: the registry sent content whose digest is {}; refusing it", what, actual.str());
   } else if (auto served = Digest::tryParse(response.header("docker-content-digest"));
              served && served->algorithm() == "sha256" && *served != raw.digest) {
-    fail("cannot {}: the registry says its digest is {} but the bytes hash to {}; refusing it", what, served->str(),
+    fail(ErrorKind::Integrity, "cannot {}: the registry says its digest is {} but the bytes hash to {}; refusing it", what, served->str(),
          raw.digest.str());
   }
   // Prefer the document's own media type; registries sometimes serve a generic Content-Type.
@@ -59,7 +60,7 @@ std::optional<Digest> RegistryRepository::manifestDigest(const std::string& refe
   HttpRequest request{.method = "HEAD",
                       .url = "/v2/" + repository_ + "/manifests/" + reference,
                       .headers = {"Accept: " + media::manifestAcceptHeader()}};
-  auto response = client_->send(request, pullScope());
+  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
   if (response.status == 404) return std::nullopt;
   if (response.status != 200) client_->failWith(response, fmt::format("check manifest '{}:{}'", describe(), reference));
   if (auto digest = Digest::tryParse(response.header("docker-content-digest"))) return digest;
@@ -69,6 +70,7 @@ std::optional<Digest> RegistryRepository::manifestDigest(const std::string& refe
 
 void RegistryRepository::readBlob(const Descriptor& blob, BlobWriter& out) {
   HttpRequest request{.method = "GET", .url = "/v2/" + repository_ + "/blobs/" + blob.digest.str()};
+  request.expectedBytes = blob.size;
   auto response = client_->download(std::move(request), pullScope(), out);
   if (response.status != 200 && response.status != 206)
     client_->failWith(response, fmt::format("download blob {} from {}", blob.digest.str(), describe()));
@@ -209,7 +211,7 @@ void RegistryRepository::putManifest(const RawManifest& manifest, const std::opt
   std::string reference = tag.value_or(manifest.digest.str());
   std::string what = fmt::format("push manifest '{}:{}'", describe(), reference);
   if (static_cast<int64_t>(manifest.bytes.size()) > kMaxManifestPush)
-    fail("cannot {}: it is {} bytes, over the 4 MiB registries accept", what, manifest.bytes.size());
+    fail(ErrorKind::Limit, "cannot {}: it is {} bytes, over the 4 MiB registries accept", what, manifest.bytes.size());
   HttpRequest request{.method = "PUT",
                       .url = "/v2/" + repository_ + "/manifests/" + reference,
                       .headers = {"Content-Type: " + manifest.mediaType},
@@ -218,13 +220,14 @@ void RegistryRepository::putManifest(const RawManifest& manifest, const std::opt
   if (response.status != 201 && response.status != 200) client_->failWith(response, what);
   auto stored = Digest::tryParse(response.header("docker-content-digest"));
   if (stored && stored->algorithm() == manifest.digest.algorithm() && *stored != manifest.digest)
-    fail("cannot {}: the registry stored it as {} instead of {}; it rewrote the manifest", what, stored->str(),
+    fail(ErrorKind::Integrity, "cannot {}: the registry stored it as {} instead of {}; it rewrote the manifest", what, stored->str(),
          manifest.digest.str());
 }
 
 std::vector<std::string> RegistryRepository::listTags(int pageSize) {
   std::vector<std::string> tags;
-  std::string url = client_->baseUrl() + "/v2/" + repository_ + "/tags/list?n=" + std::to_string(pageSize);
+  // A path, not baseUrl(): the client learns the registry's scheme on first contact (see httpFallback).
+  std::string url = "/v2/" + repository_ + "/tags/list?n=" + std::to_string(pageSize);
   for (int page = 0; page < 100000; ++page) {
     auto response = client_->send(HttpRequest{.method = "GET", .url = url, .maxBodyBytes = 64 << 20}, pullScope());
     if (response.status == 404) return tags;
@@ -237,9 +240,55 @@ std::vector<std::string> RegistryRepository::listTags(int pageSize) {
         if (tag.is_string()) tags.push_back(tag.get<std::string>());
     auto next = nextLink(response.linkHeaders);
     if (!next) break;
-    url = resolveUrl(url, *next);
+    url = resolveUrl(response.url, *next);
   }
   return tags;
+}
+
+namespace {
+
+// The descriptors of an OCI index holding referrers (the referrers API answer, or the fallback tag's index).
+std::vector<Descriptor> referrersIn(const std::string& body, const std::string& what) {
+  try {
+    return Manifest::parse(body, media::kOciIndex).manifests;
+  } catch (const Error& e) {
+    fail("cannot {}: the registry's answer is not an OCI index: {}", what, e.what());
+  }
+}
+
+}  // namespace
+
+std::vector<Descriptor> RegistryRepository::listReferrers(const Digest& subject, const std::string& artifactType) {
+  std::string what = fmt::format("list referrers of {}@{}", describe(), subject.str());
+  std::string url = "/v2/" + repository_ + "/referrers/" + subject.str();
+  if (!artifactType.empty()) url += "?artifactType=" + urlEncode(artifactType);
+  HttpRequest request{.method = "GET",
+                      .url = url,
+                      .headers = {"Accept: " + std::string(media::kOciIndex)},
+                      .maxBodyBytes = kMaxManifestRead};
+  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
+  if (response.bodyTooLarge) fail(ErrorKind::Limit, "cannot {}: the answer is larger than 8 MiB, which ferry refuses", what);
+  if (response.status == 200) return filterReferrers(referrersIn(response.body, what), artifactType);
+  if (response.status != 404) client_->failWith(response, what);
+  // No referrers API here: the referrers tag schema keeps them in an index under a tag of its own.
+  try {
+    auto fallback = getManifest(referrersTag(subject));
+    return filterReferrers(referrersIn(fallback.bytes, what), artifactType);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) return {};
+    throw;
+  }
+}
+
+void RegistryRepository::deleteManifest(const Digest& digest) {
+  std::string what = fmt::format("delete manifest {}@{}", describe(), digest.str());
+  HttpRequest request{.method = "DELETE", .url = "/v2/" + repository_ + "/manifests/" + digest.str()};
+  auto response = client_->send(request, {"repository:" + repository_ + ":pull,push,delete"});
+  if (response.status == 202 || response.status == 200) return;
+  if (response.status == 405)
+    fail(ErrorKind::Unsupported, "cannot {}: {} does not allow deleting (HTTP 405); enable deletion in its storage "
+         "configuration", what, client_->registry());
+  client_->failWith(response, what);
 }
 
 }  // namespace ferry

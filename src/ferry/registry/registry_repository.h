@@ -7,7 +7,13 @@
 //     is this same repository (or another repository of the registry that this
 //     run pushed it to): 201 means present, 202 opens the upload session that
 //     the monolithic PUT then uses, so a new blob costs two requests in all;
-//   - blob downloads follow redirects to object storage without credentials.
+//   - blob downloads and manifest GETs follow redirects, without credentials to another host.
+//
+// Capabilities (transport/capabilities.h): tags are listed with Link
+// pagination; referrers with GET /v2/NAME/referrers/DIGEST, or, where the
+// registry answers 404 for that API (distribution 2.8), from the referrers tag
+// schema's index at the tag sha256-HEX; a manifest is deleted with DELETE
+// /v2/NAME/manifests/DIGEST (a registry with deletion disabled answers 405).
 //
 // Registries that do not behave:
 //   - a cross-repository mount that is refused (4xx, or a 202 upload session)
@@ -27,11 +33,16 @@
 #include <vector>
 
 #include "ferry/registry/registry_client.h"
+#include "ferry/transport/capabilities.h"
 #include "ferry/transport/image_store.h"
 
 namespace ferry {
 
-class RegistryRepository : public ImageSource, public ImageSink {
+class RegistryRepository : public ImageSource,
+                           public ImageSink,
+                           public TagLister,
+                           public ReferrerLister,
+                           public ManifestDeleter {
  public:
   RegistryRepository(std::shared_ptr<RegistryClient> client, std::string repository);
 
@@ -54,7 +65,10 @@ class RegistryRepository : public ImageSource, public ImageSink {
   bool hasBlob(const Digest& digest);
 
   // Every tag of the repository, asking for `pageSize` a page and following Link pagination.
-  std::vector<std::string> listTags(int pageSize = 1000);
+  std::vector<std::string> listTags(int pageSize);
+  std::vector<std::string> listTags() override { return listTags(1000); }
+  std::vector<Descriptor> listReferrers(const Digest& subject, const std::string& artifactType = {}) override;
+  void deleteManifest(const Digest& digest) override;
 
   // The registry's client (its counters, its options).
   RegistryClient& client() const { return *client_; }

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ferry/archive/tar_writer.h"
+#include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/oci/media_types.h"
 #include "ferry/ref/reference.h"

@@ -17,7 +17,7 @@
 #include <set>
 #include <vector>
 
-#include "ferry/archive/tar_writer.h"
+#include "ferry/imagefs/tar_writer.h"
 #include "ferry/tarball/archive_sink.h"
 #include "ferry/tarball/tar_file.h"
 

@@ -13,7 +13,7 @@
 #include <map>
 #include <string>
 
-#include "ferry/archive/tar_reader.h"
+#include "ferry/imagefs/tar_reader.h"
 #include "ferry/transport/image_store.h"
 
 namespace ferry {

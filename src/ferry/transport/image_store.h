@@ -1,10 +1,10 @@
 // The one interface every transport implements: a place images are read from
 // (ImageSource) or written to (ImageSink). The copy engine talks only to these
 // two classes and never asks whether the bytes come from a registry, an OCI
-// image layout, or (later) an archive.
+// image layout, or an archive.
 //
-// One instance stands for one image location: a registry repository, or an
-// OCI layout directory. Instances are shared by the copy engine's threads, so
+// One instance stands for one image location: a registry repository, an OCI
+// layout directory, or one image name in an archive. Instances are shared by the copy engine's threads, so
 // every method must be safe to call concurrently.
 #pragma once
 

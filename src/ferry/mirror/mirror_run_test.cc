@@ -1,0 +1,200 @@
+// The phases of a mirror run against an OCI layout read through a source
+// mirror (support/mirror_scenario.h builds it), written into an archive.
+#include <gtest/gtest.h>
+
+#include "ferry/archive/archive_reader.h"
+#include "ferry/base/error.h"
+#include "ferry/base/files.h"
+#include "ferry/catalog/catalog_image.h"
+#include "ferry/config/image_set_config.h"
+#include "ferry/mirror/collectors.h"
+#include "ferry/mirror/mirror.h"
+#include "ferry/mirror/phases.h"
+#include "support/mirror_scenario.h"
+
+namespace ferry::mirror {
+namespace {
+
+constexpr const char* kRegistryName = "registry.example.com/demo";
+
+class MirrorPhasesTest : public ::testing::Test {
+ protected:
+  TemporaryDirectory work{"ferry-mirror-phases"};
+  std::filesystem::path layoutDir = work.path() / "source";
+  testing::ScenarioLayout layout = testing::buildScenarioLayout(
+      layoutDir, kRegistryName,
+      {{"foo", {"1.0.0", "1.1.0"}}, {"bar", {"2.0.0"}}}, {}, 4 << 10);
+  EndpointOptions endpointOptions{.sourceMirrors = {{kRegistryName, "oci:" + layoutDir.string()}}};
+  Endpoints endpoints{endpointOptions};
+  Workspace workspace{work.path() / "archive" / "working-dir"};
+  RunLog log;
+
+  void SetUp() override { std::filesystem::create_directories(workspace.root); }
+
+  std::filesystem::path writeConfig(const std::string& packages) {
+    auto path = work.path() / "isc.yaml";
+    writeFileAtomically(path, fmt::format(R"(apiVersion: mirror.openshift.io/v2alpha1
+kind: ImageSetConfiguration
+mirror:
+  operators:
+    - catalog: {0}/ferry-test/catalog:v1
+      packages:
+{1}  additionalImages:
+    - name: {0}/ferry-test/extra:stable
+)",
+                                          kRegistryName, packages));
+    return path;
+  }
+
+  const testing::ScenarioBundle& bundle(const std::string& package) {
+    for (const auto& bundle : layout.bundles)
+      if (bundle.package == package) return bundle;
+    throw Error("no bundle of " + package);
+  }
+  const testing::ScenarioBundle& head(const std::string& package) {
+    const testing::ScenarioBundle* last = nullptr;
+    for (const auto& bundle : layout.bundles)
+      if (bundle.package == package) last = &bundle;
+    return *last;
+  }
+};
+
+TEST_F(MirrorPhasesTest, PlanNamesEveryImageWithItsKindAndOwner) {
+  auto config = config::loadImageSetConfig(writeConfig("        - name: foo\n        - name: bar\n"));
+  RegistryReader reader(endpoints);
+  auto planned = planFromConfiguration({config, reader, workspace, log}, defaultCollectors());
+  const auto& plan = planned.plan;
+  EXPECT_TRUE(log.errors.empty()) << log.errors.front();
+
+  ASSERT_EQ(plan.catalogs.size(), 1u);
+  EXPECT_EQ(plan.catalogs[0].packages, (std::set<std::string>{"bar", "foo"}));
+  EXPECT_TRUE(plan.catalogs[0].rebuilt);
+  EXPECT_EQ(plan.catalogs[0].sourceDigest, layout.images.back().image.digest);
+  EXPECT_EQ(plan.catalogs[0].archiveTag, "v1");
+  ASSERT_EQ(planned.contents.size(), 1u);
+  ASSERT_TRUE(planned.contents[0]);
+
+  // Heads only: foo 1.1.0 and bar 2.0.0, each a bundle and an operator image; and the additional image.
+  std::map<std::string, const PlannedImage*> bySource;
+  for (const auto& image : plan.images) bySource[image.source.str()] = &image;
+  ASSERT_EQ(plan.images.size(), 5u);
+  const auto* fooBundle = bySource.at("docker://" + head("foo").bundleImage);
+  EXPECT_EQ(fooBundle->kind, ImageKind::Bundle);
+  EXPECT_EQ(fooBundle->neededBy, (std::set<PackageOwner>{{0, "foo"}}));
+  const auto* barOperator = bySource.at("docker://" + bundle("bar").operatorImage);
+  EXPECT_EQ(barOperator->kind, ImageKind::RelatedImage);
+  EXPECT_EQ(barOperator->neededBy, (std::set<PackageOwner>{{0, "bar"}}));
+  const auto* extra = bySource.at(std::string("docker://") + kRegistryName + "/ferry-test/extra:stable");
+  EXPECT_EQ(extra->kind, ImageKind::Additional);
+  EXPECT_TRUE(extra->neededBy.empty());
+  EXPECT_FALSE(bySource.count("docker://" + bundle("foo").bundleImage)) << "foo 1.0.0 is not a head";
+
+  // The plan is data: it reads back as written.
+  EXPECT_EQ(planToJson(planFromJson(planToJson(plan, "r"), "plan.json"), "r"), planToJson(plan, "r"));
+}
+
+TEST_F(MirrorPhasesTest, CopyThenFinalizeLeavesTheFailedOperatorOutOfTheArchivedCatalog) {
+  // bar's operator image is lost from the source: its index is gone.
+  auto barOperator = ImageReference::parse(bundle("bar").operatorImage);
+  ASSERT_TRUE(std::filesystem::remove(layoutDir / "blobs" / "sha256" / std::string(barOperator.digest->hex())));
+  auto configFile = writeConfig("        - name: foo\n        - name: bar\n");
+  auto config = config::loadImageSetConfig(configFile);
+  RegistryReader reader(endpoints);
+  auto archiveDir = work.path() / "archive";
+  ArchiveImageWriter writer({.directory = archiveDir, .partSizeBytes = 1 << 30, .runId = "run-1", .configFile = configFile},
+                            workspace);
+  auto planned = planFromConfiguration({config, reader, workspace, log}, defaultCollectors());
+  auto& plan = planned.plan;
+  nameDestinations(plan, writer);
+  writer.begin(plan, log);
+  Copier copier(endpoints, CopyOptions{.parallel = 2});
+
+  auto copied = copyImages(plan, reader, writer, copier, log);
+  ASSERT_EQ(copied.images.size(), plan.images.size());
+  for (size_t i = 0; i < plan.images.size(); ++i) {
+    bool isBarOperator = plan.images[i].source.str() == "docker://" + bundle("bar").operatorImage;
+    EXPECT_EQ(copied.images[i].ok, !isBarOperator) << plan.images[i].source.str() << ": " << copied.images[i].error;
+  }
+  EXPECT_EQ(copied.failedOperators(plan), (std::set<PackageOwner>{{0, "bar"}}));
+  EXPECT_EQ(copyResultsFromJson(copyResultsToJson(copied), "results").images, copied.images);
+
+  auto catalogs = finalizeCatalogs(plan, planned.contents, copied, reader, writer, copier, log);
+  ASSERT_EQ(catalogs.size(), 1u);
+  EXPECT_EQ(catalogs[0].leftOut, (std::set<std::string>{"bar"}));
+  ASSERT_TRUE(catalogs[0].rebuiltDigest);
+  ASSERT_TRUE(catalogs[0].copy.ok) << catalogs[0].copy.error;
+  EXPECT_EQ(catalogs[0].copy.digest, catalogs[0].rebuiltDigest);
+  writer.finish({plan, copied, catalogs}, log);
+  EXPECT_EQ(log.exitCode, kExitOperator);
+  ASSERT_EQ(writer.archiveParts(), std::vector<std::string>{"mirror_000001.tar"});
+
+  // The archive lists the rebuilt catalog under its own name, and it holds foo only.
+  auto archive = ArchiveReader::open(archiveDir);
+  std::optional<Digest> listed;
+  for (const auto& image : archive->images())
+    if (image.reference == std::string(kRegistryName) + "/ferry-test/catalog:v1") listed = image.digest;
+  EXPECT_EQ(listed, catalogs[0].rebuiltDigest);
+  auto name = std::string(kRegistryName) + "/ferry-test/catalog";
+  auto rebuilt = catalog::readCatalogImage(*archive->source(name), ImageReference::parse(name + ":v1"),
+                                           work.path() / "reread");
+  ASSERT_EQ(rebuilt.variants.size(), 1u);
+  std::set<std::string> packages;
+  for (const auto& package : rebuilt.variants[0].catalog.packages) packages.insert(package.name);
+  EXPECT_EQ(packages, std::set<std::string>{"foo"});
+}
+
+// An interrupted mirror-to-disk keeps its finished parts: their content is in
+// the history as each part completes, so the next run does not carry it again.
+TEST_F(MirrorPhasesTest, AnInterruptedMirrorToDiskDoesNotShipItsFinishedPartsAgain) {
+  auto archiveDir = work.path() / "archive";
+  MirrorOptions options{.workflow = Workflow::MirrorToDisk,
+                        .configFile = writeConfig("        - name: foo\n"),
+                        .archiveDirectory = archiveDir,
+                        .parallel = 1,
+                        .endpoints = endpointOptions,
+                        .archivePartSizeBytes = 12 << 10};
+  options.afterArchivePart = [](const std::string&) { throw Error("interrupted after the first part"); };
+  try {
+    MirrorRun(options).run();
+  } catch (const Error&) {
+    // The interruption: what matters is what it leaves behind.
+  }
+  ASSERT_TRUE(std::filesystem::exists(archiveDir / "mirror_000001.tar"));
+  ASSERT_FALSE(std::filesystem::exists(archiveDir / "mirror_000002.tar"));
+  auto first = ArchiveReader::open(archiveDir / "mirror_000001.tar");
+  auto firstBlobs = first->carriedBlobs();
+  std::set<std::string> firstImages;
+  for (const auto& image : first->images()) firstImages.insert(image.reference);
+  ASSERT_FALSE(firstBlobs.empty());
+
+  options.afterArchivePart = nullptr;
+  auto report = MirrorRun(options).run();
+  ASSERT_EQ(report.exitCode, 0) << (report.errors.empty() ? "" : report.errors.front());
+  ASSERT_FALSE(report.archiveParts.empty());
+  EXPECT_EQ(report.archiveParts.front(), "mirror_000002.tar");
+  for (const auto& part : report.archiveParts) {
+    auto reader = ArchiveReader::open(archiveDir / part);
+    for (const auto& image : reader->images()) EXPECT_FALSE(firstImages.count(image.reference)) << image.reference;
+    for (const auto& [digest, size] : reader->carriedBlobs()) {
+      if (!firstBlobs.count(digest)) continue;
+      // Only manifests come again: each part carries the manifests of the images it lists.
+      std::string bytes;
+      struct Collect : BlobWriter {
+        std::string& out;
+        explicit Collect(std::string& o) : out(o) {}
+        bool write(const char* data, size_t n) override {
+          out.append(data, n);
+          return true;
+        }
+        void restart() override { out.clear(); }
+      } collect{bytes};
+      reader->readBlob({.digest = digest, .size = size}, collect);
+      EXPECT_NE(bytes.find("\"schemaVersion\""), std::string::npos) << digest.str() << " (a layer or config) sent twice";
+    }
+  }
+  // The whole archive loads: nothing it needs is missing.
+  EXPECT_TRUE(ArchiveReader::open(archiveDir)->missingBlobs().empty());
+}
+
+}  // namespace
+}  // namespace ferry::mirror

@@ -1,0 +1,64 @@
+// Optional abilities of a transport, beyond reading (ImageSource) and writing
+// (ImageSink): listing tags, listing referrers, deleting manifests. A store that
+// has one implements its interface as well; callers ask at run time with
+// capability<T>(store), and say what to do when a store does not have it.
+//
+//   if (auto* tags = capability<TagLister>(*source)) for (auto& tag : tags->listTags()) ...
+//
+// Implemented by the registry repository, the OCI layout and the in-memory store
+// (see each one's header for how it answers).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/oci/manifest.h"
+
+namespace ferry {
+
+class TagLister {
+ public:
+  virtual ~TagLister() = default;
+  // Every tag of the repository (or layout), in the store's order; none when it has no tags.
+  virtual std::vector<std::string> listTags() = 0;
+};
+
+class ReferrerLister {
+ public:
+  virtual ~ReferrerLister() = default;
+  // Descriptors of the manifests whose subject is `subject` (signatures,
+  // SBOMs, attestations), each with its artifactType; only those of
+  // `artifactType` when it is not empty. None when there are none.
+  virtual std::vector<Descriptor> listReferrers(const Digest& subject, const std::string& artifactType = {}) = 0;
+};
+
+class ManifestDeleter {
+ public:
+  virtual ~ManifestDeleter() = default;
+  // Removes the manifest `digest` and every tag naming it. Throws Error of kind
+  // NotFound when there is no such manifest; blobs are left to the store's own
+  // garbage collection.
+  virtual void deleteManifest(const Digest& digest) = 0;
+};
+
+// The capability `Capability` of `store`, or nullptr when it lacks it.
+template <typename Capability, typename Store>
+Capability* capability(Store& store) {
+  return dynamic_cast<Capability*>(&store);
+}
+template <typename Capability, typename Store>
+std::shared_ptr<Capability> capability(const std::shared_ptr<Store>& store) {
+  return std::dynamic_pointer_cast<Capability>(store);
+}
+
+// The referrers a store lists from the descriptors of an OCI index (the
+// referrers API answer, or the fallback tag's index): those of `artifactType`
+// when it is not empty.
+std::vector<Descriptor> filterReferrers(std::vector<Descriptor> referrers, const std::string& artifactType);
+
+// The fallback tag of the OCI distribution spec's referrers tag schema:
+// "sha256-<hex>" for subject "sha256:<hex>".
+std::string referrersTag(const Digest& subject);
+
+}  // namespace ferry
