@@ -9,7 +9,7 @@ trap 'rm -rf "$out"' EXIT
 cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out" >/dev/null
 deb=$(ls "$out"/*.deb)
 info=$(dpkg-deb -I "$deb")
-for dep in libcurl4 libssl3 libarchive13 libyaml-cpp0.7 libzstd1 zlib1g libfmt9; do
+for dep in libcurl4 libssl3 libarchive13 libyaml-cpp0.7 libzstd1 zlib1g libfmt9 libspdlog1.10; do
   echo "$info" | grep -q "Depends:.*$dep" || { echo "Depends lacks $dep:"; echo "$info"; exit 1; }
 done
 contents=$(dpkg-deb -c "$deb")
