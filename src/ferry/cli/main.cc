@@ -18,6 +18,7 @@
 #include "ferry/cli/describe_command.h"
 #include "ferry/cli/inspect.h"
 #include "ferry/cli/list_operators.h"
+#include "ferry/cli/list_tags.h"
 #include "ferry/cli/mapping.h"
 #include "ferry/cli/mirror_command.h"
 #include "ferry/cli/progress.h"
@@ -26,7 +27,24 @@
 namespace ferry {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.0.0"
+#endif
+#ifndef FERRY_COMMIT
+#define FERRY_COMMIT "unknown"
+#endif
+
+int runVersion(const std::string& output) {
+  if (output == "json") {
+    std::printf("{\"version\":\"%s\",\"commit\":\"%s\"}\n", FERRY_VERSION, FERRY_COMMIT);
+  } else if (output == "text") {
+    std::printf("ferry %s (commit %s)\n", FERRY_VERSION, FERRY_COMMIT);
+  } else {
+    fail("--output must be 'text' or 'json', not '{}'", output);
+  }
+  return 0;
+}
+
 // Usage errors exit 1, as oc-mirror's; image failures keep their bitmask (mirror.h).
 constexpr int kUsageError = 1;
 
@@ -82,6 +100,8 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   }
   if (failures > 0 && results.size() > 1)
     std::fprintf(stderr, "error: %zu of %zu images failed; the others were copied\n", failures, results.size());
+  // Archive destinations (oci-archive:, docker-archive:) appear only when every image went in.
+  if (failures == 0) endpoints.finish();
   return failures == 0 ? 0 : 1;
 }
 
@@ -285,8 +305,12 @@ int main(int argc, char** argv) {
 
   ListOperatorsFlags listFlags;
   auto* list = addListCommand(app, listFlags);
+  ListTagsFlags listTagsFlags;
+  auto* listTags = addListTagsCommand(list, listTagsFlags);
 
-  auto* version = app.add_subcommand("version", "Print ferry's version");
+  auto* version = app.add_subcommand("version", "Print ferry's version and the commit it was built from");
+  std::string versionOutput = "text";
+  version->add_option("-o,--output", versionOutput, "text or json")->default_val("text");
 
   bool asksForHelp = false;
   for (int i = 1; i < argc; ++i)
@@ -320,11 +344,9 @@ int main(int argc, char** argv) {
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
     if (*describe) return runDescribe(describePath, describeOutput, describeVerify);
+    if (*listTags) return runListTags(listTagsFlags);
     if (*list) return runListOperators(listFlags);
-    if (*version) {
-      std::printf("ferry %s\n", kVersion);
-      return 0;
-    }
+    if (*version) return runVersion(versionOutput);
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -673,7 +673,7 @@ TEST(ImageSetConfigValues, ReferencesMustParse) {
             "OCI layout");
   EXPECT_EQ(loadError(v2("mirror:\n  additionalImages:\n    - name: ftp://example.com/x\n")),
             "isc.yaml:5:13: mirror.additionalImages[0].name: invalid image reference 'ftp://example.com/x': unknown "
-            "transport 'ftp://' (use docker:// or oci://); write REGISTRY/REPOSITORY[:TAG][@DIGEST], or oci://DIR "
+            "transport 'ftp'; ferry knows docker://, oci:, oci-archive:, docker-archive:, dir:; write REGISTRY/REPOSITORY[:TAG][@DIGEST], or oci://DIR "
             "for an image in an OCI layout");
   auto config = loadImageSetConfigText(v2("mirror:\n  operators:\n    - catalog: oci:///tmp/catalog\n"
                                           "    - catalog: oci:relative/catalog:v2\n"),

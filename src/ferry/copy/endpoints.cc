@@ -1,8 +1,11 @@
 #include "ferry/copy/endpoints.h"
 
 #include "ferry/base/error.h"
+#include "ferry/dirstore/dir_source.h"
 #include "ferry/layout/oci_layout.h"
 #include "ferry/registry/registry_repository.h"
+#include "ferry/tarball/docker_archive.h"
+#include "ferry/tarball/oci_archive.h"
 
 namespace ferry {
 namespace {
@@ -99,12 +102,49 @@ std::shared_ptr<OciLayout> Endpoints::layout(const ImageReference& reference, bo
 std::shared_ptr<ImageSource> Endpoints::source(const ImageReference& reference) {
   auto where = readLocation(reference);
   if (where.transport == Transport::Layout) return layout(where, false);
+  if (where.isLocal()) return fileSource(where);
   return repository(where, false);
 }
 
 std::shared_ptr<ImageSink> Endpoints::sink(const ImageReference& reference) {
   if (reference.transport == Transport::Layout) return layout(reference, true);
+  if (reference.isLocal()) return fileSink(reference);
   return repository(reference, true);
+}
+
+std::shared_ptr<ImageSource> Endpoints::fileSource(const ImageReference& reference) {
+  std::lock_guard lock(mutex_);
+  auto& source = fileSources_[reference.location()];
+  if (!source) {
+    if (reference.transport == Transport::OciArchive) source = std::make_shared<OciArchiveSource>(reference.layoutPath);
+    if (reference.transport == Transport::DockerArchive)
+      source = std::make_shared<DockerArchiveSource>(reference.layoutPath);
+    if (reference.transport == Transport::Directory) source = std::make_shared<DirSource>(reference.layoutPath);
+  }
+  return source;
+}
+
+std::shared_ptr<ImageSink> Endpoints::fileSink(const ImageReference& reference) {
+  if (reference.transport == Transport::Directory)
+    fail("ferry reads dir: images but does not write them; write {} as oci:{} (an OCI layout) instead",
+         reference.str(), reference.layoutPath.string());
+  std::lock_guard lock(mutex_);
+  auto& sink = archiveSinks_[reference.location()];
+  if (!sink) {
+    if (reference.transport == Transport::OciArchive) sink = std::make_shared<OciArchiveSink>(reference.layoutPath);
+    if (reference.transport == Transport::DockerArchive)
+      sink = std::make_shared<DockerArchiveSink>(reference.layoutPath, reference.archiveName);
+  }
+  return sink;
+}
+
+void Endpoints::finish() {
+  std::map<std::string, std::shared_ptr<ArchiveSink>> sinks;
+  {
+    std::lock_guard lock(mutex_);
+    sinks.swap(archiveSinks_);
+  }
+  for (auto& [location, sink] : sinks) sink->commit();
 }
 
 }  // namespace ferry

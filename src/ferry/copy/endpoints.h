@@ -67,10 +67,17 @@ class Endpoints {
   std::shared_ptr<class RegistryRepository> repository(const ImageReference& reference, bool destination);
   // The reference source() reads `reference` from (source mirrors applied).
   ImageReference readLocation(const ImageReference& reference) const;
+  // Completes the archive files (oci-archive:, docker-archive:) this run wrote
+  // to: until then they are FILE.partial, and an Endpoints destroyed without
+  // finish() removes them, so a failed run leaves no half archive.
+  void finish();
 
  private:
   std::shared_ptr<RegistryClient> client(const ImageReference& reference, bool destination);
   std::shared_ptr<class OciLayout> layout(const ImageReference& reference, bool create);
+  // oci-archive:, docker-archive: and dir: (see tarball/ and dirstore/), one object per file and side.
+  std::shared_ptr<ImageSource> fileSource(const ImageReference& reference);
+  std::shared_ptr<ImageSink> fileSink(const ImageReference& reference);
 
   EndpointOptions options_;
   std::mutex mutex_;
@@ -78,6 +85,8 @@ class Endpoints {
   std::map<std::string, std::shared_ptr<RegistryRepository>> repositories_;
   std::map<std::string, std::shared_ptr<OciLayout>> layouts_;
   std::set<std::string> writable_;
+  std::map<std::string, std::shared_ptr<ImageSource>> fileSources_;  // by location()
+  std::map<std::string, std::shared_ptr<class ArchiveSink>> archiveSinks_;  // by location()
 };
 
 }  // namespace ferry

@@ -286,11 +286,19 @@ std::optional<TarMemberHeader> TarReader::next() {
   }
 }
 
-std::vector<TarMember> listTarMembers(int fd, const std::string& name) {
+std::vector<TarMember> listTarMembers(int fd, const std::string& name, TarListing listing) {
   TarFileInput input(fd, name);
   TarReader reader(input, fmt::format("archive part '{}'", name));
   std::vector<TarMember> members;
   while (auto header = reader.next()) {
+    if (listing.allowLinks && (header->isHardLink() || header->isSymlink())) {
+      if (header->linkTarget.empty()) fail("archive '{}': the link '{}' has no target", name, header->path);
+      TarMember link{checkedMemberPath(header->path, name), header->offset, 0, false};
+      link.linkTarget = header->linkTarget;
+      link.hardLink = header->isHardLink();
+      members.push_back(std::move(link));
+      continue;
+    }
     if (!header->isFile() && !header->isDirectory()) {
       const char* what = header->isHardLink() ? "a hard link" : header->isSymlink() ? "a symbolic link" : "a special file";
       fail("archive part '{}' has a member '{}' that is {}; parts hold only regular files, refusing the part", name,

@@ -9,7 +9,8 @@
 //
 // listTarMembers lists an archive part: only regular files and directories are
 // accepted there: links, devices and FIFOs have no place in an archive part and
-// are refused, as are member paths that are absolute or climb out with "..".
+// are refused (links are listed instead with TarListing::allowLinks, for
+// docker-archive: tars), as are member paths that are absolute or climb out with "..".
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,16 @@ struct TarMember {
   int64_t offset = 0;  // of the data in the file
   int64_t size = 0;
   bool directory = false;
+  // With TarListing::allowLinks: the target of a symbolic link (relative to the
+  // member's folder) or of a hard link (a member path); empty for other members.
+  std::string linkTarget;
+  bool hardLink = false;
+};
+
+struct TarListing {
+  // `docker save` and skopeo's docker-archive: write symbolic links between
+  // layer files; their readers list them and resolve them inside the tar.
+  bool allowLinks = false;
 };
 
 // Where a TarReader's bytes come from.
@@ -101,7 +112,7 @@ class TarReader {
 
 // Lists the members of the tar open at `fd`; `name` is used in messages.
 // Throws Error for a damaged or truncated tar and for unsafe members.
-std::vector<TarMember> listTarMembers(int fd, const std::string& name);
+std::vector<TarMember> listTarMembers(int fd, const std::string& name, TarListing listing = {});
 
 // A member path in normal form ("./a//b/" becomes "a/b"). Throws Error, naming
 // `tarName`, for empty and absolute paths and for any ".." component.

@@ -77,7 +77,10 @@ std::vector<Descriptor> OciLayout::entries() const {
 }
 
 std::optional<Descriptor> OciLayout::findEntry(const std::string& reference) const {
-  auto all = entries();
+  return findLayoutEntry(entries(), reference);
+}
+
+std::optional<Descriptor> findLayoutEntry(const std::vector<Descriptor>& all, const std::string& reference) {
   if (auto digest = Digest::tryParse(reference)) {
     for (const auto& entry : all)
       if (entry.digest == *digest) return entry;
@@ -90,16 +93,19 @@ std::optional<Descriptor> OciLayout::findEntry(const std::string& reference) con
   return std::nullopt;
 }
 
+std::string layoutRefNames(const std::vector<Descriptor>& entries) {
+  std::string names;
+  for (const auto& known : entries)
+    if (!refNameOf(known).empty()) names += (names.empty() ? "" : ", ") + refNameOf(known);
+  return names.empty() ? "no tagged images" : names;
+}
+
 RawManifest OciLayout::getManifest(const std::string& reference) {
   auto entry = findEntry(reference);
   auto digest = Digest::tryParse(reference);
-  if (!entry && !digest) {
-    std::string names;
-    for (const auto& known : entries())
-      if (!refNameOf(known).empty()) names += (names.empty() ? "" : ", ") + refNameOf(known);
+  if (!entry && !digest)
     fail("cannot find image '{}' in OCI layout '{}'; it holds: {}", reference, directory_.string(),
-         names.empty() ? "no tagged images" : names);
-  }
+         layoutRefNames(entries()));
   Digest wanted = entry ? entry->digest : *digest;
   auto path = pathOf(wanted);
   if (!std::filesystem::exists(path))

@@ -31,6 +31,12 @@ namespace ferry {
 
 inline constexpr std::string_view kRefNameAnnotation = "org.opencontainers.image.ref.name";
 
+// The index.json entry a tag or digest names, by the rules above (also used for
+// layouts read from a tar: oci-archive:).
+std::optional<Descriptor> findLayoutEntry(const std::vector<Descriptor>& entries, const std::string& reference);
+// "a, b, c": the ref.names of the entries, or "no tagged images", for messages.
+std::string layoutRefNames(const std::vector<Descriptor>& entries);
+
 class OciLayout : public ImageSource, public ImageSink, public TagLister, public ManifestDeleter {
  public:
   // Opens an existing layout; throws Error naming the directory when it is not one.

@@ -113,13 +113,60 @@ ImageReference parseRegistry(std::string_view text, std::string_view rest) {
   return ref;
 }
 
-ImageReference parseLayout(std::string_view text, std::string_view rest) {
+ImageReference parseLayout(std::string_view text, std::string_view rest, Transport transport) {
   ImageReference ref;
-  ref.transport = Transport::Layout;
+  ref.transport = transport;
   splitTagAndDigest(text, rest, ref);
-  if (rest.empty()) invalid(text, "the layout directory is empty; expected oci:DIR[:TAG]");
+  if (rest.empty())
+    invalid(text, transport == Transport::Layout ? "the layout directory is empty; expected oci:DIR[:TAG]"
+                                                 : "the archive file is empty; expected oci-archive:FILE[:TAG]");
   ref.layoutPath = std::filesystem::path(std::string(rest));
   return ref;
+}
+
+// skopeo's docker-archive:PATH[:REFERENCE]: the path ends at the first ':', and
+// what follows is a docker reference (NAME[:TAG], tag "latest" when left out)
+// or "@N", the N-th image of the archive.
+ImageReference parseDockerArchive(std::string_view text, std::string_view rest) {
+  ImageReference ref;
+  ref.transport = Transport::DockerArchive;
+  auto colon = rest.find(':');
+  std::string_view path = rest.substr(0, colon);
+  if (path.empty()) invalid(text, "the archive file is empty; expected docker-archive:FILE[:NAME:TAG]");
+  ref.layoutPath = std::filesystem::path(std::string(path));
+  if (colon == std::string_view::npos) return ref;
+  auto image = rest.substr(colon + 1);
+  if (image.empty()) invalid(text, "nothing follows ':'; expected docker-archive:FILE[:NAME:TAG] or FILE:@N");
+  if (image.front() == '@') {
+    auto number = image.substr(1);
+    if (number.empty() || number.size() > 6 || number.find_first_not_of("0123456789") != std::string_view::npos)
+      invalid(text, fmt::format("'{}' is not an image number; expected @0, @1, ...", image));
+    ref.archiveIndex = static_cast<size_t>(std::stoul(std::string(number)));
+    return ref;
+  }
+  auto named = parseRegistry(text, image);
+  if (named.digest) invalid(text, "a docker-archive image is named NAME:TAG, not by digest");
+  ref.archiveName = named.registry + "/" + named.repository + ":" + named.tag.value_or("latest");
+  return ref;
+}
+
+ImageReference parseDirectory(std::string_view text, std::string_view rest) {
+  if (rest.empty()) invalid(text, "the directory is empty; expected dir:DIR");
+  ImageReference ref;
+  ref.transport = Transport::Directory;
+  ref.layoutPath = std::filesystem::path(std::string(rest));
+  return ref;
+}
+
+// Transports of the containers tools (skopeo, podman) that ferry does not have.
+constexpr std::string_view kForeignTransports[] = {"containers-storage", "docker-daemon", "ostree", "sif", "tarball",
+                                                   "atomic"};
+
+[[noreturn]] void unknownTransport(std::string_view text, std::string_view name) {
+  bool foreign = false;
+  for (auto known : kForeignTransports) foreign = foreign || name == known;
+  invalid(text, fmt::format("{} transport '{}'; ferry knows {}", foreign ? "ferry has no" : "unknown", name,
+                            knownTransports()));
 }
 
 }  // namespace
@@ -134,13 +181,38 @@ bool isValidRepository(std::string_view repository) {
   return repository.size() <= 255 && std::regex_match(std::string(repository), pattern);
 }
 
+std::string_view transportName(Transport transport) {
+  switch (transport) {
+    case Transport::Registry: return "docker";
+    case Transport::Layout: return "oci";
+    case Transport::OciArchive: return "oci-archive";
+    case Transport::DockerArchive: return "docker-archive";
+    case Transport::Directory: return "dir";
+  }
+  return "docker";
+}
+
+std::string_view knownTransports() { return "docker://, oci:, oci-archive:, docker-archive:, dir:"; }
+
 ImageReference ImageReference::parse(std::string_view text) {
   if (text.starts_with("docker://")) return parseRegistry(text, text.substr(9));
-  if (text.starts_with("oci://")) return parseLayout(text, text.substr(6));
-  if (text.starts_with("oci:")) return parseLayout(text, text.substr(4));
-  auto scheme = text.find("://");
-  if (scheme != std::string_view::npos)
-    invalid(text, fmt::format("unknown transport '{}://' (use docker:// or oci://)", text.substr(0, scheme)));
+  if (text.starts_with("oci://")) return parseLayout(text, text.substr(6), Transport::Layout);
+  if (text.starts_with("oci:")) return parseLayout(text, text.substr(4), Transport::Layout);
+  if (text.starts_with("oci-archive:")) return parseLayout(text, text.substr(12), Transport::OciArchive);
+  if (text.starts_with("docker-archive:")) return parseDockerArchive(text, text.substr(15));
+  if (text.starts_with("dir:")) return parseDirectory(text, text.substr(4));
+  if (auto scheme = text.find("://"); scheme != std::string_view::npos) unknownTransport(text, text.substr(0, scheme));
+  // "name:" followed by a path, or a containers transport by name, is a transport
+  // prefix: no registry reference has a host with an empty port.
+  if (auto colon = text.find(':'); colon != std::string_view::npos && colon > 0) {
+    auto name = text.substr(0, colon);
+    bool word = name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+    auto after = text.substr(colon + 1);
+    bool pathFollows = after.empty() || after.front() == '/' || after.front() == '.' || after.front() == '[';
+    bool foreign = false;
+    for (auto known : kForeignTransports) foreign = foreign || name == known;
+    if (word && (pathFollows || foreign)) unknownTransport(text, name);
+  }
   return parseRegistry(text, text);
 }
 
@@ -150,16 +222,20 @@ std::string ImageReference::apiHost() const {
 
 std::string ImageReference::manifestReference() const {
   if (digest) return digest->str();
+  if (archiveName) return *archiveName;
+  if (archiveIndex) return "@" + std::to_string(*archiveIndex);
   return tag.value_or("latest");
 }
 
 std::string ImageReference::location() const {
-  if (transport == Transport::Layout) return "oci:" + layoutPath.string();
-  return registry + "/" + repository;
+  if (transport == Transport::Registry) return registry + "/" + repository;
+  return std::string(transportName(transport)) + ":" + layoutPath.string();
 }
 
 std::string ImageReference::str() const {
-  std::string out = transport == Transport::Layout ? location() : "docker://" + location();
+  std::string out = transport == Transport::Registry ? "docker://" + location() : location();
+  if (archiveName) out += ":" + *archiveName;
+  if (archiveIndex) out += ":@" + std::to_string(*archiveIndex);
   if (tag) out += ":" + *tag;
   if (digest) out += "@" + digest->str();
   return out;

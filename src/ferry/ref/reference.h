@@ -3,6 +3,14 @@
 //   docker://HOST[:PORT]/PATH[:TAG][@DIGEST]   an image in a registry
 //   HOST/PATH:TAG, PATH:TAG, nginx             the same without the scheme, as docker pull reads it
 //   oci://DIR[:TAG][@DIGEST], oci:DIR[:TAG]    an image in an OCI image layout directory
+//   oci-archive:FILE[:TAG][@DIGEST]            the same layout as one tar file (skopeo's oci-archive:)
+//   docker-archive:FILE[:NAME:TAG | :@N]       a `docker save` tar; NAME:TAG picks one of its RepoTags,
+//                                              @N the N-th image (from 0), as skopeo reads them
+//   dir:DIR                                    skopeo's dir: format (manifest.json, version, blobs by hex)
+//
+// Any other "TRANSPORT:" or "SCHEME://" prefix that names a transport of the
+// containers tools (containers-storage:, docker-daemon:, ...) is refused with
+// the list of transports ferry knows.
 //
 // Registry references are normalised the way Docker does: no host means Docker
 // Hub ("docker.io"), whose single-component names live under "library/", and
@@ -20,7 +28,12 @@
 
 namespace ferry {
 
-enum class Transport { Registry, Layout };
+enum class Transport { Registry, Layout, OciArchive, DockerArchive, Directory };
+
+// "docker", "oci", "oci-archive", "docker-archive", "dir": the prefix a reference of the transport starts with.
+std::string_view transportName(Transport transport);
+// The transports ferry reads and writes, for messages: "docker://, oci:, oci-archive:, docker-archive:, dir:".
+std::string_view knownTransports();
 
 struct ImageReference {
   Transport transport = Transport::Registry;
@@ -29,8 +42,13 @@ struct ImageReference {
   std::string registry;
   // Registry references: "library/nginx", "org/team/app".
   std::string repository;
-  // Layout references: the layout directory.
+  // Local references (every transport but Registry): the layout directory,
+  // the archive file, or the dir: directory.
   std::filesystem::path layoutPath;
+  // docker-archive references: the image in the archive, by one of its RepoTags
+  // (normalised: "docker.io/library/busybox:latest") or by position.
+  std::optional<std::string> archiveName;
+  std::optional<size_t> archiveIndex;
 
   std::optional<std::string> tag;
   std::optional<Digest> digest;
@@ -42,9 +60,11 @@ struct ImageReference {
   std::string apiHost() const;
   // What to ask the source for: the digest when there is one, else the tag, else "latest".
   std::string manifestReference() const;
+  // Whether the image lives in local files (anything but a registry).
+  bool isLocal() const { return transport != Transport::Registry; }
   // "docker://registry/repository:tag@digest" or "oci:path:tag", parseable again.
   std::string str() const;
-  // Registry and repository, or the layout path: where blobs are shared.
+  // Registry and repository, or "TRANSPORT:PATH" of a local reference: where blobs are shared.
   std::string location() const;
   // The same image location with another tag and no digest.
   ImageReference withTag(std::optional<std::string> newTag) const;

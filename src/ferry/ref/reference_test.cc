@@ -114,6 +114,67 @@ TEST(Reference, WithTagDropsDigest) {
 }  // namespace ferry
 
 namespace ferry {
+
+TEST(Reference, OciArchives) {
+  auto ref = ImageReference::parse("oci-archive:/tmp/x.tar:v1");
+  EXPECT_EQ(ref.transport, Transport::OciArchive);
+  EXPECT_EQ(ref.layoutPath, "/tmp/x.tar");
+  EXPECT_EQ(*ref.tag, "v1");
+  EXPECT_EQ(ref.str(), "oci-archive:/tmp/x.tar:v1");
+  EXPECT_EQ(ref.location(), "oci-archive:/tmp/x.tar");
+  EXPECT_EQ(ImageReference::parse(ref.str()), ref);
+  auto bare = ImageReference::parse("oci-archive:images/app.tar");
+  EXPECT_EQ(bare.layoutPath, "images/app.tar");
+  EXPECT_FALSE(bare.tag);
+  EXPECT_TRUE(bare.isLocal());
+  EXPECT_THROW(ImageReference::parse("oci-archive:"), Error);
+}
+
+TEST(Reference, DockerArchivesNameAnImageByRepoTagOrPosition) {
+  auto ref = ImageReference::parse("docker-archive:/tmp/save.tar:busybox");
+  EXPECT_EQ(ref.transport, Transport::DockerArchive);
+  EXPECT_EQ(ref.layoutPath, "/tmp/save.tar");
+  EXPECT_EQ(*ref.archiveName, "docker.io/library/busybox:latest");
+  EXPECT_EQ(ref.manifestReference(), "docker.io/library/busybox:latest");
+  EXPECT_EQ(ImageReference::parse(ref.str()), ref);
+
+  auto hosted = ImageReference::parse("docker-archive:save.tar:quay.io/org/app:v2");
+  EXPECT_EQ(*hosted.archiveName, "quay.io/org/app:v2");
+  auto second = ImageReference::parse("docker-archive:save.tar:@1");
+  EXPECT_EQ(*second.archiveIndex, 1u);
+  EXPECT_EQ(second.manifestReference(), "@1");
+  EXPECT_EQ(ImageReference::parse(second.str()), second);
+  EXPECT_EQ(ImageReference::parse("docker-archive:save.tar").manifestReference(), "latest");
+  EXPECT_THROW(ImageReference::parse("docker-archive:save.tar:@x"), Error);
+  EXPECT_THROW(ImageReference::parse("docker-archive:save.tar:app@" + kDigest), Error);
+}
+
+TEST(Reference, DirDirectories) {
+  auto ref = ImageReference::parse("dir:/tmp/image");
+  EXPECT_EQ(ref.transport, Transport::Directory);
+  EXPECT_EQ(ref.layoutPath, "/tmp/image");
+  EXPECT_EQ(ref.str(), "dir:/tmp/image");
+  EXPECT_THROW(ImageReference::parse("dir:"), Error);
+}
+
+TEST(Reference, UnknownTransportsAreNamedWithTheKnownOnes) {
+  for (std::string text : {"containers-storage:busybox", "docker-daemon:busybox:latest", "tarball:/x.tar",
+                           "sif:/x.sif", "foo://bar", "ocarchive:/x.tar"}) {
+    try {
+      ImageReference::parse(text);
+      ADD_FAILURE() << text << " was accepted";
+    } catch (const Error& e) {
+      std::string message = e.what();
+      EXPECT_NE(message.find("transport"), std::string::npos) << message;
+      EXPECT_NE(message.find("oci-archive:, docker-archive:, dir:"), std::string::npos) << message;
+      EXPECT_EQ(message.find("port after"), std::string::npos) << message;
+    }
+  }
+  // Registry references that look a little like a prefix stay registry references.
+  EXPECT_EQ(ImageReference::parse("localhost:5000/app").registry, "localhost:5000");
+  EXPECT_EQ(*ImageReference::parse("nginx:1.25").tag, "1.25");
+}
+
 TEST(ReferenceErrors, ParseErrorsAreInvalidInput) {
   try {
     ImageReference::parse("docker://example.com/Bad:tag");
