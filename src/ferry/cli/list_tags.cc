@@ -46,7 +46,6 @@ int runListTags(const ListTagsFlags& flags) {
     EndpointOptions options{flags.access.options(flags.authFile, 8), {}};
     flags.retries.apply(options.source, /*quiet=*/false, nullptr);
     Endpoints endpoints(std::move(options));
-    // TODO(h2): switch to the TagLister capability once it is on main.
     tags = endpoints.repository(reference, false)->listTags();
   } else if (reference.transport == Transport::Layout) {
     tags = refNames(OciLayout::open(reference.layoutPath)->entries());
