@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "ferry/base/error.h"
+#include "ferry/base/files.h"
 #include "ferry/base/memory_limit_test_support.h"
 
 namespace ferry {
@@ -78,12 +79,9 @@ TEST(YamlBounds, AliasExpansionIsCountedBillionLaughs) {
 }
 
 TEST(YamlBounds, AFileLargerThanTheLimitIsRefusedBeforeItIsRead) {
-  char name[] = "/tmp/ferry-yaml-bounds-XXXXXX";
-  int fd = ::mkstemp(name);
-  ASSERT_GE(fd, 0);
-  std::string bytes(2000, '#');
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  ::close(fd);
+  TemporaryDirectory dir;  // under $TMPDIR, not a fixed /tmp path
+  const std::string name = (dir.path() / "big.yaml").string();
+  writeFileAtomically(name, std::string(2000, '#'));
   try {
     readYamlFile(name, small());
     FAIL() << "expected an error";
@@ -92,7 +90,6 @@ TEST(YamlBounds, AFileLargerThanTheLimitIsRefusedBeforeItIsRead) {
                                          ": more than 1000 bytes; ferry's limit for a test file is 1000 bytes (see "
                                          "docs/limits.md)");
   }
-  ::unlink(name);
 }
 
 }  // namespace
