@@ -10,6 +10,8 @@
 //                            not carry, with the part or run that shipped them;
 //   ferry/checksums.sha256   `sha256sum -c` lines for every other member;
 //   ferry/<name>             files the caller adds (configuration, plan).
+//   ferry/discarded/HEX.N    the room of a blob whose transfer failed while
+//                            later members were written: zeros, ignored.
 #pragma once
 
 #include <cstdint>

@@ -59,9 +59,8 @@ class ArchiveImageSink : public ImageSink {
     writer_.putBlob(blob, &file, nullptr);
   }
   void putBlobBytes(const Descriptor& blob, std::string bytes) override { writer_.putBlob(blob, nullptr, &bytes); }
-  // No staging folder: the copy engine then hands over blobs of up to 64 MiB in memory, and they are
-  // written once, straight into the part; larger ones come from its spool file.
-  std::optional<std::filesystem::path> stagingDirectory() override { return std::nullopt; }
+  // Streamed blobs are written once, straight into their room in the part.
+  void writeBlob(const Descriptor& blob, const BlobProducer& produce) override { writer_.writeBlob(blob, produce); }
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override {
     writer_.putManifest(name_, manifest, tag, root);
   }
@@ -237,8 +236,22 @@ void ArchiveWriter::startPart() {
 }
 
 void ArchiveWriter::makeRoom(int64_t memberBytes) {
-  if (current_ && current_->holdsBlobs && current_->tar->size() + memberBytes > partSizeBytes_) closePart();
+  // Another writer is closing the part: wait for the next one.
+  drained_.wait(writeMutex_, [this] { return !current_ || !current_->closing; });
+  if (current_ && current_->holdsBlobs && current_->tar->size() + memberBytes > partSizeBytes_) closeWhenDrained();
   if (!current_) startPart();
+}
+
+void ArchiveWriter::closeWhenDrained() {
+  current_->closing = true;
+  drained_.wait(writeMutex_, [this] { return current_->streaming == 0; });
+  try {
+    closePart();
+  } catch (...) {
+    drained_.notify_all();
+    throw;
+  }
+  drained_.notify_all();
 }
 
 void ArchiveWriter::closePart() {
@@ -321,11 +334,7 @@ void ArchiveWriter::putBlob(const Descriptor& blob, const std::filesystem::path*
          directory_.string(), bytes->size(), blob.size);
   }
   auto member = blobMember(blob.digest);
-  if (refuseOversized_ && TarWriter::memberBytes(member, blob.size) > partSizeBytes_)
-    fail("cannot store blob {} ({} bytes) in archive '{}': it is larger than the archive size ({} bytes) and "
-         "--strict-archive refuses a part larger than that; raise archiveSize, or drop --strict-archive to give it "
-         "a part of its own",
-         blob.digest.str(), blob.size, directory_.string(), partSizeBytes_);
+  checkFits(blob, member);
   try {
     makeRoom(TarWriter::memberBytes(member, blob.size));
     // checksums.sha256 needs a sha256 of the bytes: a sha256 blob's digest is one
@@ -353,6 +362,118 @@ void ArchiveWriter::putBlob(const Descriptor& blob, const std::filesystem::path*
     failure_ = e.what();
     throw;
   }
+}
+
+void ArchiveWriter::checkFits(const Descriptor& blob, const std::string& member) const {
+  if (refuseOversized_ && TarWriter::memberBytes(member, blob.size) > partSizeBytes_)
+    fail("cannot store blob {} ({} bytes) in archive '{}': it is larger than the archive size ({} bytes) and "
+         "--strict-archive refuses a part larger than that; raise archiveSize, or drop --strict-archive to give it "
+         "a part of its own",
+         blob.digest.str(), blob.size, directory_.string(), partSizeBytes_);
+}
+
+namespace {
+
+// Receives a streamed blob into its reserved room in the open part.
+class ReservedMemberWriter : public BlobWriter {
+ public:
+  ReservedMemberWriter(const TarWriter& tar, TarWriter::Reserved member, bool hashSha256)
+      : tar_(tar), member_(member) {
+    if (hashSha256) sha256_.emplace("sha256");
+  }
+  bool write(const char* data, size_t size) override {
+    if (written_ + static_cast<int64_t>(size) > member_.size) return false;
+    try {
+      tar_.writeAt(member_, written_, data, size);
+    } catch (const Error& e) {
+      error_ = e.what();
+      return false;
+    }
+    if (sha256_) sha256_->update(data, size);
+    written_ += static_cast<int64_t>(size);
+    return true;
+  }
+  void restart() override {
+    written_ = 0;
+    if (sha256_) sha256_->reset();
+  }
+  // The sha256 of what was written, when asked to hash it.
+  std::string sha256Hex() { return std::string(sha256_->finish().hex()); }
+  const std::string& error() const { return error_; }
+
+ private:
+  const TarWriter& tar_;
+  TarWriter::Reserved member_;
+  std::optional<Hasher> sha256_;
+  int64_t written_ = 0;
+  std::string error_;
+};
+
+std::string sha256OfZeros(int64_t size) {
+  Hasher hasher("sha256");
+  std::vector<char> zeros(static_cast<size_t>(std::min<int64_t>(size, 1 << 20)), '\0');
+  for (int64_t done = 0; done < size; done += static_cast<int64_t>(zeros.size()))
+    hasher.update(zeros.data(), static_cast<size_t>(std::min<int64_t>(size - done, static_cast<int64_t>(zeros.size()))));
+  return std::string(hasher.finish().hex());
+}
+
+}  // namespace
+
+void ArchiveWriter::writeBlob(const Descriptor& blob, const BlobProducer& produce) {
+  auto member = blobMember(blob.digest);
+  TarWriter::Reserved room;
+  const TarWriter* tar = nullptr;
+  {
+    std::lock_guard lock(writeMutex_);
+    checkUsable();
+    if (stored_.contains(blob.digest)) return;
+    checkFits(blob, member);
+    try {
+      makeRoom(TarWriter::memberBytes(member, blob.size));
+      room = current_->tar->reserve(member, blob.size);
+    } catch (const std::exception& e) {
+      failure_ = e.what();
+      throw;
+    }
+    tar = current_->tar.get();
+    ++current_->streaming;
+  }
+  // The part cannot close while this blob streams into it (closeWhenDrained waits), so `tar` stays valid.
+  bool isSha256 = blob.digest.algorithm() == "sha256";
+  ReservedMemberWriter out(*tar, room, !isSha256);
+  std::exception_ptr failed;
+  try {
+    produce(out);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+
+  std::lock_guard lock(writeMutex_);
+  auto& part = *current_;
+  --part.streaming;
+  drained_.notify_all();
+  try {
+    if (failed) {
+      // Nothing of a blob that failed stays: cut out of the part, or (with members after it) renamed and zeroed.
+      std::string discarded = fmt::format("ferry/discarded/{}.{}", blob.digest.hex(), ++discardedMembers_);
+      if (!part.tar->abandon(room, discarded)) part.checksums.emplace_back(discarded, sha256OfZeros(blob.size));
+    } else {
+      {
+        std::lock_guard state(stateMutex_);
+        stored_[blob.digest] = Stored{part.number, room.dataOffset, blob.size};
+        shipped_.insert_or_assign(blob.digest, shippedIn(runId_, partFileName(part.number)));
+      }
+      part.info.blobs.push_back({blob.digest, blob.size});
+      part.checksums.emplace_back(member, isSha256 ? std::string(blob.digest.hex()) : out.sha256Hex());
+      part.holdsBlobs = true;
+    }
+  } catch (const std::exception& e) {
+    failure_ = e.what();
+    throw;
+  }
+  if (!failed) return;
+  if (!out.error().empty()) fail("cannot store blob {} in archive '{}': {}", blob.digest.str(), directory_.string(), out.error());
+  std::rethrow_exception(failed);
 }
 
 void ArchiveWriter::putManifest(const std::string& name, const RawManifest& manifest,
@@ -434,7 +555,7 @@ void ArchiveWriter::finish() {
   if (finished_) return;
   checkUsable();
   try {
-    if (current_) closePart();
+    if (current_) closeWhenDrained();
   } catch (const std::exception& e) {
     failure_ = e.what();
     throw;

@@ -24,10 +24,16 @@
 // interrupted run. Complete parts of earlier runs are left alone: this run's
 // parts continue their numbering.
 //
-// Thread-safe: the copy engine calls the sinks from many threads. Blob data is
-// streamed from files, never held in memory. The writer must outlive its sinks.
+// Thread-safe: the copy engine calls the sinks from many threads. A streamed
+// blob gets its room in the open part first (headers written, data a hole) and
+// is written there by its own transfer while others fill rooms of their own;
+// a blob that fails is cut back out of the part, or, when members follow it,
+// renamed ferry/discarded/HEX with its bytes zeroed. A part closes once no
+// blob streams into it. Blob data is never held in memory. The writer must
+// outlive its sinks.
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -111,17 +117,26 @@ class ArchiveWriter {
     std::vector<std::pair<std::string, std::string>> checksums;  // member, sha256 hex
     std::set<Digest> notCarried;  // digests listed in info.notCarried
     bool holdsBlobs = false;
+    int streaming = 0;     // blobs being written into reserved rooms
+    bool closing = false;  // waiting for them, to close
   };
 
   bool hasBlob(const Digest& digest);
   std::optional<Digest> rootDigest(const std::string& name, const std::string& reference);
   void putBlob(const Descriptor& blob, const std::filesystem::path* file, const std::string* bytes);
+  // Reserves the blob's room in the open part and lets `produce` fill it while
+  // other blobs stream into rooms of their own; see ImageSink::writeBlob.
+  void writeBlob(const Descriptor& blob, const BlobProducer& produce);
+  // Throws when --strict-archive refuses the blob for its size.
+  void checkFits(const Descriptor& blob, const std::string& member) const;
   void putManifest(const std::string& name, const RawManifest& manifest, const std::optional<std::string>& tag,
                    bool root);
 
   // Called with writeMutex_ held.
   void checkUsable() const;
   void makeRoom(int64_t memberBytes);
+  // Closes the open part once no blob streams into it (waits, releasing writeMutex_).
+  void closeWhenDrained();
   void startPart();
   void closePart();
   void writeManifest(const Digest& digest, const std::string& bytes);
@@ -140,6 +155,7 @@ class ArchiveWriter {
   // while holding both, so the copy engine's questions (reuseBlob, manifestDigest)
   // never wait for a large blob being written.
   mutable std::mutex writeMutex_;
+  std::condition_variable_any drained_;  // a streamed blob finished, or a part closed
   mutable std::mutex stateMutex_;
   std::optional<OpenPart> current_;
   std::vector<std::string> finishedParts_;
@@ -152,6 +168,7 @@ class ArchiveWriter {
   std::function<void(const std::string&, const PartInfo&)> partFinished_;
   std::string failure_;  // set when a write failed half-way: the open part cannot be finished
   bool finished_ = false;
+  int discardedMembers_ = 0;  // blobs given up mid-stream and renamed ferry/discarded/HEX.N
 };
 
 }  // namespace ferry

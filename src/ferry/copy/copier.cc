@@ -65,68 +65,37 @@ class VerifyingWriter : public BlobWriter {
   bool tooLong_ = false;
 };
 
-class FileWriter : public VerifyingWriter {
+// Hands a download to a sink's writer as it arrives, verified on the way.
+class ForwardingWriter : public VerifyingWriter {
  public:
-  FileWriter(const std::filesystem::path& path, const Descriptor& blob, CopyProgress& progress)
-      : VerifyingWriter(blob, progress), path_(path) {
-    open();
-  }
-  ~FileWriter() override {
-    if (file_) std::fclose(file_);
-  }
-  void finish(const std::string& from) {
-    if (std::fclose(file_) != 0 && storeError_.empty()) storeError_ = std::strerror(errno);
-    file_ = nullptr;
-    verify(from);
+  ForwardingWriter(const Descriptor& blob, CopyProgress& progress, BlobWriter& out)
+      : VerifyingWriter(blob, progress), out_(out) {}
+  // Takes back the bytes counted as done when the attempt failed.
+  void uncount() {
+    uncounting_ = true;
+    restart();
   }
 
  protected:
   bool store(const char* data, size_t size) override {
-    if (std::fwrite(data, 1, size, file_) == size) return true;
-    storeError_ = fmt::format("writing '{}': {}", path_.string(), std::strerror(errno));
+    if (out_.write(data, size)) return true;
+    storeError_ = "the destination stopped taking its bytes";
     return false;
   }
   void discard() override {
-    std::fclose(file_);
-    open();
+    if (!uncounting_) out_.restart();
   }
 
  private:
-  void open() {
-    file_ = std::fopen(path_.c_str(), "wb");
-    if (!file_) fail("cannot create '{}': {}", path_.string(), std::strerror(errno));
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-  }
-  std::filesystem::path path_;
-  FILE* file_ = nullptr;
+  BlobWriter& out_;
+  bool uncounting_ = false;
 };
-
-class MemoryWriter : public VerifyingWriter {
- public:
-  MemoryWriter(const Descriptor& blob, CopyProgress& progress) : VerifyingWriter(blob, progress) {
-    bytes.reserve(static_cast<size_t>(blob.size));
-  }
-  std::string bytes;
-
- protected:
-  bool store(const char* data, size_t size) override {
-    bytes.append(data, size);
-    return true;
-  }
-  void discard() override { bytes.clear(); }
-};
-
-// Blobs up to this size, bound for a registry, are staged in memory (within the
-// budget) rather than in a file: it spares the file system a write and a read.
-constexpr int64_t kLargestBlobInMemory = 64 << 20;
-constexpr int64_t kMemoryBudget = 512 << 20;
 
 }  // namespace
 
 Copier::Copier(Endpoints& endpoints, CopyOptions options)
     : endpoints_(endpoints),
       options_(options),
-      spool_(std::filesystem::temp_directory_path()),
       transfers_(std::make_unique<ThreadPool>(options.parallel)) {}
 
 Copier::~Copier() { transfers_.reset(); }
@@ -352,14 +321,6 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
   return done;
 }
 
-bool Copier::reserveMemory(int64_t bytes) {
-  if (bytes > kLargestBlobInMemory) return false;
-  int64_t used = memoryInUse_.load();
-  while (used + bytes <= kMemoryBudget)
-    if (memoryInUse_.compare_exchange_weak(used, used + bytes)) return true;
-  return false;
-}
-
 void Copier::transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob) {
   if (auto file = source.blobFile(blob)) {
     std::error_code error;
@@ -370,34 +331,18 @@ void Copier::transferBlob(ImageSource& source, ImageSink& sink, const Descriptor
     progress_.bytesDone += blob.size;
     return;
   }
-  if (!sink.stagingDirectory() && reserveMemory(blob.size)) {
-    struct Release {
-      std::atomic<int64_t>& used;
-      int64_t bytes;
-      ~Release() { used -= bytes; }
-    } release{memoryInUse_, blob.size};
-    MemoryWriter writer(blob, progress_);
-    source.readBlob(blob, writer);
-    writer.verify(source.describe());
-    sink.putBlobBytes(blob, std::move(writer.bytes));
-    return;
-  }
-  putStagedBlob(sink, blob, download(source, sink, blob));
-}
-
-std::filesystem::path Copier::download(ImageSource& source, ImageSink& sink, const Descriptor& blob) {
-  auto directory = sink.stagingDirectory().value_or(spool_);
-  auto staged = uniqueTemporaryPath(directory, blob.digest.hex());
-  try {
-    FileWriter writer(staged, blob, progress_);
-    source.readBlob(blob, writer);
-    writer.finish(source.describe());
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(staged, ignored);
-    throw;
-  }
-  return staged;
+  // Streamed: the source's bytes go to the sink as they arrive, verified on the
+  // way; the sink commits the blob only after the producer returned.
+  sink.writeBlob(blob, [&](BlobWriter& out) {
+    ForwardingWriter writer(blob, progress_, out);
+    try {
+      source.readBlob(blob, writer);
+      writer.verify(source.describe());
+    } catch (...) {
+      writer.uncount();
+      throw;
+    }
+  });
 }
 
 }  // namespace ferry

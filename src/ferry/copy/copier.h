@@ -19,6 +19,13 @@
 //     wait for the one push, and a further tag of a manifest already pushed is
 //     a tag-only PUT after it;
 //     manifests are pushed byte for byte as read, so every digest is kept.
+//
+// Blobs stream: a source that keeps the blob as a file (a layout) hands the
+// file over; otherwise the download goes straight into the sink's writer
+// (ImageSink::writeBlob), hashed on the way, and the sink commits it only when
+// size and digest matched. No blob is held whole in memory or spooled to a
+// temporary file, so memory is a fixed base plus `parallel` small transfer
+// buffers whatever the blob sizes (docs/design.md, "Memory").
 #pragma once
 
 #include <atomic>
@@ -106,16 +113,12 @@ class Copier {
   void pushManifest(ImageSink& sink, const RawManifest& manifest, const std::optional<std::string>& tag, bool root);
   std::shared_ptr<Completion> ensureBlob(const std::shared_ptr<ImageSource>& source,
                                          const std::shared_ptr<ImageSink>& sink, const Descriptor& blob);
+  // Moves one blob: from the source's file when it keeps one, else streamed into the sink (ImageSink::writeBlob).
   void transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob);
-  std::filesystem::path download(ImageSource& source, ImageSink& sink, const Descriptor& blob);
-  // Takes `bytes` of the in-memory staging budget, if the blob is small enough and it has room.
-  bool reserveMemory(int64_t bytes);
 
   Endpoints& endpoints_;
   CopyOptions options_;
   CopyProgress progress_;
-  std::filesystem::path spool_;
-  std::atomic<int64_t> memoryInUse_{0};
   std::unique_ptr<ThreadPool> transfers_;
 
   std::mutex mutex_;

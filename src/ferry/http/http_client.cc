@@ -123,7 +123,15 @@ size_t onBodyData(char* data, size_t size, size_t count, void* user) {
 size_t onUploadData(char* buffer, size_t size, size_t count, void* user) {
   auto* exchange = static_cast<Exchange*>(user);
   size_t bytes = std::min(size * count, exchange->uploadRemaining);
-  if (exchange->uploadFile) {
+  if (bytes == 0) return 0;
+  if (exchange->request->bodySource) {
+    int64_t pulled = exchange->request->bodySource(buffer, bytes);
+    if (pulled < 0 || pulled > static_cast<int64_t>(bytes)) {
+      exchange->aborted = true;
+      return CURL_READFUNC_ABORT;
+    }
+    bytes = static_cast<size_t>(pulled);
+  } else if (exchange->uploadFile) {
     bytes = std::fread(buffer, 1, bytes, exchange->uploadFile);
   } else {
     std::memcpy(buffer, exchange->uploadData, bytes);
@@ -272,7 +280,7 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
   }
 
   std::string_view bodyBytes = request.bodyView.empty() ? std::string_view(request.body) : request.bodyView;
-  bool hasBody = !request.bodyFile.empty() || !bodyBytes.empty() || request.method == "POST" ||
+  bool hasBody = !request.bodyFile.empty() || request.bodySource || !bodyBytes.empty() || request.method == "POST" ||
                  request.method == "PUT" || request.method == "PATCH";
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -289,6 +297,8 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
         std::fclose(exchange.uploadFile);
         fail("cannot read '{}' to upload it: cannot seek to byte {}", request.bodyFile.string(), offset);
       }
+    } else if (request.bodySource) {
+      size = std::max<int64_t>(request.bodyLength, 0);
     } else {
       exchange.uploadData = bodyBytes.data();
     }

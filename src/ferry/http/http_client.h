@@ -56,6 +56,10 @@ struct HttpRequest {
   // Chunked uploads send a large file in pieces without copying it.
   int64_t bodyOffset = 0;
   int64_t bodyLength = -1;
+  // Or a body pulled as it is sent: bodyLength bytes in all, from a function
+  // that fills up to `size` bytes and returns how many (it may block until it
+  // has some), or -1 to abort the request. A pulled body cannot be sent twice.
+  std::function<int64_t(char* buffer, size_t size)> bodySource;
   // Called once the response's status and headers are in, before any body byte
   // (with a 2xx status, the body goes to onBody next). Returning false abandons
   // the response: the transfer stops and HttpResponse::abandoned is set.

@@ -1,6 +1,7 @@
 #include "ferry/imagefs/tar_writer.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,18 +117,75 @@ void TarWriter::pad() {
   writeAll(zeros, static_cast<size_t>(padding));
 }
 
-void TarWriter::writeHeaders(std::string_view name, int64_t size, char type, int mode) {
+std::string TarWriter::headers(std::string_view name, int64_t size, char type, int mode) const {
+  std::string bytes;
   auto records = paxRecords(name, size);
   if (!records.empty()) {
     auto base = name.substr(name.rfind('/') + 1);
     std::string paxName = "PaxHeaders/" + std::string(base.substr(0, 80));
-    auto header = headerBlock(paxName, static_cast<int64_t>(records.size()), 'x', 0644, style_);
-    writeAll(header.data(), header.size());
-    writeAll(records.data(), records.size());
-    pad();
+    bytes += headerBlock(paxName, static_cast<int64_t>(records.size()), 'x', 0644, style_);
+    bytes += records;
+    bytes.resize(static_cast<size_t>(tar::paddedSize(static_cast<int64_t>(bytes.size()))), '\0');
   }
-  auto header = headerBlock(name, size, type, mode, style_);
-  writeAll(header.data(), header.size());
+  bytes += headerBlock(name, size, type, mode, style_);
+  return bytes;
+}
+
+void TarWriter::writeHeaders(std::string_view name, int64_t size, char type, int mode) {
+  auto bytes = headers(name, size, type, mode);
+  writeAll(bytes.data(), bytes.size());
+}
+
+TarWriter::Reserved TarWriter::reserve(std::string_view name, int64_t size) {
+  if (output_) fail("cannot reserve room in {}: it is a stream", description_);
+  Reserved reserved{.start = offset_, .size = size};
+  writeHeaders(name, size, '0', 0644);
+  reserved.dataOffset = offset_;
+  // The data and its padding are left as a hole (zeros) that writeAt fills.
+  offset_ = reserved.dataOffset + tar::paddedSize(size);
+  if (::lseek(fd_, offset_, SEEK_SET) != offset_) fail("cannot write {}: {}", description_, std::strerror(errno));
+  return reserved;
+}
+
+void TarWriter::writeAt(const Reserved& member, int64_t at, const char* data, size_t size) const {
+  if (at < 0 || at + static_cast<int64_t>(size) > member.size)
+    fail("cannot write {}: {} bytes at {} do not fit the member's {}", description_, size, at, member.size);
+  int64_t position = member.dataOffset + at;
+  while (size > 0) {
+    ssize_t written = ::pwrite(fd_, data, size, position);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) fail("cannot write {}: {}", description_, std::strerror(errno));
+    data += written;
+    size -= static_cast<size_t>(written);
+    position += written;
+  }
+}
+
+bool TarWriter::abandon(const Reserved& member, std::string_view replacementName) {
+  int64_t end = member.dataOffset + tar::paddedSize(member.size);
+  if (end == offset_) {
+    if (::ftruncate(fd_, member.start) != 0 || ::lseek(fd_, member.start, SEEK_SET) != member.start)
+      fail("cannot cut a member out of {}: {}", description_, std::strerror(errno));
+    offset_ = member.start;
+    return true;
+  }
+  auto renamed = headers(replacementName, member.size, '0', 0644);
+  if (member.start + static_cast<int64_t>(renamed.size()) != member.dataOffset)
+    fail("cannot give up a member of {}: its replacement's headers take another size", description_);
+  for (int64_t done = 0; done < static_cast<int64_t>(renamed.size());) {
+    ssize_t written = ::pwrite(fd_, renamed.data() + done, renamed.size() - static_cast<size_t>(done), member.start + done);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) fail("cannot write {}: {}", description_, std::strerror(errno));
+    done += written;
+  }
+  // Zero what was written of the data (and give the disk space back).
+  if (member.size > 0 &&
+      ::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, member.dataOffset, member.size) != 0) {
+    std::vector<char> zeros(static_cast<size_t>(std::min<int64_t>(member.size, 1 << 20)), '\0');
+    for (int64_t at = 0; at < member.size; at += static_cast<int64_t>(zeros.size()))
+      writeAt(member, at, zeros.data(), static_cast<size_t>(std::min<int64_t>(member.size - at, static_cast<int64_t>(zeros.size()))));
+  }
+  return false;
 }
 
 void TarWriter::addDirectory(std::string_view name) {

@@ -52,6 +52,21 @@ class TarWriter {
   // Appends a member copied from `file`, which must hold exactly `size` bytes.
   // `hasher`, when given, sees every byte. Returns the offset of the data.
   int64_t addFile(std::string_view name, const std::filesystem::path& file, int64_t size, Hasher* hasher = nullptr);
+  // A file member whose headers are written and whose data is not yet: the
+  // data is written later with writeAt (by any thread, while members after it
+  // are appended), or the member is given up with abandon(). Files only.
+  struct Reserved {
+    int64_t start = 0;       // where its headers begin
+    int64_t dataOffset = 0;  // where its data begins
+    int64_t size = 0;
+  };
+  Reserved reserve(std::string_view name, int64_t size);
+  // Writes `size` bytes of a reserved member's data, `at` bytes into it. Thread-safe (pwrite).
+  void writeAt(const Reserved& member, int64_t at, const char* data, size_t size) const;
+  // Gives up a reserved member: cut off the tar when nothing follows it
+  // (returns true); otherwise renamed `replacementName` (whose headers must take
+  // the same room) with its data zeroed, so the tar stays well-formed (false).
+  bool abandon(const Reserved& member, std::string_view replacementName);
   // Appends a directory member (a '/' is added to the name).
   void addDirectory(std::string_view name);
   // Reads `size` bytes at `offset` back from the file (a member written earlier). Files only.
@@ -65,6 +80,7 @@ class TarWriter {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  std::string headers(std::string_view name, int64_t size, char type, int mode) const;
   void writeHeaders(std::string_view name, int64_t size, char type, int mode);
   void writeAll(const char* data, size_t size);
   void pad();

@@ -220,7 +220,8 @@ HttpResponse RegistryClient::sendOnce(HttpRequest request, const std::vector<std
     if (response.failure != TransportFailure::None) return response;
     // A token can stop working before its stated lifetime ends (revoked, or a
     // clock that disagrees): the registry answers 401 and one fresh token is fetched.
-    if (response.status == 401 && toRegistry && !reauthenticated) {
+    // (A pulled body has gone by then: it cannot be sent a second time.)
+    if (response.status == 401 && toRegistry && !reauthenticated && !request.bodySource) {
       {
         std::lock_guard lock(authMutex_);
         learnChallenge(response.header("www-authenticate"));
@@ -241,6 +242,10 @@ HttpResponse RegistryClient::sendOnce(HttpRequest request, const std::vector<std
 }
 
 HttpResponse RegistryClient::performLimited(const HttpRequest& request) {
+  // A streamed upload moves at the pace of the download feeding it, which holds
+  // a slot of its own registry: taking a second one here could leave every slot
+  // to uploads waiting for downloads that wait for a slot.
+  if (request.bodySource) return http_->attempt(request);
   slots_.acquire();
   struct Release {
     std::counting_semaphore<1024>& slots;

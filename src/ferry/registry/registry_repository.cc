@@ -1,10 +1,14 @@
 #include "ferry/registry/registry_repository.h"
 
+#include <algorithm>
 #include <charconv>
+#include <exception>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
 #include "ferry/oci/media_types.h"
+#include "ferry/registry/blob_pipe.h"
 #include "ferry/registry/challenge.h"
 
 namespace ferry {
@@ -197,6 +201,109 @@ HttpResponse RegistryRepository::putChunks(const Descriptor& blob, const BlobByt
     if (auto next = response.header("location"); !next.empty()) url = resolveUrl(response.url, next);
   }
   return putWhole(blob, bytes.slice(offset, blob.size - offset), url);
+}
+
+namespace {
+
+// A small blob's bytes, collected whole (up to kHeldBlobBytes) and sent in one PUT that can be retried.
+class HeldBlob : public BlobWriter {
+ public:
+  explicit HeldBlob(int64_t size) { bytes.reserve(static_cast<size_t>(size)); }
+  bool write(const char* data, size_t size) override {
+    bytes.append(data, size);
+    return true;
+  }
+  void restart() override { bytes.clear(); }
+  std::string bytes;
+};
+
+}  // namespace
+
+void RegistryRepository::writeBlob(const Descriptor& blob, const BlobProducer& produce) {
+  if (blob.size <= kHeldBlobBytes) {
+    HeldBlob held(blob.size);
+    produce(held);
+    upload(blob, BlobBytes{.memory = held.bytes});
+    return;
+  }
+  // Each attempt streams the producer's bytes into one upload request; an
+  // attempt the registry side loses is retried whole, the producer reading the
+  // source again from the first byte (a destination cannot take the rest of a
+  // blob when ferry no longer holds the bytes it lost in flight).
+  auto response = client_->throwIfUnreached(client_->retrying([&](int attempt) {
+    auto session = attempt == 0 ? takeSession(blob.digest) : std::nullopt;
+    if (!session) session = startUpload();
+    BlobPipe pipe(blob.size, kStreamBufferBytes);
+    std::exception_ptr producerError;
+    std::thread producer([&] {
+      try {
+        produce(pipe);
+        pipe.finish();
+      } catch (...) {
+        producerError = std::current_exception();
+        pipe.fail();
+      }
+    });
+    HttpResponse response;
+    try {
+      response = client_->options().uploadChunkSize > 0 ? streamChunks(blob, pipe, *session)
+                                                        : streamWhole(blob, pipe, session->url);
+    } catch (...) {
+      pipe.close();
+      producer.join();
+      throw;
+    }
+    pipe.close();
+    producer.join();
+    // The producer failed first (the source, or bytes that are not the blob): not the registry's to retry.
+    if (producerError && pipe.endedBy() == BlobPipe::End::ProducerFailed) std::rethrow_exception(producerError);
+    if (pipe.endedBy() == BlobPipe::End::Restarted && response.failure == TransportFailure::None)
+      response.failure = TransportFailure::Interrupted;  // the source started over: send the blob again
+    if (producerError && response.failure == TransportFailure::None && response.status == 201)
+      std::rethrow_exception(producerError);  // cannot happen: the last byte waits for the producer
+    return response;
+  }));
+  if (response.status != 201)
+    client_->failWith(response, fmt::format("upload blob {} to {}", blob.digest.str(), describe()));
+}
+
+HttpResponse RegistryRepository::streamWhole(const Descriptor& blob, BlobPipe& pipe, const std::string& sessionUrl) {
+  HttpRequest body{.bodyLength = blob.size, .expectedBytes = blob.size};
+  body.bodySource = [&pipe](char* buffer, size_t size) { return pipe.read(buffer, size); };
+  return putWhole(blob, std::move(body), sessionUrl);
+}
+
+HttpResponse RegistryRepository::streamChunks(const Descriptor& blob, BlobPipe& pipe, const UploadSession& session) {
+  int64_t chunk = std::clamp(std::max(client_->options().uploadChunkSize, session.minimumChunk), int64_t{1},
+                             kLargestChunk);
+  std::string url = session.url;
+  std::string held;
+  int64_t offset = 0;
+  auto fill = [&](int64_t length) -> bool {
+    held.resize(static_cast<size_t>(length));
+    for (int64_t done = 0; done < length;) {
+      auto got = pipe.read(held.data() + done, static_cast<size_t>(length - done));
+      if (got <= 0) return false;
+      done += got;
+    }
+    return true;
+  };
+  for (; blob.size - offset > chunk; offset += chunk) {
+    if (!fill(chunk)) return HttpResponse{.failure = TransportFailure::Interrupted, .failureDetail = "the blob's source stopped"};
+    HttpRequest patch{.method = "PATCH",
+                      .url = url,
+                      .headers = {"Content-Type: application/octet-stream",
+                                  fmt::format("Content-Range: {}-{}", offset, offset + chunk - 1)},
+                      .bodyView = held};
+    auto response = client_->sendOnce(std::move(patch), pushScope());
+    if (response.failure != TransportFailure::None || response.status != 202) return response;
+    if (auto next = response.header("location"); !next.empty()) url = resolveUrl(response.url, next);
+  }
+  if (!fill(blob.size - offset))
+    return HttpResponse{.failure = TransportFailure::Interrupted, .failureDetail = "the blob's source stopped"};
+  HttpRequest last;
+  last.bodyView = held;
+  return putWhole(blob, std::move(last), url);
 }
 
 void RegistryRepository::putBlob(const Descriptor& blob, const std::filesystem::path& file) {

@@ -38,6 +38,8 @@
 
 namespace ferry {
 
+class BlobPipe;
+
 class RegistryRepository : public ImageSource,
                            public ImageSink,
                            public TagLister,
@@ -52,6 +54,7 @@ class RegistryRepository : public ImageSource,
 
   std::optional<Digest> manifestDigest(const std::string& reference) override;
   bool reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) override;
+  void writeBlob(const Descriptor& blob, const BlobProducer& produce) override;
   void putBlob(const Descriptor& blob, const std::filesystem::path& file) override;
   void putBlobBytes(const Descriptor& blob, std::string bytes) override;
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override;
@@ -76,6 +79,12 @@ class RegistryRepository : public ImageSource,
   // Largest manifest ferry reads (8 MiB) and pushes (4 MiB), as registries cap them.
   static constexpr int64_t kMaxManifestRead = 8 << 20;
   static constexpr int64_t kMaxManifestPush = 4 << 20;
+  // writeBlob: blobs up to this size are collected and sent in one retryable
+  // PUT; larger ones stream through a pipe of kStreamBufferBytes. With
+  // --chunk-size, one chunk (at most kLargestChunk) is held at a time.
+  static constexpr int64_t kHeldBlobBytes = 1 << 20;
+  static constexpr size_t kStreamBufferBytes = 1 << 20;
+  static constexpr int64_t kLargestChunk = 64 << 20;
 
  private:
   struct UploadSession {
@@ -99,6 +108,9 @@ class RegistryRepository : public ImageSource,
   void upload(const Descriptor& blob, const BlobBytes& bytes);
   HttpResponse putWhole(const Descriptor& blob, HttpRequest body, const std::string& sessionUrl);
   HttpResponse putChunks(const Descriptor& blob, const BlobBytes& bytes, const UploadSession& session);
+  // One attempt of a streamed upload: the pipe's bytes as the body of the closing PUT, or in PATCH chunks.
+  HttpResponse streamWhole(const Descriptor& blob, BlobPipe& pipe, const std::string& sessionUrl);
+  HttpResponse streamChunks(const Descriptor& blob, BlobPipe& pipe, const UploadSession& session);
 
   std::shared_ptr<RegistryClient> client_;
   std::string repository_;

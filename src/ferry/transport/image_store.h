@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,11 @@ class BlobWriter {
   virtual bool write(const char* data, size_t size) = 0;
   virtual void restart() = 0;
 };
+
+// Writes a blob's bytes, in order, to the BlobWriter it is given, and throws
+// when they cannot all be read or are not the blob (the copy engine's producer
+// reads the source and verifies size and digest on the way).
+using BlobProducer = std::function<void(BlobWriter& out)>;
 
 class ImageSource {
  public:
@@ -51,13 +57,22 @@ class ImageSink {
   // it is there already, or it can be mounted from `mountFrom`, another
   // repository of the same registry (see mountDomain). Returns whether it is present.
   virtual bool reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) = 0;
+  // Streams a blob into the sink: the sink hands `produce` a writer for the
+  // bytes and makes them the blob only once `produce` has returned (so a blob
+  // that fails verification is never stored), and nothing of a blob whose
+  // `produce` threw stays at the sink. A sink may call `produce` again, from
+  // the first byte, to retry a transfer its side lost. The default writes into
+  // a file in stagingDirectory(), the sink's own storage, and hands it to
+  // putBlob; sinks without one override it. The caller holds no copy of the
+  // bytes, so a sink keeps at most a small buffer per blob (docs/design.md, "Memory").
+  virtual void writeBlob(const Descriptor& blob, const BlobProducer& produce);
   // Stores a blob from a local file whose digest the caller has verified. The
   // sink may move the file instead of copying it when it lies in stagingDirectory().
   virtual void putBlob(const Descriptor& blob, const std::filesystem::path& file) = 0;
-  // Stores a blob held in memory (a small one downloaded from a registry), digest verified.
+  // Stores a blob held in memory (a small one ferry made itself: a rebuilt catalog's config), digest verified.
   // Sinks that keep files stage it through a temporary file.
   virtual void putBlobBytes(const Descriptor& blob, std::string bytes);
-  // Where downloads bound for this sink are best staged (same file system), if anywhere.
+  // Where the sink keeps a blob it is still receiving (its own storage: a layout's blobs/), if it keeps files.
   virtual std::optional<std::filesystem::path> stagingDirectory() { return std::nullopt; }
   // Stores a manifest or index under its digest and, when `tag` is set, under
   // the tag. `root` marks the image's top manifest (the one a layout lists in

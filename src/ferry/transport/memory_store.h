@@ -68,6 +68,8 @@ class MemoryStore : public ImageSource,
   // ImageSink
   std::optional<Digest> manifestDigest(const std::string& reference) override;
   bool reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) override;
+  // Collects the streamed bytes (a test double may hold a blob) and stores them once `produce` returned.
+  void writeBlob(const Descriptor& blob, const BlobProducer& produce) override;
   void putBlob(const Descriptor& blob, const std::filesystem::path& file) override;
   void putBlobBytes(const Descriptor& blob, std::string bytes) override;
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override;
