@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <optional>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -433,6 +434,112 @@ TEST_F(Faults, RegistryToRegistryWithFaultsOnBothSides) {
                          dockerRef(destination, "mirror/app", "v1"), layout(out)});
   ASSERT_EQ(check.exitCode, 0) << check.err;
   expectLayoutHolds(out, image(), fixtures_);
+}
+
+// Registry to registry with layers larger than the pipe: every transfer streams
+// the source's GET into the destination's PUT (no copy in memory or on disk).
+class StreamedFaults : public Faults {
+ protected:
+  void SetUp() override {
+    FixtureBuilder builder(fixtures_, 43);
+    fixture_ = builder.image("image", ImageSpec{.ownLayers = 2, .ownLayerMinSize = 3 << 20, .ownLayerMaxSize = 3 << 20});
+    registry_ = std::make_unique<TestRegistry>(RegistryMode::BasicAuth);
+    proxy_ = std::make_unique<FaultProxy>(*registry_);
+    seedRegistry();
+    ASSERT_GT(largestBlob().second, int64_t{RegistryRepository::kHeldBlobBytes});
+  }
+
+  CommandResult copyTo(const std::string& destination) {
+    return runFerry({"copy", "--retry-delay=10ms", "--source-use-http", "--src-creds=testuser:testpass",
+                     "--dest-use-http", "--dest-creds=testuser:testpass", viaProxy(), destination});
+  }
+
+  // The destination holds the image byte for byte (read back with skopeo and with a pull).
+  void expectHolds(const TestRegistry& destination) {
+    EXPECT_EQ(skopeoRaw(destination, "mirror/app", "v1"), readBlob(fixtures_, image().digest));
+    auto out = work_.path() / "mirrored";
+    auto check = runFerry({"copy", "-q", "--source-use-http", "--src-creds=testuser:testpass",
+                           dockerRef(destination, "mirror/app", "v1"), layout(out)});
+    ASSERT_EQ(check.exitCode, 0) << check.err;
+    expectLayoutHolds(out, image(), fixtures_);
+  }
+
+  size_t sourceGetsOf(const Digest& blob) const { return proxy_->count("GET", "/blobs/" + blob.str() + "$"); }
+
+  // Completed (201) and all upload PUTs of `blob` at `destination`.
+  static std::pair<int, int> uploadsOf(const TestRegistry& destination, const Digest& blob) {
+    int completed = 0, all = 0;
+    for (const auto& entry : destination.accessLog()) {
+      if (entry.method != "PUT" || entry.target.find(std::string(blob.hex())) == std::string::npos) continue;
+      ++all;
+      completed += entry.status == 201 ? 1 : 0;
+    }
+    return {completed, all};
+  }
+
+  TestRegistry destination_{RegistryMode::BasicAuth};
+};
+
+TEST_F(StreamedFaults, ASourceResetMidBlobResumesWithRangeIntoTheSameUpload) {
+  auto [blob, size] = largestBlob();
+  int reset = proxy_->add(Fault::reset("GET", "/blobs/" + blob.str(), size / 3));
+  auto copied = copyTo(dockerRef(destination_, "mirror/app", "v1"));
+  ASSERT_EQ(copied.exitCode, 0) << copied.err;
+  EXPECT_EQ(proxy_->fired(reset), 1);
+  EXPECT_EQ(sourceGetsOf(blob), 2u);  // the first, cut; the rest with Range
+  EXPECT_EQ(uploadsOf(destination_, blob), std::make_pair(1, 1));  // one upload took both
+  expectHolds(destination_);
+}
+
+TEST_F(StreamedFaults, ASourceThatStartsOverMidBlobGetsTheUploadSentAgainWhole) {
+  auto [blob, size] = largestBlob();
+  int reset = proxy_->add(Fault::reset("GET", "/blobs/" + blob.str(), size / 2));
+  int ignored = proxy_->add(Fault::ignoreRange("GET", "/blobs/" + blob.str()));
+  auto copied = copyTo(dockerRef(destination_, "mirror/app", "v1"));
+  ASSERT_EQ(copied.exitCode, 0) << copied.err;
+  EXPECT_EQ(proxy_->fired(reset), 1);
+  EXPECT_EQ(proxy_->fired(ignored), 1);
+  // The whole body after the cut restarts the blob; bytes already sent cannot be
+  // taken back, so the upload starts over with the source read once more.
+  EXPECT_GE(sourceGetsOf(blob), 2u);
+  EXPECT_EQ(uploadsOf(destination_, blob).first, 1);
+  expectHolds(destination_);
+}
+
+TEST_F(StreamedFaults, ADestinationFailingAStreamedUploadIsRetriedReadingTheSourceAgain) {
+  auto [blob, size] = largestBlob();
+  FaultProxy destinationProxy(destination_);
+  int refused = destinationProxy.add(Fault::answer("PUT", "/blobs/uploads/.*" + std::string(blob.hex()), 503));
+  auto copied = copyTo("docker://" + destinationProxy.host() + "/mirror/app:v1");
+  ASSERT_EQ(copied.exitCode, 0) << copied.err;
+  EXPECT_EQ(destinationProxy.fired(refused), 1);
+  // Nothing was kept of the first attempt: the retry streamed the blob from the source again.
+  EXPECT_EQ(sourceGetsOf(blob), 2u);
+  EXPECT_EQ(uploadsOf(destination_, blob), std::make_pair(1, 1));
+  expectRetries(copied, 1);
+  expectHolds(destination_);
+}
+
+TEST_F(StreamedFaults, BytesThatDoNotMatchTheDigestNeverBecomeABlobAtTheDestination) {
+  auto [blob, size] = largestBlob();
+  auto data = registry_->dataDir() / "docker/registry/v2/blobs/sha256" / std::string(blob.hex().substr(0, 2)) /
+              std::string(blob.hex()) / "data";
+  ASSERT_TRUE(std::filesystem::exists(data)) << data;
+  {
+    std::fstream file(data, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(size / 2);
+    char byte = 0;
+    file.get(byte);
+    file.seekp(size / 2);
+    file.put(static_cast<char>(byte ^ 0x01));
+  }
+  auto copied = copyTo(dockerRef(destination_, "mirror/app", "v1"));
+  EXPECT_NE(copied.exitCode, 0);
+  EXPECT_NE(copied.err.find("does not match its digest"), std::string::npos) << copied.err;
+  EXPECT_EQ(uploadsOf(destination_, blob).first, 0);
+  EXPECT_FALSE(std::filesystem::exists(destination_.dataDir() / "docker/registry/v2/blobs/sha256" /
+                                       std::string(blob.hex().substr(0, 2)) / std::string(blob.hex())));
+  EXPECT_FALSE(std::filesystem::exists(destination_.dataDir() / "docker/registry/v2/repositories/mirror/app/_manifests"));
 }
 
 }  // namespace

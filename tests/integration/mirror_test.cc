@@ -56,7 +56,8 @@ size_t blobRequests(const std::vector<AccessLogEntry>& log) {
 std::set<std::string> uploadedDigests(const std::vector<AccessLogEntry>& log) {
   std::set<std::string> digests;
   for (const auto& entry : log) {
-    if (entry.method != "PUT" || entry.target.find("/blobs/uploads/") == std::string::npos) continue;
+    // Only a completed upload (201) stored a blob: a PUT cut off by a kill mid-stream did not.
+    if (entry.method != "PUT" || entry.status != 201 || entry.target.find("/blobs/uploads/") == std::string::npos) continue;
     auto at = entry.target.find("digest=");
     if (at == std::string::npos) continue;
     auto value = entry.target.substr(at + 7);

@@ -10,6 +10,7 @@
 #include "ferry/archive/archive_reader.h"
 #include "ferry/archive/archive_summary.h"
 #include "ferry/archive/archive_writer.h"
+#include "ferry/imagefs/tar_reader.h"
 #include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
@@ -629,6 +630,100 @@ TEST_F(ArchiveTest, ManyThreadsWritingAtOnceStillGiveAWholeArchive) {
     auto graph = fetchImageGraph(*archive->source(image.name), *image.tag);
     for (const auto& blob : graph.blobs()) EXPECT_EQ(readWholeBlob(*archive->source(image.name), blob).size(), size_t(blob.size));
   }
+}
+
+}  // namespace
+}  // namespace ferry
+
+namespace ferry {
+namespace {
+
+// Writes `bytes` into the writer it is given in two pieces; with `failWith`, throws that after the first.
+BlobProducer producerOf(const std::string& bytes, const std::string& failWith = {}) {
+  return [bytes, failWith](BlobWriter& out) {
+    size_t half = bytes.size() / 2;
+    if (!out.write(bytes.data(), half)) throw Error("the sink refused the bytes");
+    if (!failWith.empty()) throw Error(failWith);
+    if (!out.write(bytes.data() + half, bytes.size() - half)) throw Error("the sink refused the bytes");
+  };
+}
+
+TEST_F(ArchiveTest, AStreamedBlobThatFailsLeavesNothingAndThePartStillVerifies) {
+  ArchiveWriter writer(archiveDir, 64 << 20, "run-streamed");
+  auto sink = writer.imageSink("registry.example/ns/app");
+  auto [layer, layerBytes] = blobOf('k', 300000);
+  auto [lost, lostBytes] = blobOf('x', 200000);
+  auto [cut, cutBytes] = blobOf('z', 100000);
+  auto [config, configBytes] = blobOf('c', 100);
+  sink->writeBlob(layer, producerOf(layerBytes));
+
+  // `lost` fails while `config` was written after it: its room stays, renamed and zeroed.
+  auto error = errorOf([&] {
+    sink->writeBlob(lost, [&](BlobWriter& out) {
+      ASSERT_TRUE(out.write(lostBytes.data(), 1000));
+      sink->putBlobBytes(config, configBytes);
+      throw Error("the source went away");
+    });
+  });
+  EXPECT_EQ(error, "the source went away");
+  EXPECT_FALSE(sink->reuseBlob(lost, std::nullopt));
+  auto sizeBeforeCut = std::filesystem::file_size(archiveDir / "mirror_000001.tar.partial");
+  // `cut` fails with nothing after it: cut back out of the part.
+  EXPECT_EQ(errorOf([&] { sink->writeBlob(cut, producerOf(cutBytes, "bytes do not match the digest")); }),
+            "bytes do not match the digest");
+  EXPECT_EQ(std::filesystem::file_size(archiveDir / "mirror_000001.tar.partial"), sizeBeforeCut);
+  EXPECT_FALSE(sink->reuseBlob(cut, std::nullopt));
+
+  // The writer is still usable: the image is listed and the part verifies.
+  sink->putManifest(imageManifest(config, {layer}), std::string("v1"), true);
+  writer.finish();
+  auto archive = ArchiveReader::open(archiveDir);
+  EXPECT_TRUE(archive->checksumProblems(ArchiveCheck::Full).empty());
+  EXPECT_EQ(readWholeBlob(*archive->source("registry.example/ns/app"), layer), layerBytes);
+  EXPECT_FALSE(archive->blobSize(lost.digest));
+  EXPECT_FALSE(archive->blobSize(cut.digest));
+  auto partPath = archiveDir / "mirror_000001.tar";
+  int fd = ::open(partPath.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto members = listTarMembers(fd, partPath.string());
+  ::close(fd);
+  int discarded = 0;
+  for (const auto& member : members) {
+    if (!member.path.starts_with("ferry/discarded/")) continue;
+    ++discarded;
+    EXPECT_EQ(member.size, lost.size);
+  }
+  EXPECT_EQ(discarded, 1);
+}
+
+TEST_F(ArchiveTest, StreamedBlobsFillTheirRoomsConcurrentlyAndAPartClosesOnlyWhenTheyAreIn) {
+  // Parts of 1 MiB: the third blob does not fit beside two streaming ones.
+  ArchiveWriter writer(archiveDir, 1 << 20, "run-concurrent");
+  auto sink = writer.imageSink("registry.example/ns/app");
+  std::vector<std::pair<Descriptor, std::string>> blobs{blobOf('a', 400000), blobOf('b', 400000), blobOf('c', 400000)};
+  std::atomic<int> started{0};
+  auto slowly = [&](const std::string& bytes) {
+    return [&started, &bytes](BlobWriter& out) {
+      ++started;
+      for (size_t at = 0; at < bytes.size(); at += 50000) {
+        if (!out.write(bytes.data() + at, std::min<size_t>(50000, bytes.size() - at))) throw Error("refused");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    };
+  };
+  std::vector<std::thread> threads;
+  for (auto& [blob, bytes] : blobs) threads.emplace_back([&, blob, bytesPtr = &bytes] { sink->writeBlob(blob, slowly(*bytesPtr)); });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(started, 3);
+  auto [config, configBytes] = blobOf('C', 100);
+  sink->putBlobBytes(config, configBytes);
+  sink->putManifest(imageManifest(config, {blobs[0].first, blobs[1].first, blobs[2].first}), std::string("v1"), true);
+  writer.finish();
+  EXPECT_EQ(writer.partFiles().size(), 2u);
+  auto archive = ArchiveReader::open(archiveDir);
+  EXPECT_TRUE(archive->checksumProblems(ArchiveCheck::Full).empty());
+  auto source = archive->source("registry.example/ns/app");
+  for (const auto& [blob, bytes] : blobs) EXPECT_EQ(readWholeBlob(*source, blob), bytes);
 }
 
 }  // namespace
