@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: peak memory and disk writes with large layers, ferry against skopeo.
 #
-# One image of 16 layers of 60 MiB (random, incompressible; ~961 MiB) is pushed to
+# One image of 16 layers of 60 MiB (random, incompressible; ~961 MiB; see LAYERS) is pushed to
 # registry A; then, for each ferry binary given, in one run on the same machine:
 #   copy r->r     ferry copy --parallel 8 docker://A/big:v1 docker://B/big:v1   (B wiped first)
 #   copy r->oci   ferry copy --parallel 8 docker://A/big:v1 oci:DIR:v1
@@ -12,6 +12,8 @@
 # write_bytes accounting in 512-byte blocks, the figure /proc/PID/io reports).
 #
 # Usage: bench/large_blobs.sh [FERRY_BINARY ...]   (default: build/bin/ferry)
+# Environment: LAYERS=N (default 16) layers of LAYER_MIB=M MiB (default 60); LAYERS=1 LAYER_MIB=3072
+# is the one-3-GiB-layer set.
 # Needs: docker-registry, skopeo, jq, GNU time (/usr/bin/time); ./scripts/setup.sh installs them.
 # Uses about 4 GB under $TMPDIR; removes it at the end.
 set -euo pipefail
@@ -34,8 +36,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$testdata" bench "$work/layouts" --repos 1 --images-per-repo 1 --base-layers 0 --layers 16 \
-  --layer-min-mib 60 --layer-max-mib 60 --repo-layer-size-mib 1 >/dev/null
+layers=${LAYERS:-16}
+layer_mib=${LAYER_MIB:-60}
+"$testdata" bench "$work/layouts" --repos 1 --images-per-repo 1 --base-layers 0 --layers "$layers" \
+  --layer-min-mib "$layer_mib" --layer-max-mib "$layer_mib" --repo-layer-size-mib 1 >/dev/null 2>&1
+echo "image: $layers layers of $layer_mib MiB (and a 1 MiB one)"
 registry_start "$work/A"
 registry_start "$work/B"
 A=$(registry_addr "$work/A")
