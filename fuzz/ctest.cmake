@@ -47,6 +47,6 @@ foreach(source ${ferry_fuzz_sources})
   get_filename_component(target ${source} NAME_WE)
   string(REGEX REPLACE "^fuzz_" "" target ${target})
   add_test(NAME fuzz_${target} COMMAND ${PROJECT_SOURCE_DIR}/scripts/fuzz.sh ${target} ${FERRY_FUZZ_SECONDS})
-  set_tests_properties(fuzz_${target} PROPERTIES ENVIRONMENT "${ferry_fuzz_env}"
+  set_tests_properties(fuzz_${target} PROPERTIES ENVIRONMENT "${ferry_fuzz_env};FERRY_FUZZ_NO_BUILD=1"
     FIXTURES_REQUIRED ferry_fuzz_built TIMEOUT 120 LABELS fuzz)
 endforeach()

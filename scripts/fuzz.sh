@@ -70,7 +70,8 @@ case "${1:-}" in
   ""|-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   *)
     seconds="${2:-600}"
-    build_targets
+    # ctest builds once (fuzz_build) and runs the targets side by side: they must not build again at once.
+    [ "${FERRY_FUZZ_NO_BUILD:-0}" = 1 ] || build_targets
     if [ "$1" = all ]; then
       for target in $(targets); do run_target "$target" "$seconds"; done
     else

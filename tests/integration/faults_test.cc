@@ -520,6 +520,19 @@ TEST_F(StreamedFaults, ADestinationFailingAStreamedUploadIsRetriedReadingTheSour
   expectHolds(destination_);
 }
 
+TEST_F(StreamedFaults, ADestinationConnectionLostMidUploadIsRetriedWholeReadingTheSourceAgain) {
+  auto [blob, size] = largestBlob();
+  FaultProxy destinationProxy(destination_);
+  int cut = destinationProxy.add(Fault::cutRequest("PUT", "/blobs/uploads/.*" + std::string(blob.hex()), size / 2));
+  auto copied = copyTo("docker://" + destinationProxy.host() + "/mirror/app:v1");
+  ASSERT_EQ(copied.exitCode, 0) << copied.err;
+  EXPECT_EQ(destinationProxy.fired(cut), 1);
+  EXPECT_EQ(sourceGetsOf(blob), 2u);
+  EXPECT_EQ(uploadsOf(destination_, blob).first, 1);
+  expectRetries(copied, 1);
+  expectHolds(destination_);
+}
+
 TEST_F(StreamedFaults, BytesThatDoNotMatchTheDigestNeverBecomeABlobAtTheDestination) {
   auto [blob, size] = largestBlob();
   auto data = registry_->dataDir() / "docker/registry/v2/blobs/sha256" / std::string(blob.hex().substr(0, 2)) /

@@ -44,16 +44,31 @@ class Reader {
 
   // The next request with its body, or nullopt when the peer closed or sent garbage.
   std::optional<HttpRequest> next() {
+    auto request = nextHead();
+    if (!request || !readBody(*request)) return std::nullopt;
+    return request;
+  }
+
+  // The next request's head, its body still to read (readBody).
+  std::optional<HttpRequest> nextHead() {
     auto head = readUntil("\r\n\r\n");
     if (!head) return std::nullopt;
-    auto request = parseHead(*head);
-    if (!request) return std::nullopt;
-    if (lowercase(request->header("transfer-encoding")).find("chunked") != std::string::npos) {
-      if (!readChunked(request->body)) return std::nullopt;
-    } else if (auto length = request->header("content-length"); !length.empty()) {
-      if (!readExactly(std::stoull(length), request->body)) return std::nullopt;
+    return parseHead(*head);
+  }
+
+  // Reads up to `limit` bytes of the body into request.body.
+  bool readBody(HttpRequest& request, size_t limit = SIZE_MAX) {
+    if (limit != SIZE_MAX) {
+      auto length = request.header("content-length");
+      size_t wanted = std::min<size_t>(limit, length.empty() ? 0 : std::stoull(length));
+      return readExactly(wanted, request.body);
     }
-    return request;
+    if (lowercase(request.header("transfer-encoding")).find("chunked") != std::string::npos) {
+      if (!readChunked(request.body)) return false;
+    } else if (auto length = request.header("content-length"); !length.empty()) {
+      if (!readExactly(std::stoull(length), request.body)) return false;
+    }
+    return true;
   }
 
  private:
@@ -183,6 +198,10 @@ Fault Fault::dropHeader(std::string method, std::string pattern, std::string hea
                .pattern = std::move(pattern),
                .count = -1,
                .header = std::move(header)};
+}
+
+Fault Fault::cutRequest(std::string method, std::string pattern, int64_t afterBytes) {
+  return Fault{.kind = Kind::CutRequest, .method = std::move(method), .pattern = std::move(pattern), .afterBytes = afterBytes};
 }
 
 Fault Fault::drip(std::string method, std::string pattern, int64_t announced) {
@@ -339,8 +358,15 @@ void FaultProxy::serve(Connection& connection) {
   Reader reader(connection.fd);
   After after = After::Close;
   while (!stopping_) {
-    auto request = reader.next();
+    auto request = reader.nextHead();
     if (!request) break;
+    if (auto cut = takeRequestCut(*request)) {
+      reader.readBody(*request, static_cast<size_t>(*cut));
+      record(seen_, *request, 0);
+      after = After::Reset;
+      break;
+    }
+    if (!reader.readBody(*request)) break;
     after = handle(connection.fd, *request);
     if (after != After::KeepAlive) break;
   }
@@ -353,6 +379,20 @@ void FaultProxy::serve(Connection& connection) {
   ::close(connection.fd);
   connection.fd = -1;
   connection.done = true;
+}
+
+std::optional<int64_t> FaultProxy::takeRequestCut(const HttpRequest& request) {
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < faults_.size(); ++i) {
+    auto& fault = faults_[i];
+    if (fault.kind != Fault::Kind::CutRequest || fault.count == 0) continue;
+    if ((!fault.method.empty() && fault.method != request.method) || !std::regex_search(request.target, std::regex(fault.pattern)))
+      continue;
+    if (fault.count > 0) --fault.count;
+    ++fired_[i];
+    return fault.afterBytes;
+  }
+  return std::nullopt;
 }
 
 std::vector<FaultProxy::Planned> FaultProxy::takeFaults(const HttpRequest& request) {
@@ -369,6 +409,7 @@ std::vector<FaultProxy::Planned> FaultProxy::takeFaults(const HttpRequest& reque
   for (size_t i = 0; i < faults_.size(); ++i) {
     auto& fault = faults_[i];
     if (fault.count == 0 || (!fault.method.empty() && fault.method != request.method)) continue;
+    if (fault.kind == Fault::Kind::CutRequest) continue;  // taken before the body is read (takeRequestCut)
     if (decidesAnswer(fault) && answerDecided) continue;
     if (!std::regex_search(request.target, std::regex(fault.pattern))) continue;
     answerDecided = answerDecided || decidesAnswer(fault);

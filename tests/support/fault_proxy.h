@@ -33,6 +33,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -56,6 +57,7 @@ struct Fault {
     DropHeader,    // remove response header `header`
     SetHeader,     // set response header `header` to `value` (empty is allowed)
     Drip,          // answer 200 announcing Content-Length `afterBytes`, then send one byte a second for ever
+    CutRequest,    // take `afterBytes` of the request's body, then reset the connection (an upload cut mid-body)
   };
 
   Kind kind = Kind::Status;
@@ -80,6 +82,8 @@ struct Fault {
   static Fault setHeader(std::string method, std::string pattern, std::string header, std::string value);
   // A server that holds a request open: 200, `announced` bytes promised, one byte a second.
   static Fault drip(std::string method, std::string pattern, int64_t announced);
+  // Resets the connection after `afterBytes` of the request body arrived: a destination lost mid-upload.
+  static Fault cutRequest(std::string method, std::string pattern, int64_t afterBytes);
 
   // How many matching requests it spoils (-1: every one).
   Fault& times(int n) {
@@ -163,6 +167,8 @@ class FaultProxy {
   HttpResponse serveStorage(const HttpRequest& request);
   HttpResponse forwardUpload(const HttpRequest& request);
   void record(std::vector<SeenRequest>& log, const HttpRequest& request, int status);
+  // The byte count of a CutRequest fault for this request's head, taken (counted as fired) if one matches.
+  std::optional<int64_t> takeRequestCut(const HttpRequest& request);
 
   Upstream upstream_;
   std::atomic<int> expireRemaining_{0};

@@ -24,14 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-struct StringWriter : BlobWriter {
-  std::string bytes;
-  bool write(const char* data, size_t size) override {
-    bytes.append(data, size);
-    return true;
-  }
-  void restart() override { bytes.clear(); }
-};
 
 std::string readWholeBlob(ImageSource& source, const Descriptor& blob) {
   StringWriter out;

@@ -275,14 +275,7 @@ TEST_F(CopierTest, TotalsAreKnownBeforeTheFirstBlobMoves) {
   auto watching = std::make_shared<WatchingStore>("watching");
   for (const auto& raw : {a, b}) {
     for (const auto& blob : Manifest::parse(raw.bytes, raw.mediaType).blobs()) {
-      struct Collect : BlobWriter {
-        std::string bytes;
-        bool write(const char* data, size_t size) override {
-          bytes.append(data, size);
-          return true;
-        }
-        void restart() override { bytes.clear(); }
-      } collect;
+      StringWriter collect;
       source->readBlob(blob, collect);
       watching->addBlob(collect.bytes, blob.mediaType);
     }

@@ -178,18 +178,9 @@ TEST_F(MirrorPhasesTest, AnInterruptedMirrorToDiskDoesNotShipItsFinishedPartsAga
     for (const auto& [digest, size] : reader->carriedBlobs()) {
       if (!firstBlobs.count(digest)) continue;
       // Only manifests come again: each part carries the manifests of the images it lists.
-      std::string bytes;
-      struct Collect : BlobWriter {
-        std::string& out;
-        explicit Collect(std::string& o) : out(o) {}
-        bool write(const char* data, size_t n) override {
-          out.append(data, n);
-          return true;
-        }
-        void restart() override { out.clear(); }
-      } collect{bytes};
+      StringWriter collect;
       reader->readBlob({.digest = digest, .size = size}, collect);
-      EXPECT_NE(bytes.find("\"schemaVersion\""), std::string::npos) << digest.str() << " (a layer or config) sent twice";
+      EXPECT_NE(collect.bytes.find("\"schemaVersion\""), std::string::npos) << digest.str() << " (a layer or config) sent twice";
     }
   }
   // The whole archive loads: nothing it needs is missing.

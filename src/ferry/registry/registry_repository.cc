@@ -203,25 +203,10 @@ HttpResponse RegistryRepository::putChunks(const Descriptor& blob, const BlobByt
   return putWhole(blob, bytes.slice(offset, blob.size - offset), url);
 }
 
-namespace {
-
-// A small blob's bytes, collected whole (up to kHeldBlobBytes) and sent in one PUT that can be retried.
-class HeldBlob : public BlobWriter {
- public:
-  explicit HeldBlob(int64_t size) { bytes.reserve(static_cast<size_t>(size)); }
-  bool write(const char* data, size_t size) override {
-    bytes.append(data, size);
-    return true;
-  }
-  void restart() override { bytes.clear(); }
-  std::string bytes;
-};
-
-}  // namespace
-
 void RegistryRepository::writeBlob(const Descriptor& blob, const BlobProducer& produce) {
   if (blob.size <= kHeldBlobBytes) {
-    HeldBlob held(blob.size);
+    // Small: collected whole and sent in one PUT that can be retried.
+    StringWriter held(static_cast<size_t>(kHeldBlobBytes));
     produce(held);
     upload(blob, BlobBytes{.memory = held.bytes});
     return;

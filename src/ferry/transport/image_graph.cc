@@ -61,16 +61,7 @@ std::string readSmallBlob(ImageSource& source, const Descriptor& blob) {
   // Image configs, read to learn a platform; small, so kept in memory.
   constexpr int64_t kLimit = 4 << 20;
   if (blob.size > kLimit) fail("blob {} is {} bytes, too large to read as a config", blob.digest.str(), blob.size);
-  class StringWriter : public BlobWriter {
-   public:
-    std::string bytes;
-    bool write(const char* data, size_t size) override {
-      if (bytes.size() + size > kLimit) return false;
-      bytes.append(data, size);
-      return true;
-    }
-    void restart() override { bytes.clear(); }
-  } writer;
+  StringWriter writer(kLimit);
   source.readBlob(blob, writer);
   Hasher hasher(blob.digest.algorithm());
   hasher.update(writer.bytes);

@@ -8,6 +8,7 @@
 // every method must be safe to call concurrently.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -25,6 +26,24 @@ class BlobWriter {
   // Returns false to stop the transfer (too many bytes, or the bytes cannot be stored).
   virtual bool write(const char* data, size_t size) = 0;
   virtual void restart() = 0;
+};
+
+// Collects a blob's bytes in a string: for blobs ferry may hold whole (configs,
+// manifests, blobs up to a sink's small-blob size), up to `limit` bytes (write()
+// then returns false).
+class StringWriter : public BlobWriter {
+ public:
+  explicit StringWriter(size_t limit = SIZE_MAX) : limit_(limit) {}
+  bool write(const char* data, size_t size) override {
+    if (size > limit_ - bytes.size()) return false;
+    bytes.append(data, size);
+    return true;
+  }
+  void restart() override { bytes.clear(); }
+  std::string bytes;
+
+ private:
+  size_t limit_;
 };
 
 // Writes a blob's bytes, in order, to the BlobWriter it is given, and throws

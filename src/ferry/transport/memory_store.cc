@@ -159,14 +159,7 @@ void MemoryStore::storeBlob(const Descriptor& blob, std::string bytes) {
 void MemoryStore::putBlob(const Descriptor& blob, const std::filesystem::path& file) { storeBlob(blob, readFile(file)); }
 
 void MemoryStore::writeBlob(const Descriptor& blob, const BlobProducer& produce) {
-  struct Collected : BlobWriter {
-    std::string bytes;
-    bool write(const char* data, size_t size) override {
-      bytes.append(data, size);
-      return true;
-    }
-    void restart() override { bytes.clear(); }
-  } collected;
+  StringWriter collected;
   produce(collected);
   storeBlob(blob, std::move(collected.bytes));
 }

@@ -40,14 +40,7 @@ TEST(MemoryStore, InjectedFailuresFireAsOftenAsAsked) {
   MemoryStore store;
   auto blob = store.addBlob("bytes");
   store.failBlob(blob.digest, "disk on fire", 1);
-  struct Sink : BlobWriter {
-    std::string got;
-    bool write(const char* data, size_t size) override {
-      got.append(data, size);
-      return true;
-    }
-    void restart() override { got.clear(); }
-  } sink;
+  StringWriter sink;
   try {
     store.readBlob(blob, sink);
     FAIL();
@@ -55,7 +48,7 @@ TEST(MemoryStore, InjectedFailuresFireAsOftenAsAsked) {
     EXPECT_STREQ(e.what(), "disk on fire");
   }
   store.readBlob(blob, sink);
-  EXPECT_EQ(sink.got, "bytes");
+  EXPECT_EQ(sink.bytes, "bytes");
 }
 
 TEST(MemoryStore, CapabilitiesTagsReferrersAndDelete) {

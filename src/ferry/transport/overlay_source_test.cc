@@ -10,15 +10,6 @@
 namespace ferry {
 namespace {
 
-class StringWriter : public BlobWriter {
- public:
-  std::string bytes;
-  bool write(const char* data, size_t size) override {
-    bytes.append(data, size);
-    return true;
-  }
-  void restart() override { bytes.clear(); }
-};
 
 Descriptor blobOf(const std::string& bytes) {
   return Descriptor{.mediaType = "application/octet-stream",
