@@ -51,15 +51,10 @@ constexpr int kUsageError = 1;
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
             const PlatformFlags& platformFlags, const RetryFlags& retryFlags,
-            const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout) {
-  std::vector<CopyRequest> requests;
-  if (!mappingFile.empty()) {
-    if (!positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
-    requests = readMappingFile(mappingFile);
-  } else {
-    if (positional.size() != 2) fail("copy needs SOURCE and DESTINATION (or -f MAPPING_FILE)");
-    requests.push_back(makeCopyRequest(positional[0], positional[1]));
-  }
+            const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout, bool allTags) {
+  if (!mappingFile.empty() && !positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
+  if (allTags && !mappingFile.empty()) fail("--all-tags takes SOURCE and DESTINATION repositories, not -f MAPPING_FILE");
+  if (mappingFile.empty() && positional.size() != 2) fail("copy needs SOURCE and DESTINATION (or -f MAPPING_FILE)");
   if (parallel < 1) fail("--parallel must be at least 1");
 
   auto retries = std::make_shared<std::atomic<int64_t>>(0);
@@ -69,6 +64,14 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   retryFlags.apply(endpointOptions.source, quiet, retries);
   retryFlags.apply(endpointOptions.destination, quiet, retries);
   Endpoints endpoints(std::move(endpointOptions));
+  std::vector<CopyRequest> requests;
+  if (allTags) {
+    requests = allTagsRequests(endpoints, positional[0], positional[1]);
+  } else if (!mappingFile.empty()) {
+    requests = readMappingFile(mappingFile);
+  } else {
+    requests.push_back(makeCopyRequest(positional[0], positional[1]));
+  }
   Copier copier(endpoints,
                 CopyOptions{.parallel = parallel, .platforms = platformFlags.selection(), .imageTimeout = imageTimeout});
   std::vector<CopyResult> results;
@@ -251,6 +254,9 @@ int main(int argc, char** argv) {
   copy->add_option("--parallel", parallel, "Blob transfers at once (and requests per registry)")->default_val(8);
   copy->add_option("--authfile", authFile, "Auth file (containers auth.json or docker config.json) to read credentials from");
   copy->add_flag("-q,--quiet", quiet, "Print nothing but errors");
+  bool allTags = false;
+  copy->add_flag("--all-tags", allTags,
+                 "SOURCE and DESTINATION are repositories: copy every tag of SOURCE to the same tag (skopeo sync)");
   addSideFlags(copy, source, "src", "source", "source");
   addSideFlags(copy, destination, "dest", "dest", "destination");
   PlatformFlags copyPlatforms;
@@ -339,7 +345,7 @@ int main(int argc, char** argv) {
       if (!quiet)
         for (const auto& note : copySignatures.notes()) printNote(note);
       return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries,
-                     copySourceMirrors, parseImageTimeout(copyImageTimeout));
+                     copySourceMirrors, parseImageTimeout(copyImageTimeout), allTags);
     }
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
