@@ -1,8 +1,11 @@
 #include "ferry/cli/list_operators.h"
 
+#include <array>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
@@ -92,8 +95,13 @@ CLI::App* addListCommand(CLI::App& app, ListOperatorsFlags& flags) {
   list->require_subcommand(1);
   auto* operators = list->add_subcommand(
       "operators", "Packages of an operator catalog image (every platform): default channels, channel heads, versions");
-  operators->add_option("--catalog", flags.catalog, "The catalog image: docker://HOST/PATH:TAG or oci:DIR[:TAG]")
-      ->required();
+  auto* catalog =
+      operators->add_option("--catalog", flags.catalog, "The catalog image: docker://HOST/PATH:TAG or oci:DIR[:TAG]");
+  auto* catalogs = operators->add_flag("--catalogs", flags.catalogs,
+                                       "List which of Red Hat's default catalogs of --version exist at the source");
+  operators->add_option("--version", flags.version, "With --catalogs: the OpenShift version (4.18)");
+  catalog->excludes(catalogs);
+  addSourceMirrorFlag(operators, flags.sourceMirrors);
   operators->add_option("--package", flags.package, "Show this package's channels and their heads");
   operators->add_option("--channel", flags.channel, "With --package: show the channel's bundles and versions");
   operators->add_option("-o,--output", flags.output, "text or json")->default_val("text");
@@ -107,12 +115,50 @@ CLI::App* addListCommand(CLI::App& app, ListOperatorsFlags& flags) {
   return list;
 }
 
+namespace {
+
+// oc-mirror's `list operators --catalogs --version X`: the four catalogs Red Hat publishes per OpenShift release.
+constexpr std::array<std::string_view, 4> kDefaultCatalogs = {
+    "registry.redhat.io/redhat/redhat-operator-index", "registry.redhat.io/redhat/certified-operator-index",
+    "registry.redhat.io/redhat/community-operator-index", "registry.redhat.io/redhat/redhat-marketplace-index"};
+
+int listDefaultCatalogs(Endpoints& endpoints, const ListOperatorsFlags& flags) {
+  static const std::regex kVersion(R"(4\.[0-9]{1,3})");
+  if (!std::regex_match(flags.version, kVersion))
+    fail(ErrorKind::InvalidInput, "--version must be an OpenShift minor version such as 4.18, not '{}'", flags.version);
+  nlohmann::ordered_json found = nlohmann::ordered_json::array();
+  for (auto name : kDefaultCatalogs) {
+    auto reference = ImageReference::parse(fmt::format("docker://{}:v{}", name, flags.version));
+    std::optional<Digest> digest;
+    try {
+      digest = endpoints.source(reference)->getManifest(*reference.tag).digest;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
+    }
+    if (flags.output == "json") {
+      found.push_back({{"catalog", reference.str()}, {"digest", digest ? nlohmann::ordered_json(digest->str()) : nullptr}});
+    } else {
+      std::printf("%-70s %s\n", reference.str().c_str(), digest ? digest->str().c_str() : "(not found)");
+    }
+  }
+  if (flags.output == "json") std::cout << found.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
 int runListOperators(const ListOperatorsFlags& flags) {
   if (flags.output != "text" && flags.output != "json") fail("--output must be 'text' or 'json', not '{}'", flags.output);
-  auto reference = ImageReference::parse(flags.catalog);
+  if (!flags.catalogs && flags.catalog.empty())
+    fail(ErrorKind::InvalidInput, "list operators needs --catalog IMAGE, or --catalogs --version X");
+  if (flags.catalogs && flags.version.empty()) fail(ErrorKind::InvalidInput, "--catalogs needs --version (4.18)");
+  if (!flags.catalogs && !flags.version.empty()) fail(ErrorKind::InvalidInput, "--version goes with --catalogs");
   EndpointOptions options{flags.access.options(flags.authFile, 8), {}};
   flags.retries.apply(options.source, /*quiet=*/false, nullptr);
+  options.sourceMirrors = parseSourceMirrors(flags.sourceMirrors);
   Endpoints endpoints(std::move(options));
+  if (flags.catalogs) return listDefaultCatalogs(endpoints, flags);
+  auto reference = ImageReference::parse(flags.catalog);
   auto source = endpoints.source(reference);
   TemporaryDirectory work("ferry-list");
   auto image = catalog::readCatalogImage(*source, reference, work.path());

@@ -12,6 +12,10 @@ namespace ferry {
 
 struct ListOperatorsFlags {
   std::string catalog;
+  // --catalogs --version X: which of Red Hat's default catalogs of OpenShift X exist at the source.
+  bool catalogs = false;
+  std::string version;
+  std::vector<std::string> sourceMirrors;
   std::string package;
   std::string channel;
   std::string output = "text";
