@@ -323,7 +323,7 @@ cat >"$tmp/skopeo-copy-shared.sh" <<'LOOP'
 # args: A images.tsv DIR
 set -eu
 while read -r repo tag _; do
-  skopeo copy -q --all --src-tls-verify=false --dest-shared-blob-dir "$3/blobs" \
+  /usr/bin/time -a -o "$FERRY_BENCH_RUSAGE" -f '%M %O' skopeo copy -q --all --src-tls-verify=false --dest-shared-blob-dir "$3/blobs" \
     "docker://$1/bench/$repo:$tag" "oci:$3/$repo:$tag"
 done <"$2"
 LOOP
@@ -331,12 +331,21 @@ cat >"$tmp/skopeo-sync.sh" <<'SYNC'
 # args: sync.yaml docker|dir DESTINATION
 set -eu
 if [ "$2" = docker ]; then
-  exec skopeo sync --all --preserve-digests --src yaml --dest docker --dest-tls-verify=false "$1" "$3"
+  exec /usr/bin/time -a -o "$FERRY_BENCH_RUSAGE" -f '%M %O' skopeo sync --all --preserve-digests --src yaml --dest docker --dest-tls-verify=false "$1" "$3"
 fi
-exec skopeo sync --all --preserve-digests --src yaml --dest dir "$1" "$3"
+exec /usr/bin/time -a -o "$FERRY_BENCH_RUSAGE" -f '%M %O' skopeo sync --all --preserve-digests --src yaml --dest dir "$1" "$3"
 SYNC
 
 # ---------------------------------------------------------------- measuring
+# Peak RSS and bytes written of each measured ferry/skopeo process (not bash): GNU time appends
+# "%M %O" (max RSS KiB, ru_oublock in 512-byte blocks: the same task I/O accounting as
+# /proc/PID/io write_bytes) to $FERRY_BENCH_RUSAGE; a step reports the max RSS and the sum of writes.
+export FERRY_BENCH_RUSAGE=$tmp/rusage.out
+measured() { /usr/bin/time -a -o "$FERRY_BENCH_RUSAGE" -f '%M %O' "$@"; }
+rusage_summary() { # -> "peak-MiB written-MiB" or "- -"
+  awk '{ if ($1 > m) m = $1; w += $2; n++ } END { if (!n) print "- -"; else printf "%.0f %.1f\n", m / 1024, w * 512 / 1048576 }' \
+    "$FERRY_BENCH_RUSAGE" 2>/dev/null || echo "- -"
+}
 # results.tsv: run step seconds status check load1 cpu-client cpu-A cpu-dest cpu-other
 results=$tmp/results.tsv
 : >"$results"
@@ -374,6 +383,7 @@ run_step() {
   load=$(loadavg)
   cpuA0=$(registry_cpu_ticks "$regA")
   cpuD0=$(registry_cpu_ticks "$regD")
+  : >"$FERRY_BENCH_RUSAGE"
   busy0=$(machine_busy_ticks)
   t0=$(now)
   (
@@ -396,9 +406,11 @@ run_step() {
     tail -n 5 "$tmp/$name-$run.out" >&2
   fi
   check=$($checker)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$name" "$seconds" "$status" "$check" "$load" \
+  local rss written
+  read -r rss written < <(rusage_summary)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$name" "$seconds" "$status" "$check" "$load" \
     "$clientcpu" "$(awk -v t="$cpuA" -v hz="$clk_tck" 'BEGIN { printf "%.1f", t / hz }')" \
-    "$(awk -v t="$cpuD" -v hz="$clk_tck" 'BEGIN { printf "%.1f", t / hz }')" "$other" >>"$results"
+    "$(awk -v t="$cpuD" -v hz="$clk_tck" 'BEGIN { printf "%.1f", t / hz }')" "$other" "$rss" "$written" >>"$results"
   log "run $run $name: $seconds s, exit $status, check $check, load $load, CPU client/A/dest/other" \
     "$clientcpu/$(awk -v t="$cpuA" -v hz="$clk_tck" 'BEGIN { printf "%.1f", t / hz }')/$(awk -v t="$cpuD" -v hz="$clk_tck" 'BEGIN { printf "%.1f", t / hz }')/$other"
 }
@@ -428,11 +440,11 @@ for ((run = 1; run <= runs; run++)); do
   # mirror-to-mirror, then the no-op re-run into the same B
   fresh_dest
   rm -rf "$tmp/ws"
-  run_step "$run" m2m check_m2m -- "$ferry" mirror -c "$tmp/isc.yaml" --workspace "file://$tmp/ws" \
+  run_step "$run" m2m check_m2m -- measured "$ferry" mirror -c "$tmp/isc.yaml" --workspace "file://$tmp/ws" \
     "docker://$D/mirror" "${ferry_mirror_common[@]}"
   markA_noop=$(registry_log_mark "$regA")
   markD_noop=$(registry_log_mark "$regD")
-  run_step "$run" noop check_m2m -- "$ferry" mirror -c "$tmp/isc.yaml" --workspace "file://$tmp/ws" \
+  run_step "$run" noop check_m2m -- measured "$ferry" mirror -c "$tmp/isc.yaml" --workspace "file://$tmp/ws" \
     "docker://$D/mirror" "${ferry_mirror_common[@]}"
   read -r nA_blob nA_man nA_other nA_total < <(count_requests "$regA" "$markA_noop")
   read -r nB_blob nB_man nB_other nB_total < <(count_requests "$regD" "$markD_noop")
@@ -448,14 +460,14 @@ for ((run = 1; run <= runs; run++)); do
 
   # mirror-to-disk; its folder is kept for disk-to-mirror below
   clean_output
-  run_step "$run" m2d check_m2d -- "$ferry" mirror -c "$tmp/isc.yaml" "file://$tmp/out" -q --source-use-http
+  run_step "$run" m2d check_m2d -- measured "$ferry" mirror -c "$tmp/isc.yaml" "file://$tmp/out" -q --source-use-http
   archive_bytes=$(find "$tmp/out" -maxdepth 1 -name 'mirror_*.tar' -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
   archive_parts=$(find "$tmp/out" -maxdepth 1 -name 'mirror_*.tar' | wc -l)
   printf '%s\t%s\t%s\n' "$run" "$archive_bytes" "$archive_parts" >>"$tmp/archive.tsv"
   rm -rf "$tmp/archive" && mv "$tmp/out" "$tmp/archive"
 
   fresh_dest
-  run_step "$run" d2m check_m2m -- "$ferry" mirror --from "file://$tmp/archive" "docker://$D/mirror" -q --dest-use-http
+  run_step "$run" d2m check_m2m -- measured "$ferry" mirror --from "file://$tmp/archive" "docker://$D/mirror" -q --dest-use-http
 
   clean_output
   run_step "$run" copy-shared check_dir_output -- with_fresh_skopeo_cache "$tmp/skopeo-copy-shared.sh" "$A" \
@@ -506,11 +518,13 @@ overhead_all=$(awk -v a="$archive_bytes" -v u="$unique_bytes" -v m="$manifest_by
   echo "- set: $image_count tags, $manifest_count manifests, $unique_blobs unique blobs = $unique_bytes bytes," \
     "$pair_count (repository, blob) pairs; $runs run(s); skopeo blob-info cache: $skopeo_cache_mode"
   echo
-  echo "| step | seconds (median) | every run | load1 at start | CPU s client / A / dest / other (last run) | check |"
-  echo "|---|---|---|---|---|---|"
+  echo "| step | seconds (median) | every run | load1 at start | CPU s client / A / dest / other (last run) | peak RSS MiB (max) | MiB written (last run) | check |"
+  echo "|---|---|---|---|---|---|---|---|"
   for s in m2m sync raw noop m2d copy-shared sync-dir d2m; do
     last=$(awk -F'\t' -v s="$s" '$2 == s { l = $7 " / " $8 " / " $9 " / " $10 } END { print l }' "$results")
-    echo "| $(label "$s") | $(median "$s") | $(all_of "$s" 3) | $(all_of "$s" 6) | $last | $(all_of "$s" 5) |"
+    peak=$(awk -F'\t' -v s="$s" '$2 == s && $11 != "-" && $11 + 0 > m { m = $11 + 0 } END { print m ? m : "-" }' "$results")
+    wrote=$(awk -F'\t' -v s="$s" '$2 == s { l = $12 } END { print l }' "$results")
+    echo "| $(label "$s") | $(median "$s") | $(all_of "$s" 3) | $(all_of "$s" 6) | $last | $peak | $wrote | $(all_of "$s" 5) |"
   done
   echo
   echo "| measure | value | goal | verdict |"
@@ -531,6 +545,6 @@ overhead_all=$(awk -v a="$archive_bytes" -v u="$unique_bytes" -v m="$manifest_by
 } | tee "$tmp/results.md"
 
 echo
-echo "per step (results.tsv: run step seconds exit check load1 cpu-client cpu-A cpu-dest cpu-other):"
+echo "per step (results.tsv: run step seconds exit check load1 cpu-client cpu-A cpu-dest cpu-other peak-RSS-MiB written-MiB):"
 column -t -s $'\t' "$results"
 exit "$any_failed"
