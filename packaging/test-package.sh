@@ -14,6 +14,10 @@ for dep in libcurl4 libssl3 libarchive13 libyaml-cpp0.7 libzstd1 zlib1g libfmt9 
 done
 contents=$(dpkg-deb -c "$deb")
 for file in ./usr/bin/ferry ./usr/share/man/man1/ferry.1 ./usr/share/bash-completion/completions/ferry \
+            ./usr/share/man/man1/ferry-copy.1 ./usr/share/man/man1/ferry-inspect.1 ./usr/share/man/man1/ferry-mirror.1 \
+            ./usr/share/man/man1/ferry-describe.1 ./usr/share/man/man1/ferry-list.1 \
+            ./usr/share/man/man1/ferry-list-operators.1 ./usr/share/man/man1/ferry-list-tags.1 \
+            ./usr/share/man/man1/ferry-version.1 \
             ./usr/share/zsh/vendor-completions/_ferry; do
   echo "$contents" | grep -q " $file\$" || { echo "the package lacks $file:"; echo "$contents"; exit 1; }
 done
