@@ -20,6 +20,7 @@
 #include "ferry/cli/list_operators.h"
 #include "ferry/cli/list_tags.h"
 #include "ferry/cli/mapping.h"
+#include "ferry/transport/capabilities.h"
 #include "ferry/cli/mirror_command.h"
 #include "ferry/cli/progress.h"
 #include "ferry/copy/copier.h"
@@ -43,6 +44,28 @@ int runVersion(const std::string& output) {
     fail("--output must be 'text' or 'json', not '{}'", output);
   }
   return 0;
+}
+
+// `ferry copy --all-tags SOURCE DESTINATION` (skopeo sync's job): one request per
+// tag of the repository SOURCE (registry or OCI layout, source mirrors applied),
+// each to the same tag in the repository DESTINATION. Both must name a
+// repository, not an image; a repository without tags is an error naming it.
+std::vector<CopyRequest> allTagsRequests(Endpoints& endpoints, const std::string& source,
+                                         const std::string& destination) {
+  auto from = ImageReference::parse(source);
+  auto to = ImageReference::parse(destination);
+  if (from.tag || from.digest)
+    fail("--all-tags copies every tag of a repository: drop the tag or digest from '{}' (or drop --all-tags)", source);
+  if (to.tag || to.digest)
+    fail("--all-tags keeps each tag's name: give the destination repository without a tag or digest, not '{}'",
+         destination);
+  auto lister = capability<TagLister>(endpoints.source(from));
+  if (!lister) fail("{} cannot list its tags; --all-tags reads docker:// and oci: repositories", from.str());
+  auto tags = lister->listTags();
+  if (tags.empty()) fail("{} has no tags: nothing to copy with --all-tags", from.str());
+  std::vector<CopyRequest> requests;
+  for (const auto& tag : tags) requests.push_back(CopyRequest{from.withTag(tag), to.withTag(tag)});
+  return requests;
 }
 
 // Usage errors exit 1, as oc-mirror's; image failures keep their bitmask (mirror.h).

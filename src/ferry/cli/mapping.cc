@@ -3,7 +3,6 @@
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/ref/mapping.h"
-#include "ferry/transport/capabilities.h"
 
 namespace ferry {
 
@@ -28,24 +27,6 @@ std::vector<CopyRequest> parseMapping(const std::string& text, const std::string
 
 std::vector<CopyRequest> readMappingFile(const std::filesystem::path& path) {
   return parseMapping(readFile(path), path.string());
-}
-
-std::vector<CopyRequest> allTagsRequests(Endpoints& endpoints, const std::string& source,
-                                         const std::string& destination) {
-  auto from = ImageReference::parse(source);
-  auto to = ImageReference::parse(destination);
-  if (from.tag || from.digest)
-    fail("--all-tags copies every tag of a repository: drop the tag or digest from '{}' (or drop --all-tags)", source);
-  if (to.tag || to.digest)
-    fail("--all-tags keeps each tag's name: give the destination repository without a tag or digest, not '{}'",
-         destination);
-  auto lister = capability<TagLister>(endpoints.source(from));
-  if (!lister) fail("{} cannot list its tags; --all-tags reads docker:// and oci: repositories", from.str());
-  auto tags = lister->listTags();
-  if (tags.empty()) fail("{} has no tags: nothing to copy with --all-tags", from.str());
-  std::vector<CopyRequest> requests;
-  for (const auto& tag : tags) requests.push_back(CopyRequest{from.withTag(tag), to.withTag(tag)});
-  return requests;
 }
 
 }  // namespace ferry

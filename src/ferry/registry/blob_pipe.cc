@@ -8,10 +8,14 @@ namespace ferry {
 BlobPipe::BlobPipe(int64_t blobSize, size_t capacity)
     : blobSize_(blobSize), ring_(std::max<size_t>(capacity, 1)) {}
 
+// Each side waits for half a ring of room or bytes (or the rest of the blob), not
+// for one byte: handing the ring over in small pieces would cost a thread switch each.
+size_t BlobPipe::half() const { return std::max<size_t>(ring_.size() / 2, 1); }
+
 bool BlobPipe::write(const char* data, size_t size) {
   std::unique_lock lock(mutex_);
   while (size > 0) {
-    changed_.wait(lock, [&] { return end_ != End::None || count_ < ring_.size(); });
+    changed_.wait(lock, [&] { return end_ != End::None || ring_.size() - count_ >= std::min(size, half()); });
     if (end_ != End::None) return false;
     size_t tail = (head_ + count_) % ring_.size();
     size_t piece = std::min({size, ring_.size() - count_, ring_.size() - tail});
@@ -55,7 +59,11 @@ size_t BlobPipe::readable() const {
 int64_t BlobPipe::read(char* buffer, size_t size) {
   std::unique_lock lock(mutex_);
   if (taken_ >= blobSize_) return 0;
-  changed_.wait(lock, [&] { return end_ != End::None || readable() > 0; });
+  changed_.wait(lock, [&] {
+    if (end_ != End::None) return true;
+    auto rest = static_cast<size_t>(blobSize_ - taken_) - (finished_ ? 0 : 1);  // the last byte waits for finish()
+    return readable() > 0 && readable() >= std::min({half(), size, rest});
+  });
   if (end_ != End::None) return -1;
   size_t piece = std::min({size, readable(), ring_.size() - head_});
   std::memcpy(buffer, ring_.data() + head_, piece);

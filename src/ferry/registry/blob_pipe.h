@@ -48,6 +48,7 @@ class BlobPipe : public BlobWriter {
  private:
   // Bytes the reader may take now (the last byte waits for finish()).
   size_t readable() const;
+  size_t half() const;
 
   const int64_t blobSize_;
   mutable std::mutex mutex_;

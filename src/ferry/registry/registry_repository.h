@@ -83,7 +83,7 @@ class RegistryRepository : public ImageSource,
   // PUT; larger ones stream through a pipe of kStreamBufferBytes. With
   // --chunk-size, one chunk (at most kLargestChunk) is held at a time.
   static constexpr int64_t kHeldBlobBytes = 1 << 20;
-  static constexpr size_t kStreamBufferBytes = 1 << 20;
+  static constexpr size_t kStreamBufferBytes = 2 << 20;
   static constexpr int64_t kLargestChunk = 64 << 20;
 
  private:
