@@ -97,6 +97,16 @@ class Faults : public ::testing::Test {
     return largest;
   }
 
+  // A basic-auth `destination` holds the fixture as mirror/app:v1, byte for byte (read back with skopeo and with a pull).
+  void expectMirrorHolds(const TestRegistry& destination) {
+    EXPECT_EQ(skopeoRaw(destination, "mirror/app", "v1"), readBlob(fixtures_, image().digest));
+    auto out = work_.path() / "mirrored";
+    auto check = runFerry({"copy", "-q", "--source-use-http", "--src-creds=testuser:testpass",
+                           dockerRef(destination, "mirror/app", "v1"), layout(out)});
+    ASSERT_EQ(check.exitCode, 0) << check.err;
+    expectLayoutHolds(out, image(), fixtures_);
+  }
+
   const FixtureImage& image() const { return *fixture_; }
   size_t blobCount() const { return image().blobs.size(); }
 
@@ -428,12 +438,7 @@ TEST_F(Faults, RegistryToRegistryWithFaultsOnBothSides) {
   ASSERT_EQ(copied.exitCode, 0) << copied.err;
   EXPECT_EQ(proxy_->firedTotal() + destinationProxy.firedTotal(), 4);
   expectRetries(copied, 4);
-  EXPECT_EQ(skopeoRaw(destination, "mirror/app", "v1"), readBlob(fixtures_, image().digest));
-  auto out = work_.path() / "mirrored";
-  auto check = runFerry({"copy", "-q", "--source-use-http", "--src-creds=testuser:testpass",
-                         dockerRef(destination, "mirror/app", "v1"), layout(out)});
-  ASSERT_EQ(check.exitCode, 0) << check.err;
-  expectLayoutHolds(out, image(), fixtures_);
+  expectMirrorHolds(destination);
 }
 
 // Registry to registry with layers larger than the pipe: every transfer streams
@@ -452,16 +457,6 @@ class StreamedFaults : public Faults {
   CommandResult copyTo(const std::string& destination) {
     return runFerry({"copy", "--retry-delay=10ms", "--source-use-http", "--src-creds=testuser:testpass",
                      "--dest-use-http", "--dest-creds=testuser:testpass", viaProxy(), destination});
-  }
-
-  // The destination holds the image byte for byte (read back with skopeo and with a pull).
-  void expectHolds(const TestRegistry& destination) {
-    EXPECT_EQ(skopeoRaw(destination, "mirror/app", "v1"), readBlob(fixtures_, image().digest));
-    auto out = work_.path() / "mirrored";
-    auto check = runFerry({"copy", "-q", "--source-use-http", "--src-creds=testuser:testpass",
-                           dockerRef(destination, "mirror/app", "v1"), layout(out)});
-    ASSERT_EQ(check.exitCode, 0) << check.err;
-    expectLayoutHolds(out, image(), fixtures_);
   }
 
   size_t sourceGetsOf(const Digest& blob) const { return proxy_->count("GET", "/blobs/" + blob.str() + "$"); }
@@ -488,7 +483,7 @@ TEST_F(StreamedFaults, ASourceResetMidBlobResumesWithRangeIntoTheSameUpload) {
   EXPECT_EQ(proxy_->fired(reset), 1);
   EXPECT_EQ(sourceGetsOf(blob), 2u);  // the first, cut; the rest with Range
   EXPECT_EQ(uploadsOf(destination_, blob), std::make_pair(1, 1));  // one upload took both
-  expectHolds(destination_);
+  expectMirrorHolds(destination_);
 }
 
 TEST_F(StreamedFaults, ASourceThatStartsOverMidBlobGetsTheUploadSentAgainWhole) {
@@ -503,7 +498,7 @@ TEST_F(StreamedFaults, ASourceThatStartsOverMidBlobGetsTheUploadSentAgainWhole) 
   // taken back, so the upload starts over with the source read once more.
   EXPECT_GE(sourceGetsOf(blob), 2u);
   EXPECT_EQ(uploadsOf(destination_, blob).first, 1);
-  expectHolds(destination_);
+  expectMirrorHolds(destination_);
 }
 
 TEST_F(StreamedFaults, ADestinationFailingAStreamedUploadIsRetriedReadingTheSourceAgain) {
@@ -517,7 +512,7 @@ TEST_F(StreamedFaults, ADestinationFailingAStreamedUploadIsRetriedReadingTheSour
   EXPECT_EQ(sourceGetsOf(blob), 2u);
   EXPECT_EQ(uploadsOf(destination_, blob), std::make_pair(1, 1));
   expectRetries(copied, 1);
-  expectHolds(destination_);
+  expectMirrorHolds(destination_);
 }
 
 TEST_F(StreamedFaults, ADestinationConnectionLostMidUploadIsRetriedWholeReadingTheSourceAgain) {
@@ -530,7 +525,7 @@ TEST_F(StreamedFaults, ADestinationConnectionLostMidUploadIsRetriedWholeReadingT
   EXPECT_EQ(sourceGetsOf(blob), 2u);
   EXPECT_EQ(uploadsOf(destination_, blob).first, 1);
   expectRetries(copied, 1);
-  expectHolds(destination_);
+  expectMirrorHolds(destination_);
 }
 
 TEST_F(StreamedFaults, BytesThatDoNotMatchTheDigestNeverBecomeABlobAtTheDestination) {
