@@ -222,10 +222,11 @@ class InterruptionTest : public ::testing::Test {
   static void SetUpTestSuite() {
     work_ = new TemporaryDirectory("ferry-interruption-test");
     source_ = new TestRegistry();
-    // Enough layers that a run spends most of its time moving them, so random points land inside;
-    // larger than the registry sink's small-blob size, so every layer streams (kills land mid-stream).
+    // Enough layers that a run spends most of its time moving them, so random points land inside.
+    // A 1 MiB layer's blob (its tar headers added) is over the registry sink's small-blob size,
+    // so every layer streams and kills land mid-stream.
     scenario_ = new MirrorScenario(*source_, work_->path(),
-                                   {{"foo", {"1.0.0", "1.1.0", "1.2.0"}}, {"bar", {"2.0.0", "2.1.0"}}}, {}, 2 << 20);
+                                   {{"foo", {"1.0.0", "1.1.0", "1.2.0"}}, {"bar", {"2.0.0", "2.1.0"}}}, {}, 1 << 20);
     config_ = scenario_->writeConfig("isc.yaml", "      full: true\n");
   }
   static void TearDownTestSuite() {
