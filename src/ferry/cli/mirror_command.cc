@@ -70,14 +70,8 @@ void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options
     if (const char* fromEnvironment = std::getenv("OC_MIRROR_CACHE")) cacheDir = fromEnvironment;
   if (!cacheDir.empty()) {
     options.cacheDirectory = fileLocation(cacheDir, "--cache-dir");
-    if (options.workflow == mirror::Workflow::MirrorToMirror && options.workspace.empty()) {
+    if (options.workflow == mirror::Workflow::MirrorToMirror && options.workspace.empty())
       options.workspace = options.cacheDirectory;
-    } else if (options.workflow != mirror::Workflow::MirrorToMirror || !flags.workspace.empty()) {
-      notes.push_back(fmt::format("--cache-dir: ferry keeps what it reuses in the working directory ({}); the cache "
-                                  "folder stands in for --workspace of mirror-to-mirror only",
-                                  options.workflow == mirror::Workflow::MirrorToDisk ? "DIR/working-dir"
-                                                                                     : "the workspace's working-dir"));
-    }
   }
   if (!flags.quiet)
     for (const auto& note : notes) printNote(note);
@@ -210,8 +204,9 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   addSideFlags(command, flags.dest, "dest", "dest", "destination");
   addRetryFlags(command, flags.retries);
   command->add_option("--cache-dir", flags.cacheDir,
-                      "oc-mirror's cache folder (or $OC_MIRROR_CACHE): the workspace of mirror-to-mirror when "
-                      "--workspace is not given");
+                      "oc-mirror's cache folder (or $OC_MIRROR_CACHE): catalog extractions reused by every run and "
+                      "folder (DIR/operator-catalogs), and the workspace of mirror-to-mirror when --workspace is not "
+                      "given");
   command->add_option("--parallel-images", flags.parallelImages,
                       "oc-mirror's images at once; with --parallel-layers it sets --parallel (images x layers "
                       "blobs in flight, defaults 4 and 5)");

@@ -10,6 +10,9 @@
 //       filtered/<selection hash>/<variant>/configs   the filtered FBC
 //       filtered/<selection hash>/layout/              the rebuilt image's new blobs and manifests
 //   history/<run id>.tsv        blobs shipped in archives (history.h)
+//
+// With --cache-dir, the catalog extractions live under <cache>/operator-catalogs/<name>/<digest hex>/extracted
+// instead, so every workspace and archive folder of the machine reuses them; the rest stays per workspace.
 #pragma once
 
 #include <filesystem>
@@ -18,13 +21,18 @@
 namespace ferry::mirror {
 
 struct Workspace {
-  std::filesystem::path root;  // .../working-dir
+  std::filesystem::path root;   // .../working-dir
+  std::filesystem::path cache;  // --cache-dir, or empty: what may be reused between workspaces
 
   std::filesystem::path clusterResources() const { return root / "cluster-resources"; }
   std::filesystem::path dryRun() const { return root / "dry-run"; }
   std::filesystem::path logs() const { return root / "logs"; }
   std::filesystem::path catalogs() const { return root / "operator-catalogs"; }
   std::filesystem::path history() const { return root / "history"; }
+  // Where a catalog image's FBC is extracted (keyed by the image's digest, so any run may reuse it).
+  std::filesystem::path catalogExtraction(const std::string& catalogName, const std::string& digestHex) const {
+    return (cache.empty() ? root : cache) / "operator-catalogs" / catalogName / digestHex / "extracted";
+  }
 };
 
 }  // namespace ferry::mirror
