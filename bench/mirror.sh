@@ -551,11 +551,11 @@ overhead_all=$(awk -v a="$archive_bytes" -v u="$unique_bytes" -v m="$manifest_by
   echo "| ferry peak RSS (m2m, m2d, d2m; --parallel 8) | $peak_ferry MiB | < 100 MiB | $(verdict "$peak_ferry" 99.99) |"
   written() { awk -F'\t' -v s="$1" '$2 == s { l = $12 } END { print l }' "$results"; }
   archive_mib=$(awk -v a="$archive_bytes" 'BEGIN { if (a == "") print 0; else printf "%.0f", a / 1048576 }')
-  r=$(awk -v w="$(written m2d)" -v a="$archive_mib" 'BEGIN { if (w == "-" || a == 0) print "-"; else printf "%.2f", 100 * (w - a) / a }')
+  r=$(awk -v w="$(written m2d)" -v a="$archive_mib" 'BEGIN { if (w == "-" || w == "" || a == 0) print "-"; else printf "%.2f", 100 * (w - a) / a }')
   echo "| mirror-to-disk: written beyond the archive | $(written m2d) MiB written, archive $archive_mib MiB: +$r % | < 1 % | $(verdict "$r" 1) |"
   unique_mib=$(awk -v u="$unique_bytes" 'BEGIN { printf "%.0f", u / 1048576 }')
   for s in m2m d2m; do
-    r=$(awk -v w="$(written "$s")" -v u="$unique_mib" 'BEGIN { if (w == "-" || u == 0) print "-"; else printf "%.2f", 100 * w / u }')
+    r=$(awk -v w="$(written "$s")" -v u="$unique_mib" 'BEGIN { if (w == "-" || w == "" || u == 0) print "-"; else printf "%.2f", 100 * w / u }')
     echo "| $s: written to disk / unique blob bytes | $(written "$s") MiB / $unique_mib MiB = $r % | ≈ 0 (< 1 %) | $(verdict "$r" 1) |"
   done
   while IFS=$'\t' read -r run a b; do

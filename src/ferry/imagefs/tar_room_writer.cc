@@ -1,54 +1,33 @@
 #include "ferry/imagefs/tar_room_writer.h"
 
-#include <algorithm>
-
 #include "ferry/base/error.h"
 
 namespace ferry {
 
 TarRoomWriter::TarRoomWriter(const TarWriter& tar, TarWriter::Reserved room, Hasher* hasher)
-    : tar_(tar), room_(room), hasher_(hasher) {
-  pending_.reserve(static_cast<size_t>(std::min<int64_t>(room.size, kWriteBytes)));
-}
+    : tar_(tar), room_(room), hasher_(hasher) {}
 
 bool TarRoomWriter::write(const char* data, size_t size) {
-  if (received_ + static_cast<int64_t>(size) > room_.size) return false;
-  if (hasher_) hasher_->update(data, size);
-  received_ += static_cast<int64_t>(size);
-  while (size > 0) {
-    size_t taken = std::min(size, kWriteBytes - pending_.size());
-    pending_.append(data, taken);
-    data += taken;
-    size -= taken;
-    if (pending_.size() == kWriteBytes && !flush()) return false;
-  }
-  return true;
-}
-
-void TarRoomWriter::restart() {
-  received_ = 0;
-  written_ = 0;
-  pending_.clear();
-  if (hasher_) hasher_->reset();
-}
-
-bool TarRoomWriter::flush() {
-  if (pending_.empty()) return true;
+  if (written_ + static_cast<int64_t>(size) > room_.size) return false;
   try {
-    tar_.writeAt(room_, written_, pending_.data(), pending_.size());
+    tar_.writeAt(room_, written_, data, size);
   } catch (const Error& e) {
     error_ = e.what();
     return false;
   }
-  written_ += static_cast<int64_t>(pending_.size());
-  pending_.clear();
+  if (hasher_) hasher_->update(data, size);
+  written_ += static_cast<int64_t>(size);
   return true;
 }
 
+void TarRoomWriter::restart() {
+  written_ = 0;
+  if (hasher_) hasher_->reset();
+}
+
 void TarRoomWriter::finish(std::string_view what) {
-  if (!flush()) fail("cannot store {}: {}", what, error_);
-  if (received_ != room_.size)
-    fail("cannot store {}: {} bytes arrived for a room of {}", what, received_, room_.size);
+  if (written_ != room_.size) fail("cannot store {}: {} bytes arrived for a room of {}", what, written_, room_.size);
+  tar_.startWriteback(room_);
 }
 
 }  // namespace ferry
