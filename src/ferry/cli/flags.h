@@ -105,16 +105,20 @@ struct LogFlags {
   log::Level fileLevel() const { return std::min(stderrLevel(), log::Level::Debug); }
 };
 
-// Signature flags, parsed now and honoured by the signature work to come:
-// --remove-signatures, --policy, --registries.d (and oc-mirror's --secure-policy).
+// Signature flags: --remove-signatures and --referrers none keep signatures and
+// referrers behind (copy/attachments.h); --policy, --registries.d and oc-mirror's
+// --secure-policy are parsed and noted until verification lands.
 struct SignatureFlags {
   bool removeSignatures = false;
+  std::string referrers = "all";  // all | none
   bool securePolicy = false;
   std::string policy;
   std::string registriesDirectory;
 
   // One note per flag given, saying what ferry does about it today.
   std::vector<std::string> notes() const;
+  // Whether signatures and referrers travel with their images; throws Error for a --referrers that is no mode.
+  bool copyAttachments() const;
 };
 
 // skopeo copy's multi-platform flags: --all (ferry's default), --multi-arch

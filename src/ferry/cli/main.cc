@@ -68,13 +68,24 @@ std::vector<CopyRequest> allTagsRequests(Endpoints& endpoints, const std::string
   return requests;
 }
 
+// The signatures and referrers that travelled with an image, indented under it.
+void printAttachments(const CopyResult& result, int depth) {
+  for (const auto& attached : result.attachments) {
+    std::printf("%*s%s %s %s\n", depth * 2, "", attached.alreadyPresent ? "present" : "with",
+                attached.request.destination.tag.value_or("").c_str(),
+                attached.digest ? attached.digest->str().c_str() : "");
+    printAttachments(attached, depth + 1);
+  }
+}
+
 // Usage errors exit 1, as oc-mirror's; image failures keep their bitmask (mirror.h).
 constexpr int kUsageError = 1;
 
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
             const PlatformFlags& platformFlags, const RetryFlags& retryFlags,
-            const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout, bool allTags) {
+            const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout, bool allTags,
+            bool attachments) {
   if (!mappingFile.empty() && !positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
   if (allTags && !mappingFile.empty()) fail("--all-tags takes SOURCE and DESTINATION repositories, not -f MAPPING_FILE");
   if (mappingFile.empty() && positional.size() != 2) fail("copy needs SOURCE and DESTINATION (or -f MAPPING_FILE)");
@@ -95,8 +106,10 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   } else {
     requests.push_back(makeCopyRequest(positional[0], positional[1]));
   }
-  Copier copier(endpoints,
-                CopyOptions{.parallel = parallel, .platforms = platformFlags.selection(), .imageTimeout = imageTimeout});
+  Copier copier(endpoints, CopyOptions{.parallel = parallel,
+                                       .platforms = platformFlags.selection(),
+                                       .imageTimeout = imageTimeout,
+                                       .attachments = attachments});
   std::vector<CopyResult> results;
   std::string summary;
   bool interactive = false;
@@ -114,6 +127,7 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
       std::string filtered = result.sourceDigest ? " (narrowed from " + result.sourceDigest->str() + ")" : "";
       std::printf("%s %s -> %s %s%s\n", result.alreadyPresent ? "present" : "copied", result.request.source.str().c_str(),
                   result.request.destination.str().c_str(), result.digest->str().c_str(), filtered.c_str());
+      printAttachments(result, 1);
     }
     for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
@@ -368,7 +382,8 @@ int main(int argc, char** argv) {
       if (!quiet)
         for (const auto& note : copySignatures.notes()) printNote(note);
       return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries,
-                     copySourceMirrors, parseImageTimeout(copyImageTimeout), allTags);
+                     copySourceMirrors, parseImageTimeout(copyImageTimeout), allTags,
+                     copySignatures.copyAttachments());
     }
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);

@@ -51,6 +51,7 @@ int parallelFromOcMirror(const MirrorFlags& flags) {
 // oc-mirror v2 flags: each given its meaning in ferry, or a note saying why it needs none.
 void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options) {
   std::vector<std::string> notes = flags.signatures.notes();
+  options.attachments = flags.signatures.copyAttachments();
   if (flags.port != 0)
     notes.push_back("-p/--port: ferry runs no local cache registry (it copies straight from the source, and builds "
                     "archives itself), so there is no port to choose");

@@ -106,7 +106,9 @@ class MirrorRun::Impl {
   explicit Impl(MirrorOptions options)
       : options_(std::move(options)),
         endpoints_(options_.endpoints),
-        copier_(endpoints_, CopyOptions{.parallel = options_.parallel, .imageTimeout = options_.imageTimeout}),
+        copier_(endpoints_, CopyOptions{.parallel = options_.parallel,
+                                        .imageTimeout = options_.imageTimeout,
+                                        .attachments = options_.attachments}),
         runId_(newRunId()) {
     log_.onNote = options_.note;
   }
