@@ -101,6 +101,23 @@ void addLogFlags(CLI::App& app, LogFlags& flags) {
   app.add_flag("-v,--verbose", flags.verbose, "Same as --log-level debug");
 }
 
+namespace {
+std::string registriesConfFile;
+}  // namespace
+
+void addRegistriesConfFlag(CLI::App& app) {
+  app.add_option("--registries-conf", registriesConfFile,
+                 "registries.conf to read (mirrors, insecure and blocked registries) instead of "
+                 "$CONTAINERS_REGISTRIES_CONF or the system and user files")
+      ->option_text("FILE");
+}
+
+const RegistriesConf& registriesConf() {
+  static const RegistriesConf conf = loadRegistriesConf(
+      registriesConfFile.empty() ? std::nullopt : std::optional<std::filesystem::path>(registriesConfFile));
+  return conf;
+}
+
 std::vector<std::string> SignatureFlags::notes() const {
   std::vector<std::string> notes;
   if (securePolicy)

@@ -16,6 +16,7 @@
 #include "ferry/base/log.h"
 #include "ferry/copy/platform_filter.h"
 #include "ferry/http/http_client.h"
+#include "ferry/regconf/registries_conf.h"
 #include "ferry/registry/registry_client.h"
 
 namespace ferry {
@@ -136,6 +137,13 @@ struct SkopeoCopyFlags {
 void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeoPrefix, const std::string& ocPrefix,
                   const std::string& side);
 void addLogFlags(CLI::App& app, LogFlags& flags);
+
+// registries.conf for every command that reads registries: --registries-conf
+// FILE (a global flag, as skopeo's), else the files containers tools read
+// (regconf/registries_conf.h). Read once, when first asked, so a command that
+// reads no registry never fails on a broken file.
+void addRegistriesConfFlag(CLI::App& app);
+const RegistriesConf& registriesConf();
 void addSignatureFlags(CLI::App* command, SignatureFlags& flags, bool ocMirror);
 void addSkopeoCopyFlags(CLI::App* command, SkopeoCopyFlags& flags);
 // --image-timeout DURATION (10m, 90s; 0 = none) → milliseconds.

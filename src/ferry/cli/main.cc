@@ -94,7 +94,8 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   auto retries = std::make_shared<std::atomic<int64_t>>(0);
   EndpointOptions endpointOptions{.source = source.options(authFile, parallel),
                                   .destination = destination.options(authFile, parallel),
-                                  .sourceMirrors = parseSourceMirrors(sourceMirrors)};
+                                  .sourceMirrors = parseSourceMirrors(sourceMirrors),
+                                  .registriesConf = registriesConf()};
   retryFlags.apply(endpointOptions.source, quiet, retries);
   retryFlags.apply(endpointOptions.destination, quiet, retries);
   Endpoints endpoints(std::move(endpointOptions));
@@ -149,6 +150,7 @@ int runInspect(const std::string& text, const SideFlags& flags, const std::strin
                const std::string& output, const PlatformFlags& platformFlags, const RetryFlags& retryFlags) {
   auto reference = ImageReference::parse(text);
   EndpointOptions endpointOptions{flags.options(authFile, 8), {}};
+  endpointOptions.registriesConf = registriesConf();
   retryFlags.apply(endpointOptions.source, /*quiet=*/false, nullptr);
   Endpoints endpoints(std::move(endpointOptions));
   auto source = endpoints.source(reference);
@@ -204,8 +206,8 @@ std::optional<std::string> unknownCommand(const CLI::App& app, int argc, char** 
   const CLI::App* command = &app;
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];
-    if (word == "--log-level") {
-      ++i;  // its value
+    if (word == "--log-level" || word == "--registries-conf") {
+      ++i;  // the global option's value
       continue;
     }
     if (word.starts_with("-")) continue;
@@ -277,6 +279,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // --log-level and -v after the sub-command too, as oc-mirror takes them
   LogFlags logFlags;
   addLogFlags(app, logFlags);
+  addRegistriesConfFlag(app);
 
   std::string authFile;
   int parallel = 8;

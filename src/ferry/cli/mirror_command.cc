@@ -119,7 +119,8 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
   options.catalogSourceByTag = flags.catalogSourceByTag;
   options.endpoints = {.source = flags.source.options(flags.authFile, options.parallel),
                        .destination = flags.dest.options(flags.authFile, options.parallel),
-                       .sourceMirrors = parseSourceMirrors(flags.sourceMirrors)};
+                       .sourceMirrors = parseSourceMirrors(flags.sourceMirrors),
+                       .registriesConf = registriesConf()};
   flags.retries.apply(options.endpoints.source, flags.quiet, nullptr);
   flags.retries.apply(options.endpoints.destination, flags.quiet, nullptr);
   return options;
