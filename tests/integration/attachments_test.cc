@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/files.h"
@@ -132,6 +133,59 @@ TEST_F(Attachments, CopyBringsSignaturesReferrersAndTheirSignaturesDigestForDige
   auto again = copy();
   ASSERT_EQ(again.exitCode, 0) << again.err;
   EXPECT_EQ(destination_.accessLogCount("PUT"), before);
+}
+
+// The destination already lists a referrer of its own under the image's fallback tag (another tool put it
+// there): the copy adds the source's referrers to it instead of replacing it, and a second copy changes nothing.
+TEST_F(Attachments, AFallbackIndexAtTheDestinationKeepsItsOwnReferrers) {
+  auto theirs = work_.path() / "theirs";
+  FixtureBuilder builder(theirs, 78);
+  auto subject = signed_.image();
+  nlohmann::ordered_json note = {{"schemaVersion", 2},
+                                 {"mediaType", media::kOciManifest},
+                                 {"artifactType", "application/vnd.example.note"},
+                                 {"config", builder.writeBlob("{}", "application/vnd.oci.empty.v1+json")},
+                                 {"layers", nlohmann::ordered_json::array({builder.writeBlob("a note", "text/plain")})},
+                                 {"subject", {{"mediaType", subject.mediaType}, {"digest", subject.digest.str()},
+                                              {"size", subject.size}}}};
+  auto noteDescriptor = builder.writeBlob(note.dump(), media::kOciManifest);
+  noteDescriptor["artifactType"] = "application/vnd.example.note";
+  nlohmann::ordered_json index = {{"schemaVersion", 2}, {"mediaType", media::kOciIndex},
+                                  {"manifests", nlohmann::ordered_json::array({noteDescriptor})}};
+  auto indexDigest = Digest::parse(builder.writeBlob(index.dump(), media::kOciIndex)["digest"].get<std::string>());
+  auto fallback = attachmentTag(subject.digest);
+  pushImage(destination_, theirs, FixtureImage{.name = fallback, .digest = indexDigest}, "mirror/app", fallback);
+
+  auto copied = copy();
+  ASSERT_EQ(copied.exitCode, 0) << copied.err;
+  auto merged = nlohmann::json::parse(skopeoRaw(destination_, "mirror/app", fallback));
+  std::set<std::string> listed;
+  for (const auto& entry : merged["manifests"]) listed.insert(entry["digest"].get<std::string>());
+  EXPECT_EQ(listed, (std::set<std::string>{signed_.sbom().str(), noteDescriptor["digest"].get<std::string>()}));
+  EXPECT_EQ(merged["manifests"][0]["digest"], signed_.sbom().str()) << "the source's entries first";
+
+  auto puts = destination_.accessLogCount("PUT");
+  ASSERT_EQ(copy().exitCode, 0);
+  EXPECT_EQ(destination_.accessLogCount("PUT"), puts) << "the merged index is there already";
+}
+
+TEST_F(Attachments, InspectShowsWhatIsAttachedAndTheReferrersOfTheFallbackIndex) {
+  auto text = runFerry({"inspect", "--use-http", dockerRef(source_, "team/app", "v1")});
+  ASSERT_EQ(text.exitCode, 0) << text.err;
+  EXPECT_NE(text.out.find("attached (signatures, attestations, referrers):"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(attachmentTag(signed_.amd64(), ".sig")), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("referrer " + signed_.sbom().str() + "  application/spdx+json"), std::string::npos)
+      << text.out;
+  auto json = nlohmann::json::parse(runFerry({"inspect", "--use-http", "-o", "json",
+                                              dockerRef(source_, "team/app", "v1")}).out);
+  std::map<std::string, Digest> attached;
+  for (const auto& entry : json["attachments"])
+    attached.emplace(entry["tag"].get<std::string>(), Digest::parse(entry["digest"].get<std::string>()));
+  auto expected = signed_.tags();
+  expected.erase("v1");
+  // The SBOM's own signature points at the SBOM, not at the image's manifests: it is the SBOM's to show.
+  expected.erase(attachmentTag(signed_.sbom(), ".sig"));
+  EXPECT_EQ(attached, expected);
 }
 
 TEST_F(Attachments, RemoveSignaturesAndReferrersNoneLeaveThemBehind) {

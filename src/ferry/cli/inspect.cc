@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "ferry/copy/attachments.h"
+#include "ferry/transport/capabilities.h"
+
 namespace ferry {
 namespace {
 
@@ -126,9 +129,50 @@ std::string renderTree(const std::string& title, const ImageGraph& graph, const 
   return out;
 }
 
-std::string renderJson(const std::string& reference, const ImageGraph& graph) {
+std::vector<Attachment> findAttachments(ImageSource& source, const ImageGraph& graph) {
+  auto* lister = capability<TagLister>(source);
+  if (!lister) return {};
+  std::vector<Digest> subjects;
+  for (const auto* node : graph.bottomUp()) subjects.push_back(node->raw.digest);
+  std::vector<Attachment> attachments;
+  for (auto& tag : attachmentTagsFor(lister->listTags(), subjects)) {
+    Attachment attachment{.tag = tag, .manifest = source.getManifest(tag), .referrers = {}};
+    auto parsed = Manifest::parse(attachment.manifest.bytes, attachment.manifest.mediaType);
+    if (parsed.isIndex && tag.find('.') == std::string::npos) attachment.referrers = parsed.manifests;
+    attachments.push_back(std::move(attachment));
+  }
+  return attachments;
+}
+
+std::string renderAttachments(const std::vector<Attachment>& attachments) {
+  if (attachments.empty()) return {};
+  std::string out = "attached (signatures, attestations, referrers):\n";
+  for (const auto& attachment : attachments) {
+    out += fmt::format("  {}  {}  {}\n", attachment.tag, attachment.manifest.digest.str(), attachment.manifest.mediaType);
+    for (const auto& referrer : attachment.referrers)
+      out += fmt::format("    referrer {}  {}\n", referrer.digest.str(),
+                         referrer.artifactType.empty() ? referrer.mediaType : referrer.artifactType);
+  }
+  return out;
+}
+
+std::string renderJson(const std::string& reference, const ImageGraph& graph,
+                       const std::vector<Attachment>& attachments) {
   ordered_json out{{"reference", reference}};
   out.update(nodeJson(graph));
+  if (!attachments.empty()) {
+    out["attachments"] = ordered_json::array();
+    for (const auto& attachment : attachments) {
+      ordered_json entry{{"tag", attachment.tag},
+                         {"digest", attachment.manifest.digest.str()},
+                         {"mediaType", attachment.manifest.mediaType}};
+      for (const auto& referrer : attachment.referrers)
+        entry["referrers"].push_back({{"digest", referrer.digest.str()},
+                                      {"artifactType", referrer.artifactType},
+                                      {"mediaType", referrer.mediaType}});
+      out["attachments"].push_back(std::move(entry));
+    }
+  }
   return out.dump(2) + "\n";
 }
 

@@ -160,9 +160,11 @@ int runInspect(const std::string& text, const SideFlags& flags, const std::strin
     return 0;
   }
   auto graph = fetchImageGraph(*source, reference.manifestReference());
+  if (output != "json" && output != "text") fail("--output must be 'text' or 'json', not '{}'", output);
+  auto attachments = findAttachments(*source, graph);
   if (output == "json") {
-    std::cout << renderJson(reference.str(), graph);
-  } else if (output == "text") {
+    std::cout << renderJson(reference.str(), graph, attachments);
+  } else {
     auto selection = platformFlags.selection();
     if (selection.active()) {
       auto filtered = selectPlatforms(
@@ -171,8 +173,7 @@ int runInspect(const std::string& text, const SideFlags& flags, const std::strin
     } else {
       std::cout << renderTree(reference.str(), graph);
     }
-  } else {
-    fail("--output must be 'text' or 'json', not '{}'", output);
+    std::cout << renderAttachments(attachments);
   }
   return 0;
 }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "ferry/base/error.h"
 #include "ferry/base/log.h"
@@ -94,6 +96,41 @@ class ForwardingWriter : public VerifyingWriter {
   BlobWriter& out_;
   bool uncounting_ = false;
 };
+
+// "sha256-<64 hex>": the referrers tag schema's fallback tag (not cosign's .sig and friends).
+bool isReferrersTag(const std::string& tag) {
+  auto hex = std::string_view(tag).substr(std::min<size_t>(7, tag.size()));
+  return tag.starts_with("sha256-") && hex.size() == 64 &&
+         hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The source's fallback index with the entries only the destination's has
+// appended (OCI's referrers tag schema: clients add to the index, not replace
+// it); nullopt when the destination's cannot be read or adds nothing.
+std::optional<RawManifest> mergedReferrersIndex(ImageSink& sink, const std::string& tag, const RawManifest& source) {
+  auto* readable = dynamic_cast<ImageSource*>(&sink);
+  if (!readable) return std::nullopt;
+  try {
+    auto theirs = readable->getManifest(tag);
+    auto theirJson = nlohmann::ordered_json::parse(theirs.bytes);
+    auto merged = nlohmann::ordered_json::parse(source.bytes);
+    if (!merged.contains("manifests") || !theirJson.contains("manifests")) return std::nullopt;
+    std::set<std::string> ours;
+    for (const auto& entry : merged["manifests"]) ours.insert(entry.value("digest", ""));
+    bool added = false;
+    for (const auto& entry : theirJson["manifests"])
+      if (ours.insert(entry.value("digest", "")).second) {
+        merged["manifests"].push_back(entry);
+        added = true;
+      }
+    if (!added) return std::nullopt;
+    return RawManifest::of(merged.dump(), source.mediaType);
+  } catch (const std::exception& e) {
+    log::info("cannot merge the referrers under {} at {} ({}); the source's index replaces it", tag, sink.describe(),
+              e.what());
+    return std::nullopt;
+  }
+}
 
 }  // namespace
 
@@ -275,8 +312,18 @@ void Copier::planImage(ImagePlan& plan) {
            request.destination.digest->str(), wanted.str());
 
     const auto& tag = request.destination.tag;
-    if (plan.sink->manifestDigest(tag ? *tag : wanted.str()) == wanted) {
-      log::debug("skipped {}: {} is at {} already", request.source.str(), wanted.str(), request.destination.str());
+    auto present = plan.sink->manifestDigest(tag ? *tag : wanted.str());
+    if (!plan.selectPlatforms && present && *present != wanted && tag && isReferrersTag(*tag)) {
+      // Another run (or tool) left referrers of its own under this fallback tag: keep them beside the source's.
+      if (!plan.graph) plan.graph = fetchImageGraph(*plan.source, top);
+      if (auto merged = mergedReferrersIndex(*plan.sink, *tag, plan.graph->raw)) {
+        plan.graph->raw = std::move(*merged);
+        result.digest = plan.graph->raw.digest;
+      }
+    }
+    if (present == result.digest) {
+      log::debug("skipped {}: {} is at {} already", request.source.str(), result.digest->str(),
+                 request.destination.str());
       result.ok = true;
       result.alreadyPresent = true;
     } else {
