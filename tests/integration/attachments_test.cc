@@ -11,6 +11,7 @@
 #include "ferry/base/files.h"
 #include "ferry/oci/media_types.h"
 #include "integration/ferry_test_env.h"
+#include "support/fault_proxy.h"
 #include "support/registry_push.h"
 
 namespace ferry::testing {
@@ -234,6 +235,60 @@ TEST_F(Attachments, MirrorCarriesThemRegistryToRegistryAndThroughAnArchive) {
                             "--dest-use-http"});
   ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.err;
   EXPECT_EQ(digestsAt(loaded, "mirror/team/app", signed_.tags()), signed_.tags());
+}
+
+// A source with the OCI 1.1 referrers API (a front of the test's own answers /referrers/ for distribution 2.8)
+// keeps its referrers under no tag: the API's answer becomes the fallback index at the destination, and the
+// referrer arrives by digest as its child.
+TEST(AttachmentsThroughTheApi, ReferrersOnlyTheApiListsArriveUnderTheFallbackTag) {
+  TemporaryDirectory work{"ferry-referrers-api"};
+  auto layout = work.path() / "fixtures";
+  FixtureBuilder builder(layout, 79);
+  auto image = builder.ociIndex("v1");
+  auto sbom = builder.writeBlob(R"({"spdxVersion":"SPDX-2.3"})", "application/spdx+json");
+  nlohmann::ordered_json referrer = {{"schemaVersion", 2},
+                                     {"mediaType", media::kOciManifest},
+                                     {"artifactType", "application/spdx+json"},
+                                     {"config", builder.writeBlob("{}", "application/vnd.oci.empty.v1+json")},
+                                     {"layers", nlohmann::ordered_json::array({sbom})},
+                                     {"subject", {{"mediaType", image.mediaType}, {"digest", image.digest.str()},
+                                                  {"size", image.size}}}};
+  auto descriptor = builder.writeBlob(referrer.dump(), media::kOciManifest);
+  descriptor["artifactType"] = "application/spdx+json";
+  auto referrerDigest = Digest::parse(descriptor["digest"].get<std::string>());
+  std::string answer = nlohmann::ordered_json{{"schemaVersion", 2},
+                                              {"mediaType", media::kOciIndex},
+                                              {"manifests", nlohmann::ordered_json::array({descriptor})}}
+                           .dump();
+
+  TestRegistry source;
+  TestRegistry destination;
+  pushImage(source, layout, image, "team/app", "v1");
+  pushImage(source, layout, FixtureImage{.name = "", .digest = referrerDigest}, "team/app", "");
+  FaultProxy front(source);
+  front.add(Fault::respond("GET", "/referrers/" + image.digest.str(), std::string(media::kOciIndex), answer).times(-1));
+  front.add(Fault::respond("GET", "/referrers/", std::string(media::kOciIndex),
+                           R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})")
+                .times(-1));
+
+  auto copied = runFerry({"copy", "--source-use-http", "--dest-use-http", "docker://" + front.host() + "/team/app:v1",
+                          dockerRef(destination, "mirror/app", "v1")});
+  ASSERT_EQ(copied.exitCode, 0) << copied.err;
+  auto fallback = attachmentTag(image.digest);
+  ASSERT_EQ(getManifest(destination, "mirror/app", fallback).status, 200) << copied.out << copied.err;
+  EXPECT_EQ(skopeoRaw(destination, "mirror/app", fallback), answer);
+  EXPECT_EQ(Digest::sha256Of(skopeoRaw(destination, "mirror/app", referrerDigest.str())), referrerDigest);
+  EXPECT_NE(copied.out.find("with " + fallback), std::string::npos) << copied.out;
+
+  // distribution 2.8 itself answers 404: asked once per repository, then not again.
+  TestRegistry again;
+  auto direct = runFerry({"copy", "--source-use-http", "--dest-use-http", dockerRef(source, "team/app", "v1"),
+                          dockerRef(again, "mirror/app", "v1")});
+  ASSERT_EQ(direct.exitCode, 0) << direct.err;
+  size_t asked = 0;
+  for (const auto& entry : source.accessLog()) asked += entry.target.find("/referrers/") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(asked, 1u);
+  EXPECT_EQ(getManifest(again, "mirror/app", fallback).status, 404);
 }
 
 }  // namespace

@@ -169,6 +169,13 @@ Fault Fault::answer(std::string method, std::string pattern, int status) {
   return Fault{.kind = Kind::Status, .method = std::move(method), .pattern = std::move(pattern), .status = status};
 }
 
+Fault Fault::respond(std::string method, std::string pattern, std::string contentType, std::string body) {
+  auto fault = answer(std::move(method), std::move(pattern), 200);
+  fault.headers.emplace_back("Content-Type", std::move(contentType));
+  fault.body = std::move(body);
+  return fault;
+}
+
 Fault Fault::tooManyRequests(std::string method, std::string pattern, std::string retryAfter) {
   auto fault = answer(std::move(method), std::move(pattern), 429);
   fault.headers.emplace_back("Retry-After", std::move(retryAfter));
@@ -454,10 +461,11 @@ FaultProxy::After FaultProxy::handle(int fd, const HttpRequest& request) {
   bool answered = false;
   for (const auto& planned : faults) {
     if (planned.fault.kind == Fault::Kind::Status && !answered) {
-      response = HttpResponse{.status = planned.fault.status,
-                              .headers = planned.fault.headers,
-                              .body = errorBody("INJECTED", "a fault the test asked for")};
-      response.with("Content-Type", "application/json");
+      response = HttpResponse{.status = planned.fault.status, .headers = planned.fault.headers, .body = planned.fault.body};
+      if (response.body.empty()) {
+        response.body = errorBody("INJECTED", "a fault the test asked for");
+        response.with("Content-Type", "application/json");
+      }
       answered = true;
     }
     if (planned.fault.kind == Fault::Kind::Reset || planned.fault.kind == Fault::Kind::Truncate) cut = planned.fault;

@@ -69,9 +69,12 @@ struct Fault {
   std::string header;
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // Status: the answer's body (empty: a registry-style error body)
 
   // Answers `status` (an error body, no registry involved).
   static Fault answer(std::string method, std::string pattern, int status);
+  // Answers 200 with `body` of `contentType`: an endpoint the registry lacks (the referrers API), answered by the front.
+  static Fault respond(std::string method, std::string pattern, std::string contentType, std::string body);
   // 429 with Retry-After: `retryAfter` (seconds or an HTTP date).
   static Fault tooManyRequests(std::string method, std::string pattern, std::string retryAfter);
   static Fault reset(std::string method, std::string pattern, int64_t afterBytes);

@@ -14,6 +14,7 @@
 #include "ferry/copy/attachments.h"
 #include "ferry/transport/capabilities.h"
 #include "ferry/transport/image_graph.h"
+#include "ferry/transport/overlay_source.h"
 
 namespace ferry {
 namespace {
@@ -95,6 +96,27 @@ class ForwardingWriter : public VerifyingWriter {
  private:
   BlobWriter& out_;
   bool uncounting_ = false;
+};
+
+// One manifest under a tag (and its digest), nothing else: put over a source
+// with OverlaySource, it makes the source seem to keep that manifest there.
+class TaggedManifest : public ImageSource {
+ public:
+  TaggedManifest(RawManifest manifest, std::string tag, std::string what)
+      : manifest_(std::move(manifest)), tag_(std::move(tag)), what_(std::move(what)) {}
+  std::string describe() const override { return what_; }
+  RawManifest getManifest(const std::string& reference) override {
+    if (reference == tag_ || reference == manifest_.digest.str()) return manifest_;
+    fail(ErrorKind::NotFound, "{} holds {} only, not {}", what_, tag_, reference);
+  }
+  void readBlob(const Descriptor& blob, BlobWriter&) override {
+    fail(ErrorKind::NotFound, "{} holds no blob ({})", what_, blob.digest.str());
+  }
+
+ private:
+  RawManifest manifest_;
+  std::string tag_;
+  std::string what_;
 };
 
 // "sha256-<64 hex>": the referrers tag schema's fallback tag (not cosign's .sig and friends).
@@ -271,15 +293,38 @@ std::vector<CopyRequest> Copier::attachmentRequests(const ImagePlan& plan, CopyR
     subjects.push_back(*result.digest);
   }
   auto tags = attachmentTagsFor(sourceTags(*plan.source, result), subjects);
-  std::vector<CopyRequest> requests;
-  for (auto& tag : tags) {
+  auto request = [&](std::string tag, std::shared_ptr<ImageSource> from) {
     CopyRequest attached{.source = plan.request->source, .destination = plan.request->destination,
-                         .from = plan.source, .to = plan.sink};
+                         .from = std::move(from), .to = plan.sink};
     attached.source.tag = tag;
     attached.source.digest.reset();
     attached.destination.tag = std::move(tag);
     attached.destination.digest.reset();
-    requests.push_back(std::move(attached));
+    return attached;
+  };
+  std::vector<CopyRequest> requests;
+  for (auto& tag : tags) requests.push_back(request(std::move(tag), plan.source));
+
+  // A source with the referrers API keeps referrers under no tag: its answer becomes the fallback
+  // index at the destination (an OCI index of them, which brings the referrers along as its children).
+  if (auto* api = capability<ReferrersApi>(*plan.source)) {
+    std::set<std::string> tagged(tags.begin(), tags.end());
+    for (const auto& subject : subjects) {
+      auto fallback = referrersTag(subject);
+      if (tagged.contains(fallback)) continue;
+      std::optional<RawManifest> index;
+      try {
+        index = api->referrersIndex(subject);
+      } catch (const Error& e) {
+        result.warnings.push_back(fmt::format("referrers of {} not copied: {}", subject.str(), e.what()));
+        continue;
+      }
+      if (!index) break;  // no referrers API there
+      if (Manifest::parse(index->bytes, index->mediaType).manifests.empty()) continue;
+      // The answer under the tag, over the source (which has the referrers and their blobs).
+      auto answer = std::make_shared<TaggedManifest>(std::move(*index), fallback, "the referrers API's answer");
+      requests.push_back(request(fallback, std::make_shared<OverlaySource>(answer, plan.source)));
+    }
   }
   return requests;
 }

@@ -372,6 +372,24 @@ std::vector<Descriptor> RegistryRepository::listReferrers(const Digest& subject,
   }
 }
 
+std::optional<RawManifest> RegistryRepository::referrersIndex(const Digest& subject) {
+  if (noReferrersApi_) return std::nullopt;
+  std::string what = fmt::format("list referrers of {}@{}", describe(), subject.str());
+  HttpRequest request{.method = "GET",
+                      .url = "/v2/" + repository_ + "/referrers/" + subject.str(),
+                      .headers = {"Accept: " + std::string(media::kOciIndex)},
+                      .maxBodyBytes = kMaxManifestRead};
+  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
+  if (response.bodyTooLarge) fail(ErrorKind::Limit, "cannot {}: the answer is larger than 8 MiB, which ferry refuses", what);
+  if (response.status == 404) {
+    noReferrersApi_ = true;
+    return std::nullopt;
+  }
+  if (response.status != 200) client_->failWith(response, what);
+  referrersIn(response.body, what);  // refuses an answer that is not an index
+  return RawManifest::of(std::move(response.body), std::string(media::kOciIndex));
+}
+
 void RegistryRepository::deleteManifest(const Digest& digest) {
   std::string what = fmt::format("delete manifest {}@{}", describe(), digest.str());
   HttpRequest request{.method = "DELETE", .url = "/v2/" + repository_ + "/manifests/" + digest.str()};

@@ -26,6 +26,7 @@
 //     is asked again as a GET of one byte.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,7 @@ class RegistryRepository : public ImageSource,
                            public ImageSink,
                            public TagLister,
                            public ReferrerLister,
+                           public ReferrersApi,
                            public ManifestDeleter {
  public:
   RegistryRepository(std::shared_ptr<RegistryClient> client, std::string repository);
@@ -71,6 +73,8 @@ class RegistryRepository : public ImageSource,
   std::vector<std::string> listTags(int pageSize);
   std::vector<std::string> listTags() override { return listTags(1000); }
   std::vector<Descriptor> listReferrers(const Digest& subject, const std::string& artifactType = {}) override;
+  // One GET of /referrers/; after a 404 (no API) it answers nullopt without asking again.
+  std::optional<RawManifest> referrersIndex(const Digest& subject) override;
   void deleteManifest(const Digest& digest) override;
 
   // The registry's client (its counters, its options).
@@ -114,6 +118,7 @@ class RegistryRepository : public ImageSource,
 
   std::shared_ptr<RegistryClient> client_;
   std::string repository_;
+  std::atomic<bool> noReferrersApi_{false};  // a /referrers/ request answered 404
   std::mutex sessionsMutex_;
   // Upload sessions opened by a mount probe that found nothing, by blob digest.
   std::unordered_map<std::string, UploadSession> sessions_;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ class ReferrerLister {
   // SBOMs, attestations), each with its artifactType; only those of
   // `artifactType` when it is not empty. None when there are none.
   virtual std::vector<Descriptor> listReferrers(const Digest& subject, const std::string& artifactType = {}) = 0;
+};
+
+class ReferrersApi {
+ public:
+  virtual ~ReferrersApi() = default;
+  // The OCI 1.1 referrers API's answer for `subject` (an OCI index of its
+  // referrers, as the fallback tag would hold it), or nullopt when the store has
+  // no referrers API; a store that found it has none stops asking.
+  virtual std::optional<RawManifest> referrersIndex(const Digest& subject) = 0;
 };
 
 class ManifestDeleter {
