@@ -212,7 +212,8 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     const auto& image = run.plan.images[i];
     // A dry run lists what a real run would write, but catalogs: their digests are known only once rebuilt.
     bool pushed = run.dryRun || (i < run.copied.images.size() && run.copied.images[i].ok);
-    if (!pushed) continue;
+    // A chart is pulled by helm, not by the cluster's runtime: it has no place in the mirror sets (ferry-helm-charts.yaml lists it).
+    if (!pushed || image.kind == ImageKind::HelmChart) continue;
     images.push_back({.source = image.source,
                       .destination = image.destination,
                       .category = categoryOf(image.kind),
