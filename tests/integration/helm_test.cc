@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "ferry/base/base64.h"
 #include "ferry/base/files.h"
 #include "ferry/chart/chart_archive.h"
 #include "ferry/chart/oci_chart.h"
@@ -130,6 +131,11 @@ class HelmMirror : public ::testing::Test {
   ferry::testing::HttpResponse serve(const ferry::testing::HttpRequest& request) {
     ++requests_;
     ferry::testing::HttpResponse response;
+    if (!requiredAuthorization_.empty() && request.header("authorization") != requiredAuthorization_) {
+      response.status = 401;
+      response.with("WWW-Authenticate", "Basic realm=\"charts\"");
+      return response;
+    }
     if (request.path == "/charts/index.yaml") response.body = indexYaml();
     else if (request.path == "/charts/shop-1.0.0.tgz") response.body = shopTgz_;
     else if (request.path == "/charts/shop-1.1.0-rc.1.tgz") response.body = shopRcTgz_;
@@ -212,6 +218,7 @@ class HelmMirror : public ::testing::Test {
   std::filesystem::path localDir_;
   std::unique_ptr<HttpServer> server_;
   std::atomic<int> requests_{0};
+  std::string requiredAuthorization_;  // set before the server serves a request
 };
 
 TEST_F(HelmMirror, MirrorToMirrorCarriesEveryImageAndTheChartsThenMovesNothingAgain) {
@@ -316,6 +323,28 @@ TEST_F(HelmMirror, AChartWhoseDigestDoesNotMatchItsIndexFailsWithBit16) {
   // The other chart still went.
   expectChartAt(destination, "mirror/tools/tool", "0.3.0",
                 chart::packChartArchive(chart::readChartDirectory(localDir_), "tool"));
+}
+
+TEST_F(HelmMirror, AChartRepositoryGetsTheAuthFileEntryOfItsHost) {
+  requiredAuthorization_ = "Basic " + base64Encode("chartuser:chartpass");
+  auto config = writeConfig("isc.yaml", shopRepository(), false);
+  auto workspace = work_.path() / "ws";
+  auto dryRun = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                                  "--dry-run", "docker://127.0.0.1:1/mirror"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return runFerry(flags(args, nullptr));
+  };
+  auto refused = dryRun({});
+  EXPECT_EQ(refused.exitCode, 16) << refused.err;
+  EXPECT_NE(refused.err.find("HTTP 401; give credentials for " + server_->host()), std::string::npos) << refused.err;
+  auto authFile = work_.path() / "auth.json";
+  writeFileAtomically(authFile, "{\"auths\": {\"" + server_->host() + "\": {\"auth\": \"" +
+                                    base64Encode("chartuser:chartpass") + "\"}}}");
+  auto run = dryRun({"--authfile", authFile.string()});
+  ASSERT_EQ(run.exitCode, 0) << run.out << run.err;
+  EXPECT_NE(readFile(workspace / "working-dir" / "dry-run" / "mapping.txt").find("/mirror/shop/shop:1.0.0"),
+            std::string::npos);
 }
 
 TEST_F(HelmMirror, ARepositoryThatIsDownIsRetriedThenNamed) {
