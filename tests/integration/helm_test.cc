@@ -85,6 +85,9 @@ class HelmMirror : public ::testing::Test {
     ociImage.blobs.push_back(Digest::parse(manifest["config"]["digest"].get<std::string>()));
     ociImage.blobs.push_back(Digest::parse(manifest["layers"][0]["digest"].get<std::string>()));
     pushImage(source_, ociLayoutDir, ociImage, "charts/ocichart", "5.0.0_build.1");
+    // More tags: an older release and a newer pre-release.
+    pushImage(source_, ociLayoutDir, ociImage, "charts/ocichart", "4.0.0");
+    pushImage(source_, ociLayoutDir, ociImage, "charts/ocichart", "6.0.0-rc.1");
     ociTgz_ = ociTgz;
   }
 
@@ -309,6 +312,20 @@ TEST_F(HelmMirror, ARepositoryWithoutChartsTakesEveryVersionButLibraryChartsAndB
   EXPECT_EQ(mapping.find("common"), std::string::npos) << mapping;
   EXPECT_EQ(mapping.find("shop/web"), std::string::npos) << mapping;
   EXPECT_NE(mapping.find("shop/api:2.1"), std::string::npos) << mapping;
+}
+
+TEST_F(HelmMirror, AnOciChartWithoutVersionTakesTheNewestReleaseTag) {
+  auto config = writeConfig("isc.yaml", "    - name: ocirepo\n      url: oci://" + source_.host() +
+                                            "/charts\n      charts:\n      - name: ocichart\n", false);
+  auto workspace = work_.path() / "ws";
+  auto run = runFerry(flags({"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                             "--dry-run", "docker://127.0.0.1:1/mirror"},
+                            nullptr));
+  ASSERT_EQ(run.exitCode, 0) << run.out << run.err;
+  auto mapping = readFile(workspace / "working-dir" / "dry-run" / "mapping.txt");
+  EXPECT_NE(mapping.find("/mirror/charts/ocichart:5.0.0_build.1"), std::string::npos) << mapping;
+  EXPECT_EQ(mapping.find("6.0.0-rc.1"), std::string::npos) << mapping;
+  EXPECT_NE(mapping.find("/shop/oci:5"), std::string::npos) << mapping;
 }
 
 TEST_F(HelmMirror, AChartWhoseDigestDoesNotMatchItsIndexFailsWithBit16) {

@@ -16,6 +16,7 @@
 #include "ferry/chart/repository_client.h"
 #include "ferry/layout/oci_layout.h"
 #include "ferry/mirror/collectors.h"
+#include "ferry/registry/registry_repository.h"
 
 namespace ferry::mirror {
 namespace {
@@ -157,12 +158,12 @@ class HelmPlanner {
                    .imagePaths = wanted.imagePaths,
                    .ociSource = std::nullopt};
       try {
-        if (wanted.version.empty())
-          ferry::fail(ErrorKind::InvalidInput,
-                      "{}: a chart of an oci:// repository needs its version (ferry does not list registry tags "
-                      "for charts yet)",
-                      wanted.where.str());
-        auto ref = ImageReference::parse(fmt::format("{}/{}:{}", base, wanted.name, chart::ociTagOf(wanted.version)));
+        auto version = wanted.version.empty() ? newestTag(base + "/" + wanted.name) : wanted.version;
+        if (wanted.version.empty()) {
+          job.label = fmt::format("chart {} {} of repository {}", wanted.name, version, repository.name);
+          job.origin = fmt::format("oci://{}/{}:{}", base, wanted.name, chart::ociTagOf(version));
+        }
+        auto ref = ImageReference::parse(fmt::format("{}/{}:{}", base, wanted.name, chart::ociTagOf(version)));
         job.ociSource = ref;
         auto source = context_.reader.open(ref);
         auto tgz = chart::readOciChart(*source, *ref.tag, job.origin);
@@ -171,6 +172,24 @@ class HelmPlanner {
         context_.log.error(kExitHelm, fmt::format("{}: {}: {}", repository.where.str(), job.label, e.what()));
       }
     }
+  }
+
+  // The newest tag of an OCI chart repository that is a release version ('_' read as '+', as helm writes it).
+  std::string newestTag(const std::string& repositoryText) {
+    auto ref = ImageReference::parse(repositoryText);
+    auto client = std::make_shared<RegistryClient>(ref.registry, ref.apiHost(), options_.source);
+    RegistryRepository repository(client, ref.repository);
+    std::vector<chart::ChartVersion> versions;
+    for (auto tag : repository.listTags()) {
+      for (auto& c : tag)
+        if (c == '_') c = '+';
+      versions.push_back({.name = ref.repository, .version = tag});
+    }
+    auto newest = chart::newestRelease(versions);
+    if (!newest)
+      ferry::fail(ErrorKind::NotFound, "oci://{} has no tag that is a release version (of {} tags); give version",
+                  repositoryText, versions.size());
+    return newest->version;
   }
 
   void chartArrived(const ChartJob& job, const std::string& tgz) {
