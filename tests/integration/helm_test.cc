@@ -115,6 +115,12 @@ class HelmMirror : public ::testing::Test {
     return files;
   }
 
+  std::string packedTgz() const {
+    return chart::packChartArchive({{"Chart.yaml", "apiVersion: v2\nname: packed\nversion: 1.0.0\n"},
+                                    {"values.yaml", "image: " + source_.host() + "/shop/local:1\n"}},
+                                   "packed");
+  }
+
   std::string indexYaml() const {
     auto entry = [](const std::string& name, const std::string& version, const std::string& url,
                     const std::string& digest, const std::string& type = "") {
@@ -152,7 +158,14 @@ class HelmMirror : public ::testing::Test {
                                     bool withLocal = true, const std::string& mirrorExtra = "") {
     std::string text = "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n  helm:\n"
                        "    repositories:\n" + repositories;
-    if (withLocal) text += "    local:\n    - name: tools\n      path: " + localDir_.string() + "\n";
+    if (withLocal) {
+      // A local folder and a local .tgz.
+      auto tgz = work_.path() / "packed" / "packed-1.0.0.tgz";
+      std::filesystem::create_directories(tgz.parent_path());
+      writeFileAtomically(tgz, packedTgz());
+      text += "    local:\n    - name: tools\n      path: " + localDir_.string() + "\n    - name: packed\n      path: " +
+              tgz.string() + "\n";
+    }
     text += mirrorExtra;
     auto path = work_.path() / name;
     writeFileAtomically(path, text);
@@ -242,6 +255,7 @@ TEST_F(HelmMirror, MirrorToMirrorCarriesEveryImageAndTheChartsThenMovesNothingAg
   expectChartAt(destination, "mirror/shop/shop", "1.0.0", shopTgz_);
   expectChartAt(destination, "mirror/tools/tool", "0.3.0", chart::packChartArchive(chart::readChartDirectory(localDir_), "tool"));
   expectChartAt(destination, "mirror/charts/ocichart", "5.0.0_build.1", ociTgz_);
+  expectChartAt(destination, "mirror/packed/packed", "1.0.0", packedTgz());
   auto list = readFile(workspace / "working-dir" / "cluster-resources" / "ferry-helm-charts.yaml");
   EXPECT_NE(list.find("oci://" + destination.host() + "/mirror/shop/shop"), std::string::npos) << list;
   EXPECT_NE(list.find("helm install shop"), std::string::npos) << list;
@@ -272,6 +286,8 @@ TEST_F(HelmMirror, MirrorToDiskThenDiskToMirror) {
   auto m2d = runFerry(flags({"mirror", "-c", config.string(), "file://" + archive.string()}, nullptr));
   ASSERT_EQ(m2d.exitCode, 0) << m2d.out << m2d.err;
   server_->stop();  // the disconnected side has no chart repository
+  // Nor the connected side's working files: what d2m pushes comes from the archive.
+  std::filesystem::remove_all(archive / "working-dir" / "helm");
   auto d2m = runFerry(flags({"mirror", "-c", config.string(), "--from", "file://" + archive.string(),
                              "docker://" + destination.host() + "/mirror"},
                             &destination));
@@ -281,6 +297,8 @@ TEST_F(HelmMirror, MirrorToDiskThenDiskToMirror) {
     EXPECT_EQ(digestAt(destination, "mirror/" + image.repository + ":" + image.tag), image.image.digest.str())
         << image.repository;
   }
+  EXPECT_EQ(digestAt(destination, "mirror/shop/pinned:sha256-" + std::string(images_[5].image.digest.hex())),
+            images_[5].image.digest.str());
   expectChartAt(destination, "mirror/shop/shop", "1.0.0", shopTgz_);
   expectChartAt(destination, "mirror/charts/ocichart", "5.0.0_build.1", ociTgz_);
   EXPECT_TRUE(std::filesystem::exists(archive / "working-dir" / "cluster-resources" / "ferry-helm-charts.yaml"));
