@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
+
 #include <yaml-cpp/yaml.h>
 
 #include "ferry/base/error.h"
 #include "ferry/chart/chart_archive.h"
+#include "ferry/chart/helm_binary.h"
 #include "ferry/chart/images.h"
 #include "ferry/chart/oci_chart.h"
 #include "ferry/chart/repository_index.h"
@@ -175,6 +180,66 @@ TEST(ChartArchive, RefusesUnsafePathsAndMissingChartYaml) {
   }
   EXPECT_THROW(loadChart(ChartFiles{{"values.yaml", ""}}, "x.tgz"), Error);
   EXPECT_THROW(readChartArchive("not a tgz", "x.tgz"), Error);
+}
+
+TEST(ChartArchive, BoundsAndRefusals) {
+  try {
+    readChartArchive(packChartArchive({{"values.yaml", std::string(kMaxChartFileBytes + 1, 'x')}}, "big"), "big.tgz");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Limit);
+    EXPECT_NE(std::string(e.what()).find("larger than 5 MiB, the limit for one file of a chart (see docs/limits.md)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(readChartArchive(packChartArchive({{"a\\b", "x"}}, "c"), "c.tgz"), Error);
+  // Subcharts nested deeper than the limit.
+  ChartFiles files{{"Chart.yaml", "name: c\nversion: 1.0.0\n"}};
+  std::string prefix;
+  for (int i = 0; i <= kMaxSubchartDepth; ++i) {
+    prefix += "charts/c/";
+    files[prefix + "Chart.yaml"] = "name: c\nversion: 1.0.0\n";
+  }
+  EXPECT_THROW(loadChart(files, "deep"), Error);
+}
+
+TEST(ChartArchive, SubchartsAsTgzAreRead) {
+  auto sub = packChartArchive({{"Chart.yaml", "name: db\nversion: 2.0.0\n"},
+                               {"values.yaml", "image: quay.io/db/db:2\n"}},
+                              "db");
+  ChartFiles files{{"Chart.yaml", "name: app\nversion: 1.0.0\nannotations:\n  helm.sh/images: |\n"
+                                  "    - image: quay.io/app/app:1\n"},
+                   {"charts/db-2.0.0.tgz", sub}};
+  auto chart = loadChart(readChartArchive(packChartArchive(files, "app"), "app.tgz"), "app.tgz");
+  ASSERT_EQ(chart.subcharts.size(), 1u);
+  EXPECT_EQ(chart.subcharts[0].path, "charts/db");
+  auto found = findImagesInChart(chart, {});
+  ASSERT_EQ(found.images.size(), 2u);
+  EXPECT_EQ(found.images[0].reference, "quay.io/app/app:1");
+  EXPECT_EQ(found.images[0].foundIn[0], "Chart.yaml annotation helm.sh/images");
+  EXPECT_EQ(found.images[1].reference, "quay.io/db/db:2");
+  EXPECT_EQ(found.images[1].foundIn[0], "charts/db/values.yaml image");
+}
+
+TEST(HelmBinary, RunsTemplateAndReportsItsFailure) {
+  auto dir = std::filesystem::temp_directory_path() / ("ferry-helm-bin-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto ok = dir / "helm-ok", bad = dir / "helm-bad";
+  {
+    std::ofstream(ok) << "#!/bin/sh\necho \"args: $*\"\n";
+    std::ofstream(bad) << "#!/bin/sh\necho 'Error: execution error at (x/templates/a.yaml): need a value' >&2\nexit 1\n";
+  }
+  std::filesystem::permissions(ok, std::filesystem::perms::owner_all);
+  std::filesystem::permissions(bad, std::filesystem::perms::owner_all);
+  EXPECT_EQ(renderWithHelm(findHelm(ok), "/c.tgz"), "args: template ferry /c.tgz --kube-version 1.20.0\n");
+  try {
+    renderWithHelm(bad, "/c.tgz");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("failed (exit 1): Error: execution error"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(findHelm(dir), Error);  // a directory is not a helm binary
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ChartImages, StaticRulesFindEveryKindOfReference) {
