@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/base64.h"
+#include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/chart/chart_archive.h"
 #include "ferry/chart/oci_chart.h"
@@ -20,6 +22,7 @@
 #include "support/http_client.h"
 #include "support/http_server.h"
 #include "support/registry_push.h"
+#include "support/test_keys.h"
 
 namespace ferry::testing {
 namespace {
@@ -380,6 +383,54 @@ TEST_F(HelmMirror, AChartRepositoryGetsTheAuthFileEntryOfItsHost) {
   ASSERT_EQ(run.exitCode, 0) << run.out << run.err;
   EXPECT_NE(readFile(workspace / "working-dir" / "dry-run" / "mapping.txt").find("/mirror/shop/shop:1.0.0"),
             std::string::npos);
+}
+
+// An HTTPS chart repository (openssl s_server serving the files), trusted through --src-cert-dir as a registry would be.
+TEST_F(HelmMirror, AnHttpsChartRepositoryIsTrustedLikeASourceRegistry) {
+  auto files = work_.path() / "https";
+  std::filesystem::create_directories(files / "charts");
+  writeFileAtomically(files / "charts" / "index.yaml", indexYaml());
+  writeFileAtomically(files / "charts" / "shop-1.0.0.tgz", shopTgz_);
+  int port = 0;
+  {
+    HttpServer probe([](const ferry::testing::HttpRequest&) { return ferry::testing::HttpResponse{}; });
+    port = probe.port();
+  }
+  const auto& keys = harnessKeys();
+  ChildProcess server({"sh", "-c",
+                       "cd '" + files.string() + "' && exec openssl s_server -quiet -WWW -accept " +
+                           std::to_string(port) + " -cert '" + keys.serverCert.string() + "' -key '" +
+                           keys.serverKey.string() + "'"},
+                      work_.path() / "s_server.log");
+  auto url = "https://127.0.0.1:" + std::to_string(port) + "/charts";
+  ClientOptions trust;
+  trust.caFile = keys.caCert;
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    try {
+      ready = httpGet(url + "/index.yaml", trust).status == 200;
+    } catch (const ferry::Error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_TRUE(ready) << readFile(work_.path() / "s_server.log");
+  auto certDir = work_.path() / "certs";
+  std::filesystem::create_directories(certDir);
+  std::filesystem::copy_file(keys.caCert, certDir / "ca.crt");
+  auto config = writeConfig("isc.yaml", "    - name: shop\n      url: " + url + "\n      charts:\n      - name: shop\n",
+                            false);
+  auto workspace = work_.path() / "ws";
+  std::vector<std::string> base{"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                                "--dry-run", "docker://127.0.0.1:1/mirror"};
+  auto untrusted = runFerry(flags(base, nullptr));
+  EXPECT_EQ(untrusted.exitCode, 16) << untrusted.err;
+  EXPECT_NE(untrusted.err.find(url + "/index.yaml"), std::string::npos) << untrusted.err;
+  base.push_back("--src-cert-dir=" + certDir.string());
+  auto trusted = runFerry(flags(base, nullptr));
+  ASSERT_EQ(trusted.exitCode, 0) << trusted.out << trusted.err;
+  EXPECT_NE(readFile(workspace / "working-dir" / "dry-run" / "mapping.txt").find("/mirror/shop/shop:1.0.0"),
+            std::string::npos);
+  server.stop();
 }
 
 TEST_F(HelmMirror, ARepositoryThatIsDownIsRetriedThenNamed) {
