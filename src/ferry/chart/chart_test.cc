@@ -73,6 +73,8 @@ TEST(RepositoryIndex, RefusesWhatIsNotAnIndex) {
     EXPECT_NE(std::string(e.what()).find("http://h/index.yaml: not a chart repository index"), std::string::npos);
   }
   EXPECT_THROW(parseRepositoryIndex("entries:\n  a:\n  - version: 1.0.0\n", "i"), Error);  // no urls
+  // A mapping as a chart name: yaml-cpp's conversion error comes out as ferry's.
+  EXPECT_THROW(parseRepositoryIndex("entries:\n  ? [a]\n  : []\n", "i"), Error);
   EXPECT_THROW(parseRepositoryIndex("entries:\n  a:\n  - version: 1.0.0\n    urls: [a]\n    digest: xyz\n", "i"),
                Error);
 }

@@ -153,6 +153,7 @@ YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
   if (!base.IsMap() || !over.IsMap()) return YAML::Clone(over);
   YAML::Node out = YAML::Clone(base);
   for (const auto& item : over) {
+    if (!item.first.IsScalar()) continue;
     auto key = item.first.as<std::string>();
     out[key] = merged(base[key], item.second);
   }
@@ -456,8 +457,21 @@ std::vector<std::string> evaluateJsonPath(const YAML::Node& document, std::strin
   return out;
 }
 
+// The manifests' images (findImagesInManifests without its translation of yaml-cpp's exceptions).
+ImageFindings findInManifests(std::string_view manifests, const std::vector<std::string>& imagePaths,
+                              const std::string& where);
+
 ImageFindings findImagesInManifests(std::string_view manifests, const std::vector<std::string>& imagePaths,
                                     const std::string& where) {
+  try {
+    return findInManifests(manifests, imagePaths, where);
+  } catch (const YAML::Exception& e) {
+    fail(ErrorKind::InvalidInput, "{}: cannot read the manifests: {}", where, e.what());
+  }
+}
+
+ImageFindings findInManifests(std::string_view manifests, const std::vector<std::string>& imagePaths,
+                              const std::string& where) {
   ImageFindings found;
   std::vector<std::string> documents;
   // helm's own split: on "\n---" lines.
@@ -501,8 +515,14 @@ ImageFindings findImagesInManifests(std::string_view manifests, const std::vecto
 
 ImageFindings findImagesInChart(const Chart& chart, const std::vector<std::string>& imagePaths) {
   ImageFindings found;
-  auto values = loadValues(chart, "values.yaml", found);
-  findInChart(chart, values, imagePaths, found);
+  try {
+    auto values = loadValues(chart, "values.yaml", found);
+    findInChart(chart, values, imagePaths, found);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's conversions on shapes no chart has (a mapping as a key): the chart's fault, said as ferry says it.
+    fail(ErrorKind::InvalidInput, "chart {} {}: cannot read its values or templates: {}", chart.name, chart.version,
+         e.what());
+  }
   return found;
 }
 

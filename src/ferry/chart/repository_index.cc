@@ -31,19 +31,7 @@ std::optional<catalog::Version> versionOf(std::string_view text) {
   return catalog::Version::tryParse(text);
 }
 
-}  // namespace
-
-RepositoryIndex parseRepositoryIndex(std::string_view text, const std::string& where) {
-  YAML::Node root;
-  try {
-    root = loadYamlDocument(text, where, indexLimits());
-  } catch (const YAML::Exception& e) {
-    fail(ErrorKind::InvalidInput, "{}: not a chart repository index: {}", where, e.what());
-  }
-  if (!root.IsMap() || !root["entries"])
-    fail(ErrorKind::InvalidInput, "{}: not a chart repository index: it has no 'entries' (is the URL the repository's?)",
-         where);
-  auto entries = root["entries"];
+RepositoryIndex readEntries(const YAML::Node& entries, const std::string& where) {
   RepositoryIndex index;
   if (entries.IsNull()) return index;
   if (!entries.IsMap()) fail(ErrorKind::InvalidInput, "{}: 'entries' must be a mapping of chart names", where);
@@ -82,6 +70,27 @@ RepositoryIndex parseRepositoryIndex(std::string_view text, const std::string& w
   }
   return index;
 }
+
+}  // namespace
+
+RepositoryIndex parseRepositoryIndex(std::string_view text, const std::string& where) {
+  YAML::Node root;
+  try {
+    root = loadYamlDocument(text, where, indexLimits());
+  } catch (const YAML::Exception& e) {
+    fail(ErrorKind::InvalidInput, "{}: not a chart repository index: {}", where, e.what());
+  }
+  if (!root.IsMap() || !root["entries"])
+    fail(ErrorKind::InvalidInput, "{}: not a chart repository index: it has no 'entries' (is the URL the repository's?)",
+         where);
+  try {
+    return readEntries(root["entries"], where);
+  } catch (const YAML::Exception& e) {
+    // A key or value of an unexpected shape (a mapping as a chart name): yaml-cpp's conversions throw.
+    fail(ErrorKind::InvalidInput, "{}: not a chart repository index: {}", where, e.what());
+  }
+}
+
 
 std::string indexUrlOf(const std::string& repositoryUrl) {
   auto base = repositoryUrl;

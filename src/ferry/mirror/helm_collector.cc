@@ -102,7 +102,7 @@ class HelmPlanner {
       try {
         auto tgz = client->fetchChart(*version);
         chartArrived(job, tgz);
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {
         context_.log.error(kExitHelm, fmt::format("{}: {}: {}", repository.where.str(), job.label, e.what()));
       }
     }
@@ -129,7 +129,7 @@ class HelmPlanner {
         tgz = readFile(path);
       }
       chartArrived(job, tgz);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       context_.log.error(kExitHelm, fmt::format("{}: {}: {}", entry.where.str(), job.label, e.what()));
     }
   }
@@ -168,7 +168,7 @@ class HelmPlanner {
         auto source = context_.reader.open(ref);
         auto tgz = chart::readOciChart(*source, *ref.tag, job.origin);
         chartArrived(job, tgz);
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {
         context_.log.error(kExitHelm, fmt::format("{}: {}: {}", repository.where.str(), job.label, e.what()));
       }
     }
