@@ -37,6 +37,12 @@ std::string chartRelative(std::string path, const std::string& where) {
   return relative;
 }
 
+// libarchive's words for the last error; it has none for some (a gzip stream cut short), and fmt refuses a null.
+std::string errorText(archive* handle) {
+  const char* text = archive_error_string(handle);
+  return text ? text : "the data ends early or is damaged";
+}
+
 YamlLimits chartYamlLimits() {
   return {.kind = "a chart file",
           .maxBytes = static_cast<size_t>(kMaxChartFileBytes),
@@ -61,7 +67,7 @@ ChartFiles readChartArchive(std::string_view tgz, const std::string& where) {
   archive_read_support_filter_gzip(reader.get());
   archive_read_support_format_tar(reader.get());
   if (archive_read_open_memory(reader.get(), tgz.data(), tgz.size()) != ARCHIVE_OK)
-    fail(ErrorKind::InvalidInput, "{}: not a chart archive (gzip tar): {}", where, archive_error_string(reader.get()));
+    fail(ErrorKind::InvalidInput, "{}: not a chart archive (gzip tar): {}", where, errorText(reader.get()));
   ChartFiles files;
   int64_t total = 0;
   archive_entry* entry = nullptr;
@@ -70,7 +76,7 @@ ChartFiles readChartArchive(std::string_view tgz, const std::string& where) {
     if (status == ARCHIVE_EOF) break;
     if (status != ARCHIVE_OK && status != ARCHIVE_WARN)
       fail(ErrorKind::InvalidInput, "{}: not a readable chart archive (gzip tar): {}", where,
-           archive_error_string(reader.get()));
+           errorText(reader.get()));
     const char* name = archive_entry_pathname(entry);
     if (!name) continue;
     auto relative = chartRelative(name, where);
@@ -90,7 +96,7 @@ ChartFiles readChartArchive(std::string_view tgz, const std::string& where) {
     auto read = archive_read_data(reader.get(), data.data(), data.size());
     if (read < 0 || read != size)
       fail(ErrorKind::InvalidInput, "{}: file '{}' is cut short: {}", where, relative,
-           read < 0 ? archive_error_string(reader.get()) : "fewer bytes than its header says");
+           read < 0 ? errorText(reader.get()) : "fewer bytes than its header says");
     files[relative] = std::move(data);
   }
   return files;
@@ -132,7 +138,7 @@ std::string packChartArchive(const ChartFiles& files, const std::string& chartNa
   };
   archive_write_set_bytes_in_last_block(writer.get(), 1);
   if (archive_write_open(writer.get(), &out, nullptr, append, nullptr) != ARCHIVE_OK)
-    fail("cannot pack chart {}: {}", chartName, archive_error_string(writer.get()));
+    fail("cannot pack chart {}: {}", chartName, errorText(writer.get()));
   for (const auto& [path, data] : files) {
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(), archive_entry_free);
     archive_entry_set_pathname(entry.get(), (chartName + "/" + path).c_str());
@@ -142,10 +148,10 @@ std::string packChartArchive(const ChartFiles& files, const std::string& chartNa
     archive_entry_set_mtime(entry.get(), 0, 0);
     if (archive_write_header(writer.get(), entry.get()) != ARCHIVE_OK ||
         archive_write_data(writer.get(), data.data(), data.size()) != static_cast<la_ssize_t>(data.size()))
-      fail("cannot pack chart {}: {}", chartName, archive_error_string(writer.get()));
+      fail("cannot pack chart {}: {}", chartName, errorText(writer.get()));
   }
   if (archive_write_close(writer.get()) != ARCHIVE_OK)
-    fail("cannot pack chart {}: {}", chartName, archive_error_string(writer.get()));
+    fail("cannot pack chart {}: {}", chartName, errorText(writer.get()));
   return out;
 }
 
