@@ -306,6 +306,19 @@ TEST_F(HelmMirror, MirrorToDiskThenDiskToMirror) {
   expectChartAt(destination, "mirror/charts/ocichart", "5.0.0_build.1", ociTgz_);
   EXPECT_TRUE(std::filesystem::exists(archive / "working-dir" / "cluster-resources" / "ferry-helm-charts.yaml"));
 
+  // A configuration that asks for the shop chart only: the OCI chart and its image stay in the archive.
+  TestRegistry narrowDestination;
+  auto onlyShop = writeConfig("only-shop.yaml", shopRepository(), false);
+  auto narrow = runFerry(flags({"mirror", "-c", onlyShop.string(), "--from", "file://" + archive.string(),
+                                "docker://" + narrowDestination.host() + "/mirror"},
+                               &narrowDestination));
+  ASSERT_EQ(narrow.exitCode, 0) << narrow.out << narrow.err;
+  expectChartAt(narrowDestination, "mirror/shop/shop", "1.0.0", shopTgz_);
+  EXPECT_EQ(digestAt(narrowDestination, "mirror/shop/api:2.1"), images_[0].image.digest.str());
+  EXPECT_EQ(getManifest(narrowDestination, "mirror/charts/ocichart", "5.0.0_build.1").status, 404);
+  EXPECT_EQ(getManifest(narrowDestination, "mirror/shop/oci", "5").status, 404);
+  EXPECT_EQ(getManifest(narrowDestination, "mirror/tools/tool", "0.3.0").status, 404);
+
   // A second mirror-to-disk with the repository back: the same charts and images, nothing new to ship.
   server_ = std::make_unique<HttpServer>([this](const ferry::testing::HttpRequest& request) { return serve(request); });
   config = writeConfig("isc2.yaml", shopRepository() + ociRepository());

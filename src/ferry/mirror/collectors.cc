@@ -277,6 +277,7 @@ Plan narrowToConfiguration(Plan recorded, const config::ImageSetConfig& config, 
     image.neededBy = std::move(owners);
     narrowed.images.push_back(std::move(image));
   }
+  narrowHelmContent(narrowed, config, log);
   log.note(fmt::format("the configuration narrows the archive's plan to {} images and {} catalogs",
                        narrowed.images.size(), narrowed.catalogs.size()));
   return narrowed;

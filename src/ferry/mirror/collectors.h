@@ -117,6 +117,9 @@ class HelmCollector : public ImageCollector {
 };
 
 bool isHelmKind(ImageKind kind);
+// Disk-to-mirror with -c: keeps the charts the configuration's mirror.helm asks for (by repository or local
+// entry, chart name and version; a repository without charts keeps all of its charts) and their images.
+void narrowHelmContent(Plan& plan, const config::ImageSetConfig& config, RunLog& log);
 
 // Operators, then additional images (an image both need stays an additional image), then Helm charts.
 std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(HelmCollectorOptions helm = {});

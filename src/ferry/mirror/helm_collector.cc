@@ -258,6 +258,72 @@ class HelmPlanner {
 
 bool isHelmKind(ImageKind kind) { return kind == ImageKind::HelmChart || kind == ImageKind::HelmImage; }
 
+namespace {
+
+std::string withoutV(std::string_view version) {
+  if (!version.empty() && (version.front() == 'v' || version.front() == 'V')) version.remove_prefix(1);
+  return std::string(version);
+}
+
+bool chartWanted(const std::vector<config::HelmChart>& charts, const std::string& name, const std::string& version) {
+  if (charts.empty()) return true;
+  for (const auto& chart : charts)
+    if (chart.name == name && (chart.version.empty() || withoutV(chart.version) == withoutV(version))) return true;
+  return false;
+}
+
+// Whether the configuration asks for a planned chart ({name, version, origin} in foundIn).
+bool chartAsked(const PlannedImage& image, const config::HelmConfig& helm) {
+  if (image.foundIn.size() < 3) return false;
+  const auto& name = image.foundIn[0];
+  const auto& version = image.foundIn[1];
+  const auto& origin = image.foundIn[2];
+  auto owner = image.naming.targetRepo ? image.naming.targetRepo->substr(0, image.naming.targetRepo->find('/')) : "";
+  for (const auto& repository : helm.repositories) {
+    bool from = false;
+    if (repository.url.starts_with("oci://")) {
+      auto base = repository.url;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      from = origin.starts_with(base + "/");
+    } else {
+      from = !owner.empty() && owner == pathComponent(repository.name);
+    }
+    if (from && chartWanted(repository.charts, name, version)) return true;
+  }
+  for (const auto& local : helm.local)
+    if (!owner.empty() && owner == pathComponent(local.name)) return true;
+  return false;
+}
+
+}  // namespace
+
+void narrowHelmContent(Plan& plan, const config::ImageSetConfig& config, RunLog& log) {
+  if (!config.mirror.helm) return;
+  std::set<std::string> charts;  // "chart NAME VERSION: ", the prefix of their images' foundIn
+  size_t leftOut = 0;
+  for (const auto& image : plan.images)
+    if (image.kind == ImageKind::HelmChart && chartAsked(image, *config.mirror.helm))
+      charts.insert(fmt::format("chart {} {}: ", image.foundIn[0], image.foundIn[1]));
+  std::vector<PlannedImage> kept;
+  for (auto& image : plan.images) {
+    bool keep = !isHelmKind(image.kind);
+    if (image.kind == ImageKind::HelmChart)
+      keep = image.foundIn.size() >= 2 && charts.count(fmt::format("chart {} {}: ", image.foundIn[0], image.foundIn[1]));
+    if (image.kind == ImageKind::HelmImage)
+      for (const auto& where : image.foundIn)
+        for (const auto& prefix : charts) keep = keep || where.starts_with(prefix);
+    if (keep)
+      kept.push_back(std::move(image));
+    else
+      ++leftOut;
+  }
+  plan.images = std::move(kept);
+  if (leftOut)
+    log.note(fmt::format("mirror.helm: {} charts and chart images of the archive are not asked for by the "
+                         "configuration and stay out",
+                         leftOut));
+}
+
 void HelmCollector::check(const config::ImageSetConfig& config) const {
   if (!config.mirror.helm) return;
   auto checkChart = [](const config::HelmChart& chart) {

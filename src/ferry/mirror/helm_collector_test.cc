@@ -19,7 +19,7 @@ Plan helmPlan() {
   PlannedImage image;
   image.kind = ImageKind::HelmImage;
   image.source = ImageReference::parse("quay.io/shop/api:2.1");
-  image.foundIn = {"chart shop 1.0.0: values.yaml image.{registry,repository,tag,digest}"};
+  image.foundIn = {"chart shop 1.0.0+b: values.yaml image.{registry,repository,tag,digest}"};
   plan.images.push_back(image);
   PlannedImage chart;
   chart.kind = ImageKind::HelmChart;
@@ -46,16 +46,43 @@ TEST(HelmPlan, HelmKindsAndWhereFoundRoundTripThroughJson) {
 
 TEST(HelmPlan, DiskToMirrorKeepsHelmContentWhenTheConfigurationHasHelm) {
   RunLog log;
-  auto withHelm = configOf("  helm:\n    local:\n      - name: c\n        path: /c.tgz\n");
+  auto withHelm = configOf("  helm:\n    local:\n      - name: shop\n        path: /c.tgz\n");
   EXPECT_EQ(narrowToConfiguration(helmPlan(), withHelm, log).images.size(), 2u);
   auto without = configOf("  additionalImages:\n    - name: quay.io/x/y:1\n");
   EXPECT_TRUE(narrowToConfiguration(helmPlan(), without, log).images.empty());
   // blockedImages still apply on the disconnected side.
-  auto blocked = configOf("  helm:\n    local:\n      - name: c\n        path: /c.tgz\n  blockedImages:\n"
+  auto blocked = configOf("  helm:\n    local:\n      - name: shop\n        path: /c.tgz\n  blockedImages:\n"
                           "    - name: quay.io/shop/api.*\n");
   auto narrowed = narrowToConfiguration(helmPlan(), blocked, log);
   ASSERT_EQ(narrowed.images.size(), 1u);
   EXPECT_EQ(narrowed.images[0].kind, ImageKind::HelmChart);
+}
+
+TEST(HelmPlan, DiskToMirrorNarrowsChartByChart) {
+  auto plan = helmPlan();
+  PlannedImage other;
+  other.kind = ImageKind::HelmChart;
+  other.source = ImageReference::parse("oci:/ws/helm/oci/helm-shop-other:2.0.0");
+  other.naming.targetRepo = "shop/other";
+  other.foundIn = {"other", "2.0.0", "https://charts.example.com/other-2.0.0.tgz"};
+  plan.images.push_back(other);
+  PlannedImage otherImage;
+  otherImage.kind = ImageKind::HelmImage;
+  otherImage.source = ImageReference::parse("quay.io/other/x:1");
+  otherImage.foundIn = {"chart other 2.0.0: values.yaml image"};
+  plan.images.push_back(otherImage);
+  RunLog log;
+  auto onlyShop = configOf("  helm:\n    repositories:\n      - name: shop\n        url: https://charts.example.com\n"
+                           "        charts:\n          - name: shop\n            version: 1.0.0+b\n");
+  auto narrowed = narrowToConfiguration(plan, onlyShop, log);
+  ASSERT_EQ(narrowed.images.size(), 2u);
+  EXPECT_EQ(narrowed.images[0].source.str(), "docker://quay.io/shop/api:2.1");
+  EXPECT_EQ(narrowed.images[1].foundIn[0], "shop");
+  // A repository without charts keeps all of its charts; another repository's name keeps none.
+  auto all = configOf("  helm:\n    repositories:\n      - name: shop\n        url: https://charts.example.com\n");
+  EXPECT_EQ(narrowToConfiguration(plan, all, log).images.size(), 4u);
+  auto elsewhere = configOf("  helm:\n    repositories:\n      - name: other\n        url: https://x.example.com\n");
+  EXPECT_TRUE(narrowToConfiguration(plan, elsewhere, log).images.empty());
 }
 
 TEST(HelmPlan, SameImageFromTwoChartsKeepsBothPlaces) {
