@@ -59,6 +59,7 @@ void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options
   if (flags.strictArchive && options.workflow != mirror::Workflow::MirrorToDisk)
     notes.push_back("--strict-archive: only mirror-to-disk writes archives; nothing to check in this run");
   options.imageTimeout = parseImageTimeout(flags.imageTimeout);
+  options.helmBinary = flags.helm;
   if (!flags.since.empty()) {
     mirror::History::checkSince(flags.since);
     options.since = flags.since;
@@ -215,6 +216,9 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   command->add_option("--parallel-layers", flags.parallelLayers, "oc-mirror's layers at once per image (see above)");
   command->add_option("--since", flags.since,
                       "mirror-to-disk: carry what the archives made before this day (YYYY-MM-DD) did not");
+  command->add_option("--helm", flags.helm,
+                      "The helm binary that renders charts of mirror.helm (helm template, oc-mirror's image rules); "
+                      "default: helm on PATH, if any (docs/helm.md)");
   command->add_flag("--strict-archive", flags.strictArchive,
                     "mirror-to-disk: fail a blob larger than archiveSize instead of giving it a part of its own");
   command->add_option("--image-timeout", flags.imageTimeout,

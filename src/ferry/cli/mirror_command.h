@@ -34,6 +34,7 @@ struct MirrorFlags {
   int parallelImages = 0;  // 0: not given
   int parallelLayers = 0;
   std::string since;
+  std::string helm;  // --helm PATH
   bool strictArchive = false;
   std::string imageTimeout;
   int port = 0;

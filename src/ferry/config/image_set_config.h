@@ -142,7 +142,7 @@ struct HelmRepository {
   SourceLocation where;
 };
 
-// mirror.helm: parsed and validated, but not supported by ferry yet.
+// mirror.helm: mirrored by ferry mirror's HelmCollector (docs/helm.md).
 struct HelmConfig {
   std::vector<HelmRepository> repositories;
   std::vector<HelmChart> local;

@@ -673,9 +673,6 @@ class Loader {
       FieldReader chart(item, path, at, version_, kHelmChartFields, errors_);
       if (chart.valid()) helm.local.push_back(readChart(chart, at, true));
     });
-    if (!options_.acceptUnsupportedSections)
-      errors_.add(helm.where, "mirror.helm", "not supported yet by ferry (Helm charts)",
-                  "remove it, or use oc-mirror for Helm charts");
     config_.mirror.helm = std::move(helm);
   }
 

@@ -151,12 +151,10 @@ std::string oneCatalog(const std::string& rest) {
   return "mirror:\n  operators:\n    - catalog: registry.example.com/cat:v1\n" + rest;
 }
 
-TEST(ImageSetConfig, FullV1ExampleFailsOnlyOnPlatformAndHelm) {
+TEST(ImageSetConfig, FullV1ExampleFailsOnlyOnPlatform) {
   EXPECT_EQ(loadError(kFullV1),
             "isc.yaml:8:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases\n"
-            "isc.yaml:44:3: mirror.helm: not supported yet by ferry (Helm charts); remove it, or use oc-mirror for "
-            "Helm charts");
+            "oc-mirror for releases");
 }
 
 TEST(ImageSetConfig, FullV1ExampleReadsEveryField) {
@@ -281,12 +279,10 @@ TEST(ImageSetConfig, FullV1ExampleReadsEveryField) {
   EXPECT_TRUE(config.mirror.samples.empty());
 }
 
-TEST(ImageSetConfig, FullV2ExampleFailsOnlyOnPlatformAndHelm) {
+TEST(ImageSetConfig, FullV2ExampleFailsOnlyOnPlatform) {
   EXPECT_EQ(loadError(kFullV2),
             "isc.yaml:5:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases\n"
-            "isc.yaml:45:3: mirror.helm: not supported yet by ferry (Helm charts); remove it, or use oc-mirror for "
-            "Helm charts");
+            "oc-mirror for releases");
 }
 
 TEST(ImageSetConfig, FullV2ExampleReadsEveryField) {
@@ -723,9 +719,8 @@ TEST(ImageSetConfigSections, PlatformHelmAndSamplesAreRefused) {
   EXPECT_EQ(loadError(v2("mirror:\n  platform:\n    graph: true\n")),
             "isc.yaml:4:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
             "oc-mirror for releases");
-  EXPECT_EQ(loadError(v2("mirror:\n  helm:\n    local:\n      - name: c\n        path: /c.tgz\n")),
-            "isc.yaml:4:3: mirror.helm: not supported yet by ferry (Helm charts); remove it, or use oc-mirror for "
-            "Helm charts");
+  // Helm charts are mirrored (src/ferry/mirror/helm_collector.cc).
+  EXPECT_EQ(loadError(v2("mirror:\n  helm:\n    local:\n      - name: c\n        path: /c.tgz\n")), "");
   EXPECT_EQ(loadError(v2("mirror:\n  samples:\n    - name: ruby\n"), acceptingUnsupported()),
             "isc.yaml:4:3: mirror.samples: oc-mirror never implemented samples either; remove it");
   // Empty sections ask for nothing.

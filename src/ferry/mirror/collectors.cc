@@ -155,6 +155,7 @@ void PlanBuilder::addImage(PlannedImage image) {
   if (auto it = seen_.find(key); it != seen_.end()) {
     auto& existing = plan.images[it->second];
     existing.neededBy.insert(image.neededBy.begin(), image.neededBy.end());
+    existing.foundIn.insert(existing.foundIn.end(), image.foundIn.begin(), image.foundIn.end());
     // An image asked for explicitly stays an additional image (its own exit-code bit).
     if (image.kind == ImageKind::Additional) existing.kind = ImageKind::Additional;
     return;
@@ -217,10 +218,11 @@ void AdditionalImageCollector::collect(const PlanningContext& context, PlanBuild
   }
 }
 
-std::vector<std::unique_ptr<ImageCollector>> defaultCollectors() {
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(HelmCollectorOptions helm) {
   std::vector<std::unique_ptr<ImageCollector>> collectors;
   collectors.push_back(std::make_unique<OperatorCollector>());
   collectors.push_back(std::make_unique<AdditionalImageCollector>());
+  collectors.push_back(std::make_unique<HelmCollector>(std::move(helm)));
   return collectors;
 }
 
@@ -265,7 +267,8 @@ Plan narrowToConfiguration(Plan recorded, const config::ImageSetConfig& config, 
     std::set<PackageOwner> owners;
     for (const auto& owner : image.neededBy)
       if (auto it = kept.find(owner.catalog); it != kept.end()) owners.insert({it->second, owner.package});
-    bool asked = !owners.empty() || (image.kind == ImageKind::Additional && additional.count(image.source.str()));
+    bool asked = !owners.empty() || (image.kind == ImageKind::Additional && additional.count(image.source.str())) ||
+                 (isHelmKind(image.kind) && config.mirror.helm);
     if (!asked) continue;
     if (isBlocked(config.mirror.blockedImages, image.source)) {
       narrowed.blocked.push_back(matchText(image.source));
@@ -274,6 +277,7 @@ Plan narrowToConfiguration(Plan recorded, const config::ImageSetConfig& config, 
     image.neededBy = std::move(owners);
     narrowed.images.push_back(std::move(image));
   }
+  narrowHelmContent(narrowed, config, log);
   log.note(fmt::format("the configuration narrows the archive's plan to {} images and {} catalogs",
                        narrowed.images.size(), narrowed.catalogs.size()));
   return narrowed;

@@ -6,6 +6,7 @@
 //                             run's reader, filters it, adds its bundle and
 //                             related images, owned by {catalog, package}
 //   AdditionalImageCollector  mirror.additionalImages
+//   HelmCollector             mirror.helm: the images in charts, and the charts
 //
 // Adding a kind (releases, helm charts) adds a collector to defaultCollectors();
 // the run and its other phases do not change.
@@ -25,6 +26,7 @@
 #include "ferry/mirror/run_log.h"
 #include "ferry/mirror/workflow_ends.h"
 #include "ferry/mirror/workspace.h"
+#include "ferry/registry/registry_client.h"
 
 namespace ferry::mirror {
 
@@ -94,8 +96,33 @@ class AdditionalImageCollector : public ImageCollector {
   void collect(const PlanningContext& context, PlanBuilder& plan) override;
 };
 
-// Operators, then additional images (an image both need stays an additional image).
-std::vector<std::unique_ptr<ImageCollector>> defaultCollectors();
+// mirror.helm (helm_collector.cc, docs/helm.md): each chart of a repository
+// (HTTP index or oci://) or a local folder/.tgz is fetched and verified, its
+// images found (static rules, plus `helm template` when helm is there) and
+// added as HelmImage with where each was found; the chart itself is added as a
+// HelmChart, an OCI chart in the workspace, pushed as <repository name>/<chart>.
+struct HelmCollectorOptions {
+  RegistryOptions source;            // credentials and TLS for chart repositories, as for source registries
+  std::filesystem::path helmBinary;  // --helm; empty: `helm` on PATH, if any
+};
+
+class HelmCollector : public ImageCollector {
+ public:
+  explicit HelmCollector(HelmCollectorOptions options) : options_(std::move(options)) {}
+  void check(const config::ImageSetConfig& config) const override;
+  void collect(const PlanningContext& context, PlanBuilder& plan) override;
+
+ private:
+  HelmCollectorOptions options_;
+};
+
+bool isHelmKind(ImageKind kind);
+// Disk-to-mirror with -c: keeps the charts the configuration's mirror.helm asks for (by repository or local
+// entry, chart name and version; a repository without charts keeps all of its charts) and their images.
+void narrowHelmContent(Plan& plan, const config::ImageSetConfig& config, RunLog& log);
+
+// Operators, then additional images (an image both need stays an additional image), then Helm charts.
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(HelmCollectorOptions helm = {});
 
 // Phase 1 from a configuration: every collector's images, in order.
 PlannedRun planFromConfiguration(const PlanningContext& context,

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <fmt/ranges.h>
+
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/config/image_set_config.h"
@@ -74,6 +76,15 @@ WorkflowEnds chooseWorkflowEnds(const MirrorOptions& options, const config::Imag
         workspace);
   }
   return ends;
+}
+
+// The images found in Helm charts, each with where it was found: "SOURCE<TAB>DESTINATION<TAB>WHERE; WHERE".
+void writeHelmImages(const Plan& plan, const std::filesystem::path& file) {
+  std::string text;
+  for (const auto& image : plan.images)
+    if (image.kind == ImageKind::HelmImage)
+      text += fmt::format("{}\t{}\t{}\n", image.source.str(), image.destination.str(), fmt::join(image.foundIn, "; "));
+  if (!text.empty()) writeFileAtomically(file, text);
 }
 
 // Every planned copy, catalogs last, for the report.
@@ -151,7 +162,8 @@ MirrorReport MirrorRun::Impl::run() {
   if (auto recorded = reader->recordedPlan(workspace_, log_)) {
     planned.plan = config ? narrowToConfiguration(std::move(*recorded), *config, log_) : std::move(*recorded);
   } else if (config) {
-    planned = planFromConfiguration({*config, *reader, workspace_, log_}, defaultCollectors());
+    planned = planFromConfiguration({*config, *reader, workspace_, log_},
+                                    defaultCollectors({.source = options_.endpoints.source, .helmBinary = options_.helmBinary}));
   } else {
     fail("give the ImageSetConfiguration with -c FILE");
   }
@@ -160,6 +172,7 @@ MirrorReport MirrorRun::Impl::run() {
   writeMapping(plan);
   if (options_.dryRun) {
     if (auto missing = reader->missingImages(plan)) writeFileAtomically(workspace_.dryRun() / "missing.txt", *missing);
+    writeHelmImages(plan, workspace_.dryRun() / "helm-images.txt");
     writer->finish({plan, {}, {}, /*dryRun=*/true}, log_);
     return finish(std::move(plan), {}, {}, *writer);
   }

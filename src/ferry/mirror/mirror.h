@@ -76,6 +76,8 @@ struct MirrorOptions {
   // --since YYYY-MM-DD (mirror-to-disk): carry the blobs not shipped by the
   // archives made before that day; empty: relative to the whole history.
   std::string since;
+  // --helm PATH: the helm binary that renders charts (mirror.helm); empty: `helm` on PATH, if any.
+  std::filesystem::path helmBinary;
   // Lines worth telling the user as the run goes ("reading catalog ...", warnings).
   std::function<void(const std::string&)> note;
 };

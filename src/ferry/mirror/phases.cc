@@ -14,7 +14,10 @@
 namespace ferry::mirror {
 namespace {
 
-int exitBitOf(ImageKind kind) { return kind == ImageKind::Additional ? kExitAdditional : kExitOperator; }
+int exitBitOf(ImageKind kind) {
+  if (kind == ImageKind::HelmChart || kind == ImageKind::HelmImage) return kExitHelm;
+  return kind == ImageKind::Additional ? kExitAdditional : kExitOperator;
+}
 
 ImageOutcome outcomeOf(const CopyResult& result) {
   return {.ok = result.ok,

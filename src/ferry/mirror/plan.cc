@@ -26,7 +26,8 @@ NamingOptions namingFromJson(const nlohmann::json& json) {
 }
 
 ImageKind kindFromName(const std::string& name, const std::string& where) {
-  for (auto kind : {ImageKind::Catalog, ImageKind::Bundle, ImageKind::RelatedImage, ImageKind::Additional})
+  for (auto kind : {ImageKind::Catalog, ImageKind::Bundle, ImageKind::RelatedImage, ImageKind::Additional,
+                    ImageKind::HelmChart, ImageKind::HelmImage})
     if (name == kindName(kind)) return kind;
   fail("{}: unknown image kind '{}'", where, name);
 }
@@ -59,6 +60,8 @@ const char* kindName(ImageKind kind) {
     case ImageKind::Bundle: return "bundle";
     case ImageKind::RelatedImage: return "related-image";
     case ImageKind::Additional: return "additional-image";
+    case ImageKind::HelmChart: return "helm-chart";
+    case ImageKind::HelmImage: return "helm-image";
   }
   return "image";
 }
@@ -97,6 +100,7 @@ std::string planToJson(const Plan& plan, const std::string& runId) {
     ordered_json neededBy = ordered_json::array();
     for (const auto& owner : image.neededBy) neededBy.push_back({{"catalog", owner.catalog}, {"package", owner.package}});
     entry["neededBy"] = neededBy;
+    if (!image.foundIn.empty()) entry["foundIn"] = image.foundIn;
     json["images"].push_back(entry);
   }
   json["catalogs"] = ordered_json::array();
@@ -136,6 +140,7 @@ Plan planFromJson(const std::string& text, const std::string& where) {
       if (entry.contains("platforms")) image.platforms.platforms = entry.at("platforms").get<std::vector<std::string>>();
       for (const auto& need : entry.at("neededBy"))
         image.neededBy.insert({need.at("catalog").get<int>(), need.at("package").get<std::string>()});
+      if (entry.contains("foundIn")) image.foundIn = entry.at("foundIn").get<std::vector<std::string>>();
       plan.images.push_back(std::move(image));
     }
     for (const auto& entry : json.at("catalogs")) {

@@ -28,7 +28,8 @@
 
 namespace ferry::mirror {
 
-enum class ImageKind { Catalog, Bundle, RelatedImage, Additional };
+// HelmChart: a chart itself, as an OCI chart; HelmImage: an image found in a chart (exit bit 16 for both).
+enum class ImageKind { Catalog, Bundle, RelatedImage, Additional, HelmChart, HelmImage };
 
 const char* kindName(ImageKind kind);
 
@@ -59,6 +60,9 @@ struct PlannedImage {
   PlatformChoice platforms;
   // Bundles and related images: the catalog packages that need the image (empty for additional images).
   std::set<PackageOwner> neededBy;
+  // Helm images: where each was found ("chart podinfo 6.5.0: values.yaml image.repository"). Helm
+  // charts: {chart name, version, where it came from}.
+  std::vector<std::string> foundIn;
 };
 
 struct PlannedCatalog {

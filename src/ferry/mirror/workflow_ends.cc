@@ -3,6 +3,8 @@
 #include <map>
 #include <set>
 
+#include <yaml-cpp/yaml.h>
+
 #include "ferry/archive/archive_reader.h"
 #include "ferry/archive/archive_writer.h"
 #include "ferry/base/error.h"
@@ -19,9 +21,38 @@ ImageCategory categoryOf(ImageKind kind) {
     case ImageKind::Catalog: return ImageCategory::Catalog;
     case ImageKind::Bundle:
     case ImageKind::RelatedImage: return ImageCategory::Operator;
-    case ImageKind::Additional: return ImageCategory::Generic;
+    case ImageKind::Additional:
+    case ImageKind::HelmChart:
+    case ImageKind::HelmImage: return ImageCategory::Generic;
   }
   return ImageCategory::Generic;
+}
+
+// cluster-resources/ferry-helm-charts.yaml: where each Helm chart went, and how to install it from there.
+void writeHelmChartList(const FinishedRun& run, const std::filesystem::path& file) {
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value << "ferry.mirror/v1alpha1" << YAML::Key << "kind"
+      << YAML::Value << "HelmChartMirrors" << YAML::Key << "charts" << YAML::Value << YAML::BeginSeq;
+  size_t count = 0;
+  for (size_t i = 0; i < run.plan.images.size(); ++i) {
+    const auto& image = run.plan.images[i];
+    if (image.kind != ImageKind::HelmChart || image.foundIn.size() < 3) continue;
+    bool pushed = run.dryRun || (i < run.copied.images.size() && run.copied.images[i].ok);
+    if (!pushed) continue;
+    auto repository = "oci://" + image.destination.registry + "/" + image.destination.repository;
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << image.foundIn[0] << YAML::Key << "version"
+        << YAML::Value << image.foundIn[1] << YAML::Key << "source" << YAML::Value << image.foundIn[2] << YAML::Key
+        << "repository" << YAML::Value << repository << YAML::Key << "tag" << YAML::Value
+        << image.destination.tag.value_or("");
+    if (i < run.copied.images.size() && run.copied.images[i].digest)
+      out << YAML::Key << "digest" << YAML::Value << run.copied.images[i].digest->str();
+    out << YAML::Key << "install" << YAML::Value
+        << fmt::format("helm install {} {} --version {}", image.foundIn[0], repository, image.foundIn[1])
+        << YAML::EndMap;
+    ++count;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  if (count > 0) writeFileAtomically(file, std::string(out.c_str()) + "\n");
 }
 
 std::string catalogSourceTemplateFile(size_t catalog) {
@@ -181,7 +212,8 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     const auto& image = run.plan.images[i];
     // A dry run lists what a real run would write, but catalogs: their digests are known only once rebuilt.
     bool pushed = run.dryRun || (i < run.copied.images.size() && run.copied.images[i].ok);
-    if (!pushed) continue;
+    // A chart is pulled by helm, not by the cluster's runtime: it has no place in the mirror sets (ferry-helm-charts.yaml lists it).
+    if (!pushed || image.kind == ImageKind::HelmChart) continue;
     images.push_back({.source = image.source,
                       .destination = image.destination,
                       .category = categoryOf(image.kind),
@@ -204,6 +236,7 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     auto resources = generateClusterResources(images, catalogs, options);
     for (const auto& warning : resources.warnings) log.warn(warning);
     writeClusterResources(workspace_.clusterResources(), resources);
+    writeHelmChartList(run, workspace_.clusterResources() / "ferry-helm-charts.yaml");
     written_ = workspace_.clusterResources();
   } catch (const Error& e) {
     log.error(kExitGeneric, fmt::format("cannot write the cluster resources: {}", e.what()));
