@@ -152,12 +152,18 @@ void Copier::planImage(ImagePlan& plan) {
 
     // With a platform selection the graph is needed first: the digest to look
     // for at the destination is the narrowed one.
-    if (options_.platforms.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
+    const auto& selection = request.platforms ? *request.platforms : options_.platforms;
+    if (selection.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
       auto filtered = selectPlatforms(
-          fetchImageGraph(*plan.source, top), options_.platforms,
+          fetchImageGraph(*plan.source, top, skipUnselected(selection)), selection,
           [&](const Descriptor& blob) { return readSmallBlob(*plan.source, blob); }, request.source.str());
       result.warnings = filtered.warnings;
       plan.sparse = filtered.sparse;
+      result.sparse = filtered.sparse;
+      std::set<std::string> carried;
+      for (const auto& decision : filtered.decisions)
+        if (decision.kept && decision.platform.isReal()) carried.insert(decision.platform.str());
+      result.platforms.assign(carried.begin(), carried.end());
       if (filtered.graph.raw.digest != top.digest) result.sourceDigest = top.digest;
       result.mediaType = filtered.graph.raw.mediaType;
       plan.graph = std::move(filtered.graph);
@@ -222,7 +228,13 @@ void Copier::transferImage(ImagePlan& plan) {
         pushManifest(*plan.sink, node->raw, isTop ? tag : std::nullopt, isTop);
       } catch (const Error& e) {
         if (!isTop || !plan.sparse) throw;
-        fail("{}; the registry refused the sparse index (original digest, only the selected children): it requires "
+        auto kind = e.kind();
+        if (kind == ErrorKind::Unauthorized || kind == ErrorKind::Unreachable || kind == ErrorKind::Timeout ||
+            kind == ErrorKind::Limit)
+          throw;
+        result.sparseRefused = true;
+        fail(ErrorKind::Unsupported,
+             "{}; the registry refused the sparse index (original digest, only the selected children): it requires "
              "every child to exist. Copy without --sparse to push a filtered index with a new digest",
              e.what());
       }

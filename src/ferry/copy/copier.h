@@ -56,6 +56,8 @@ struct CopyRequest {
   ImageReference destination;
   std::shared_ptr<ImageSource> from;
   std::shared_ptr<ImageSink> to;
+  // This image's platform choice, in place of CopyOptions::platforms.
+  std::optional<PlatformSelection> platforms;
 };
 
 struct CopyResult {
@@ -67,6 +69,10 @@ struct CopyResult {
   std::string mediaType;
   std::vector<std::string> warnings;
   std::string error;
+  // A platform selection narrowed the image: the platforms it carries ("linux/amd64", ...).
+  std::vector<std::string> platforms;
+  bool sparse = false;         // pushed (or to be pushed) as a sparse index
+  bool sparseRefused = false;  // the destination refused the sparse index (nothing of the index was pushed)
 };
 
 // Counters the CLI reads while a copy runs. The totals are complete once

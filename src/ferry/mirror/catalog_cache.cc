@@ -67,7 +67,7 @@ std::optional<catalog::CatalogImage> readRecord(ImageSource& source, const Image
 }  // namespace
 
 catalog::CatalogImage readCatalogCached(ImageSource& source, const ImageReference& reference, const RawManifest& top,
-                                        const std::filesystem::path& work) {
+                                        const std::filesystem::path& work, const std::vector<Platform>& only) {
   if (auto cached = readRecord(source, reference, top, work)) {
     log::debug("catalog {}: reused the extraction in {} (same digest {})", reference.str(), work.string(),
                top.digest.str());
@@ -75,7 +75,7 @@ catalog::CatalogImage readCatalogCached(ImageSource& source, const ImageReferenc
   }
   log::debug("catalog {}: extracting {} into {}", reference.str(), top.digest.str(), work.string());
   std::filesystem::create_directories(work);
-  auto image = catalog::readCatalogImage(source, reference, work);
+  auto image = catalog::readCatalogImage(source, reference, work, only);
   writeRecord(image, work);
   return image;
 }

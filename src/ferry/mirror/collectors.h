@@ -84,15 +84,17 @@ class ImageCollector {
 
 class OperatorCollector : public ImageCollector {
  public:
-  void check(const config::ImageSetConfig& config) const override;
   void collect(const PlanningContext& context, PlanBuilder& plan) override;
 };
 
 class AdditionalImageCollector : public ImageCollector {
  public:
-  void check(const config::ImageSetConfig& config) const override;
   void collect(const PlanningContext& context, PlanBuilder& plan) override;
 };
+
+// The choice `platforms` (a configuration entry's list) makes for `image`:
+// sparse when it is referenced by digest, filtered when by tag; every platform when the list is empty.
+PlatformChoice platformChoiceFor(const std::vector<Platform>& platforms, const ImageReference& image);
 
 // Operators, then additional images (an image both need stays an additional image).
 std::vector<std::unique_ptr<ImageCollector>> defaultCollectors();

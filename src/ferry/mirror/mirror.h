@@ -74,6 +74,10 @@ struct MirrorOptions {
   // --since YYYY-MM-DD (mirror-to-disk): carry the blobs not shipped by the
   // archives made before that day; empty: relative to the whole history.
   std::string since;
+  // --sparse-indexes, --platform-fallback: sparse images into a registry (phases.h copyImages).
+  PlatformPolicy platformPolicy;
+  // --sparse: tag-referenced images that keep some platforms are sparse too (default: a filtered index).
+  bool sparseTagged = false;
   // Lines worth telling the user as the run goes ("reading catalog ...", warnings).
   std::function<void(const std::string&)> note;
 };
@@ -81,6 +85,7 @@ struct MirrorOptions {
 struct MirroredEntry {
   PlannedImage image;
   CopyResult result;
+  bool wholeFallback = false;  // planned with some platforms, copied whole (--platform-fallback=whole)
 };
 
 struct MirrorReport {

@@ -159,6 +159,8 @@ void ArchiveImageReader::beforeCopy(const Plan& plan, ImageWriter& writer, RunLo
 // ---------------------------------------------------------------------------
 // Writers.
 
+std::string RegistryWriter::describe() const { return "registry " + root_.registry; }
+
 ImageReference RegistryWriter::destinationOf(const PlannedImage& image) {
   auto naming = image.naming;
   naming.maxNestedPaths = choices_.maxNestedPaths;
