@@ -150,7 +150,7 @@ class MirrorPlatformsTest : public ::testing::Test {
 
   // skopeo inspect of one platform of an image at a plain registry (or front): its exit code.
   static int inspectPlatform(const std::string& reference, const std::string& architecture) {
-    return runCommand({"skopeo", "--override-os", "linux", "--override-arch", architecture, "inspect",
+    return runCommand({"skopeo", "--override-os", "linux", "--override-arch", architecture, "inspect", "--no-tags",
                        "--tls-verify=false", reference})
         .exitCode;
   }
@@ -159,7 +159,8 @@ class MirrorPlatformsTest : public ::testing::Test {
   }
   static std::set<std::string> platformsOf(const std::string& indexBytes) {
     std::set<std::string> platforms;
-    for (const auto& child : json::parse(indexBytes)["manifests"])
+    auto index = json::parse(indexBytes);
+    for (const auto& child : index["manifests"])
       platforms.insert(child["platform"]["os"].get<std::string>() + "/" +
                        child["platform"]["architecture"].get<std::string>());
     return platforms;
@@ -244,8 +245,8 @@ TEST_F(MirrorPlatformsTest, WithFallbackWholeTheRefusedImagesArriveWhole) {
     for (const char* arch : {"amd64", "arm64", "s390x", "ppc64le"}) EXPECT_EQ(inspectPlatform(at, arch), 0) << arch;
   }
   bool whole = false;
-  for (const auto& image : json::parse(result.out)["images"])
-    whole = whole || image.value("platformMode", "") == "whole";
+  auto report = json::parse(result.out);
+  for (const auto& image : report["images"]) whole = whole || image.value("platformMode", "") == "whole";
   EXPECT_TRUE(whole) << result.out;
   expectFilteredAdditional(mirror_.host(), workspace);
   expectNarrowedCatalog(mirror_.host());
@@ -269,17 +270,16 @@ void expectSparseAtFront(const SparseFront& front, const MirrorScenario& scenari
       childAt.emplace(pushes[i].digest, i);
     }
     ASSERT_LT(indexAt, pushes.size()) << bundle.operatorImage << " was not pushed as a sparse index";
-    for (const auto& child : json::parse(sourceIndex)["manifests"]) {
+    auto index = json::parse(sourceIndex);
+    for (const auto& child : index["manifests"]) {
       auto arch = child["platform"]["architecture"].get<std::string>();
       auto pushed = childAt.find(child["digest"].get<std::string>());
       if (arch == "amd64" || arch == "arm64") {
         ASSERT_NE(pushed, childAt.end()) << arch << " child not pushed";
         EXPECT_LT(pushed->second, indexAt) << arch << " child pushed after its index";
-        EXPECT_EQ(runCommand({"skopeo", "--override-os", "linux", "--override-arch", arch, "inspect",
-                              "--tls-verify=false", at})
-                      .exitCode,
-                  0)
-            << arch;
+        auto pulled = runCommand({"skopeo", "--override-os", "linux", "--override-arch", arch, "inspect",
+                                  "--no-tags", "--tls-verify=false", at});
+        EXPECT_EQ(pulled.exitCode, 0) << arch << ": " << pulled.err;
       } else {
         EXPECT_EQ(pushed, childAt.end()) << arch << " child pushed although not chosen";
       }
@@ -292,7 +292,6 @@ TEST_F(MirrorPlatformsTest, SparseIndexesIntoARegistryThatAcceptsThem) {
   auto workspace = work_.path() / "ws";
   auto result = runFerry(m2m(front.host(), workspace));
   ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
-  EXPECT_NE(result.err.find("accepts sparse indexes"), std::string::npos) << result.err;
   auto report = json::parse(result.out);
   for (const auto& image : report["images"]) {
     if (image["kind"] != "related-image") continue;
@@ -305,7 +304,8 @@ TEST_F(MirrorPlatformsTest, SparseIndexesIntoARegistryThatAcceptsThem) {
 
   // IDMS maps the source repositories: the digests pulled through it are the source's.
   auto idms = readFile(workspace / "working-dir" / "cluster-resources" / "idms-oc-mirror.yaml");
-  EXPECT_NE(idms.find(source_.host() + "/ferry-test/foo-operator"), std::string::npos) << idms;
+  EXPECT_NE(idms.find("source: \"" + source_.host() + "/ferry-test\""), std::string::npos) << idms;
+  EXPECT_NE(idms.find(front.host() + "/mirror/ferry-test"), std::string::npos) << idms;
 }
 
 TEST_F(MirrorPlatformsTest, DiskRoundTripKeepsDigestsAndCarriesOnlyTheChosenPlatforms) {
@@ -316,7 +316,8 @@ TEST_F(MirrorPlatformsTest, DiskRoundTripKeepsDigestsAndCarriesOnlyTheChosenPlat
   // describe shows what each image carries.
   auto described = runFerry({"describe", archive.string(), "-o", "json"});
   ASSERT_EQ(described.exitCode, 0) << described.err;
-  for (const auto& image : json::parse(described.out)["images"]) {
+  auto describedJson = json::parse(described.out);
+  for (const auto& image : describedJson["images"]) {
     if (image["kind"] != "related-image") continue;
     EXPECT_EQ(image["platforms"], json::array({"linux/amd64", "linux/arm64"})) << image.dump();
     EXPECT_EQ(image["absentPlatforms"], json::array({"linux/s390x", "linux/ppc64le"})) << image.dump();

@@ -164,6 +164,11 @@ void Copier::planImage(ImagePlan& plan) {
       for (const auto& decision : filtered.decisions)
         if (decision.kept && decision.platform.isReal()) carried.insert(decision.platform.str());
       result.platforms.assign(carried.begin(), carried.end());
+      if (filtered.sparse && request.sparseRefusedByDestination) {
+        result.sparseRefused = true;
+        fail(ErrorKind::Unsupported, "{} does not take sparse indexes (the original index with only some children)",
+             plan.sink->describe());
+      }
       if (filtered.graph.raw.digest != top.digest) result.sourceDigest = top.digest;
       result.mediaType = filtered.graph.raw.mediaType;
       plan.graph = std::move(filtered.graph);
@@ -278,6 +283,12 @@ void Copier::pushManifest(ImageSink& sink, const RawManifest& manifest, const st
   try {
     sink.putManifest(manifest, tag, root);
   } catch (const std::exception& e) {
+    {
+      // Forgotten, so a later attempt (a sparse index refused, then copied whole) pushes it again.
+      std::lock_guard lock(mutex_);
+      for (const auto& key : {stored, entry})
+        if (auto it = manifests_.find(key); it != manifests_.end() && it->second == mine) manifests_.erase(it);
+    }
     mine->complete(e.what());
     throw;
   }

@@ -58,6 +58,9 @@ struct CopyRequest {
   std::shared_ptr<ImageSink> to;
   // This image's platform choice, in place of CopyOptions::platforms.
   std::optional<PlatformSelection> platforms;
+  // The destination is known not to take sparse indexes: an image that would be
+  // one fails at planning (sparseRefused), before any blob moves.
+  bool sparseRefusedByDestination = false;
 };
 
 struct CopyResult {

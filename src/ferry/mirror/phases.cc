@@ -105,7 +105,7 @@ CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& write
   CopyResults results;
   results.images.resize(plan.images.size());
   std::vector<ImageCopy> ready;      // copied in the main batch
-  std::vector<ImageCopy> undecided;  // sparse, and whether the registry takes sparse indexes is not known yet
+  std::vector<ImageCopy> undecided;  // may be sparse, and whether the registry takes sparse indexes is not known yet
   std::vector<ImageCopy> refused;    // sparse, and the registry does not take them
   SparseIndexes sparse = writer.takesSparseIndexes() ? SparseIndexes::Yes : policy.sparseIndexes;
   std::set<size_t> unrequested;  // failed (and logged) before any copy
@@ -118,11 +118,10 @@ CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& write
                       .destination = image.destination,
                       .from = reader.open(source),
                       .to = writer.open(image.destination),
-                      .platforms = selectionFor(image.platforms)}};
-      if (!copy.request.platforms || !copy.request.platforms->sparse || sparse == SparseIndexes::Yes) {
+                      .platforms = selectionFor(image.platforms),
+                      .sparseRefusedByDestination = sparse == SparseIndexes::No}};
+      if (!copy.request.platforms || !copy.request.platforms->sparse || sparse != SparseIndexes::Learn) {
         ready.push_back(std::move(copy));
-      } else if (sparse == SparseIndexes::No) {
-        refused.push_back(std::move(copy));
       } else {
         undecided.push_back(std::move(copy));
       }
@@ -150,7 +149,7 @@ CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& write
     record(copies, done);
     return done;
   };
-  // Learn: the first sparse image alone; what the registry says about it decides for the others.
+  // Learn: one image that may be sparse at a time, until one is: the registry's answer to it decides for the others.
   while (!undecided.empty()) {
     auto probe = std::move(undecided.front());
     undecided.erase(undecided.begin());
@@ -158,18 +157,20 @@ CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& write
     if (done[0].sparseRefused) {
       log.note(fmt::format("{} refuses sparse indexes (an index whose children are not all there)", writer.describe()));
       refused.push_back(std::move(probe));
-      for (auto& copy : undecided) refused.push_back(std::move(copy));
+      for (auto& copy : undecided) {
+        copy.request.sparseRefusedByDestination = true;  // those that would be sparse fail at once, no blob sent
+        ready.push_back(std::move(copy));
+      }
       undecided.clear();
     } else if (done[0].ok && done[0].sparse) {
       log.note(fmt::format("{} accepts sparse indexes", writer.describe()));
       for (auto& copy : undecided) ready.push_back(std::move(copy));
       undecided.clear();
     }
-    // Otherwise (the image kept every platform, or failed for another reason) the next one is asked.
+    // Otherwise (it kept every platform, or was one image, or failed for another reason) the next one is asked.
   }
   if (!ready.empty()) log.note(fmt::format("copying {} image(s)", ready.size()));
   auto done = run(ready);
-  // A registry that took the probe but refuses a later one (or --sparse-indexes=yes was wrong).
   for (size_t r = 0; r < done.size(); ++r)
     if (done[r].sparseRefused) refused.push_back(ready[r]);
 
@@ -180,7 +181,10 @@ CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& write
       log.warn(fmt::format("{} does not take sparse indexes, so {} image(s) referenced by digest are copied with "
                            "every platform (--platform-fallback=whole): {}",
                            writer.describe(), refused.size(), fmt::join(names, ", ")));
-      for (auto& copy : refused) copy.request.platforms.reset();
+      for (auto& copy : refused) {
+        copy.request.platforms.reset();
+        copy.request.sparseRefusedByDestination = false;
+      }
       run(refused);
       for (const auto& copy : refused) results.images[copy.image].wholeFallback = true;
     } else {
