@@ -339,6 +339,30 @@ TEST_F(MirrorPlatformsTest, DiskRoundTripKeepsDigestsAndCarriesOnlyTheChosenPlat
                 .exitCode,
             0);
 
+  // The sparse operator images too (listed by digest): kept platforms copy, dropped ones do not; umoci
+  // unpacks a kept platform's image.
+  for (const auto& bundle : scenario_.bundles()) {
+    auto sparse = "oci:" + layout.string() + ":" + bundle.operatorImage;
+    for (const char* arch : {"amd64", "arm64"}) {
+      auto copied = runCommand({"skopeo", "--override-os", "linux", "--override-arch", arch, "copy", sparse,
+                                "dir:" + (work_.path() / (bundle.package + "-" + arch)).string()});
+      EXPECT_EQ(copied.exitCode, 0) << arch << ": " << copied.err;
+    }
+    EXPECT_NE(runCommand({"skopeo", "--override-os", "linux", "--override-arch", "ppc64le", "copy", sparse,
+                          "dir:" + (work_.path() / (bundle.package + "-ppc64le")).string()})
+                  .exitCode,
+              0);
+  }
+  auto single = work_.path() / "single";
+  auto arm64Image = "oci:" + single.string() + ":arm64";
+  ASSERT_EQ(runCommand({"skopeo", "--override-os", "linux", "--override-arch", "arm64", "copy",
+                        "oci:" + layout.string() + ":" + scenario_.bundles().front().operatorImage, arm64Image})
+                .exitCode,
+            0);
+  auto unpacked = runCommand({"umoci", "raw", "unpack", "--rootless", "--image", single.string() + ":arm64",
+                              (work_.path() / "rootfs").string()});
+  EXPECT_EQ(unpacked.exitCode, 0) << unpacked.err;
+
   // disk-to-mirror into distribution 2.8 itself: refused with the one message, and the fix for an archive.
   auto refusedWorkspace = work_.path() / "ws-refused";
   auto refused = runFerry({"mirror", "--from", "file://" + archive.string(), "--workspace",
