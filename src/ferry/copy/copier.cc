@@ -119,6 +119,20 @@ std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
     results[i].request = requests[i];
   }
   progress_.imagesTotal += static_cast<int64_t>(requests.size());
+  // What failed in an earlier run is tried again in this one (a sparse index refused, then copied whole):
+  // within a run, images that share a failed push fail with it.
+  auto forgetFailures = [](auto& completions) {
+    for (auto it = completions.begin(); it != completions.end();) {
+      std::string error;
+      bool done = it->second->waitUntil(std::chrono::steady_clock::now(), error);
+      it = done && !error.empty() ? completions.erase(it) : std::next(it);
+    }
+  };
+  {
+    std::lock_guard lock(mutex_);
+    forgetFailures(manifests_);
+    forgetFailures(blobs_);
+  }
   // Image coordinators only read manifests and wait for their blobs; the
   // transfer pool does the heavy lifting, so waiting here cannot starve it.
   int coordinators = std::min<int>(options_.parallel, static_cast<int>(std::max<size_t>(requests.size(), 1)));
@@ -283,12 +297,6 @@ void Copier::pushManifest(ImageSink& sink, const RawManifest& manifest, const st
   try {
     sink.putManifest(manifest, tag, root);
   } catch (const std::exception& e) {
-    {
-      // Forgotten, so a later attempt (a sparse index refused, then copied whole) pushes it again.
-      std::lock_guard lock(mutex_);
-      for (const auto& key : {stored, entry})
-        if (auto it = manifests_.find(key); it != manifests_.end() && it->second == mine) manifests_.erase(it);
-    }
     mine->complete(e.what());
     throw;
   }
