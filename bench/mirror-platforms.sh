@@ -60,6 +60,12 @@ cleanup() {
 }
 trap cleanup EXIT
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# A private copy, so a rebuild during the run cannot change what is measured.
+commit=$(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+mkdir -p "$tmp/bin"
+cp "$ferry" "$tmp/bin/ferry"
+ferry_origin=$ferry
+ferry=$tmp/bin/ferry
 
 log "generating the bench set ($scale)"
 "$testdata" bench "$tmp/layouts" "${testdata_args[@]}" >"$tmp/images.txt" 2>/dev/null
@@ -132,7 +138,7 @@ run() { # selection
 echo
 echo "## ferry mirror-to-disk, every platform vs platforms: [$yaml_list] ($scale bench set)"
 echo
-echo "- ferry: \`$ferry\` ($(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo unknown)); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- ferry: \`$ferry_origin\` (commit $commit); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| platforms | archive bytes | blob bytes read from A | blob bytes the selection needs | seconds |"
 echo "|---|---|---|---|---|"

@@ -208,6 +208,17 @@ class MirrorPlatformsTest : public ::testing::Test {
 
 TEST_F(MirrorPlatformsTest, DistributionRefusesSparseIndexesWithOneMessage) {
   auto workspace = work_.path() / "ws";
+  // The dry run's plan shows what each image will carry, and how.
+  auto dry = m2m(mirror_.host(), workspace, {"--dry-run"});
+  auto planned = runFerry(dry);
+  ASSERT_EQ(planned.exitCode, 0) << planned.err;
+  auto plan = json::parse(planned.out);
+  for (const auto& image : plan["images"]) {
+    if (image["kind"] == "catalog") continue;
+    EXPECT_EQ(image["platforms"], json::array({"linux/amd64", "linux/arm64"})) << image.dump();
+    EXPECT_EQ(image["platformMode"], image["kind"] == "additional-image" ? "filtered" : "sparse") << image.dump();
+  }
+
   auto result = runFerry(m2m(mirror_.host(), workspace));
   EXPECT_EQ(result.exitCode, 4) << result.out << result.err;
   auto report = json::parse(result.out);

@@ -162,7 +162,7 @@ std::string statusOf(const CopyResult& result) {
   return result.alreadyPresent ? "present" : "copied";
 }
 
-void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow) {
+void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow, bool dryRun) {
   nlohmann::ordered_json json;
   json["workflow"] = describeWorkflow(workflow);
   json["exitCode"] = report.exitCode;
@@ -172,7 +172,7 @@ void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow) {
     image["kind"] = mirror::kindName(entry.image.kind);
     image["source"] = entry.image.source.str();
     if (workflow != mirror::Workflow::MirrorToDisk) image["destination"] = entry.image.destination.str();
-    image["status"] = statusOf(entry.result);
+    image["status"] = dryRun ? "planned" : statusOf(entry.result);
     if (entry.result.digest) image["digest"] = entry.result.digest->str();
     // What the plan asks for (a dry run), or what the image carries once copied.
     if (!entry.image.platforms.everyPlatform()) {
@@ -181,7 +181,7 @@ void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow) {
                               : entry.image.platforms.sparse ? "sparse"
                                                              : "filtered";
     }
-    if (!entry.result.ok) image["error"] = entry.result.error;
+    if (!entry.result.ok && !dryRun) image["error"] = entry.result.error;
     json["images"].push_back(image);
   }
   json["blocked"] = report.plan.blocked;
@@ -282,7 +282,7 @@ int runMirrorCommand(const MirrorFlags& flags) {
     report = run.run();
   }
   if (flags.output == "json") {
-    printJson(report, workflow);
+    printJson(report, workflow, flags.dryRun);
     return report.exitCode;
   }
   if (!flags.quiet) {

@@ -85,8 +85,14 @@ std::vector<MirroredEntry> entriesOf(const Plan& plan, const CopyResults& copied
                       .sparse = outcome.sparse};
   };
   std::vector<MirroredEntry> entries;
-  for (size_t i = 0; i < copied.images.size(); ++i)
+  // A dry run copies nothing: its entries are the plan's images with empty results.
+  for (size_t i = 0; i < plan.images.size(); ++i) {
+    if (i >= copied.images.size()) {
+      if (copied.images.empty()) entries.push_back({plan.images[i], CopyResult{}, false});
+      continue;
+    }
     entries.push_back({plan.images[i], resultOf(copied.images[i]), copied.images[i].wholeFallback});
+  }
   for (size_t i = 0; i < catalogs.size(); ++i) {
     const auto& planned = plan.catalogs[i];
     if (planned.planningFailed) continue;

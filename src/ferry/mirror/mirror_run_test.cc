@@ -328,6 +328,24 @@ TEST_F(MirrorPlatformsTest, MirrorToDiskCarriesOnlyTheChosenPlatforms) {
   }
 }
 
+TEST_F(MirrorPlatformsTest, WithSparseTaggedImagesKeepTheirDigestToo) {
+  MirrorOptions options{.workflow = Workflow::MirrorToDisk,
+                        .configFile = writeConfig(),
+                        .archiveDirectory = archiveDir,
+                        .parallel = 2,
+                        .endpoints = endpointOptions};
+  options.sparseTagged = true;
+  auto report = MirrorRun(options).run();
+  ASSERT_EQ(report.exitCode, 0) << (report.errors.empty() ? "" : report.errors.front());
+  auto archive = ArchiveReader::open(archiveDir);
+  auto stored = archive->source(std::string(kRegistryName) + "/ferry-test/extra")->getManifest("stable");
+  EXPECT_EQ(stored.digest, imageNamed("ferry-test/extra").digest);
+  auto children = childrenOf(stored);
+  ASSERT_EQ(children.size(), 4u);
+  EXPECT_TRUE(archive->blobSize(children.at("linux/s390x")));
+  EXPECT_FALSE(archive->blobSize(children.at("linux/amd64"))) << "a dropped platform was carried";
+}
+
 TEST_F(MirrorPlatformsTest, AnImageWithNoneOfTheChosenPlatformsIsReported) {
   auto path = work.path() / "isc.yaml";
   writeFileAtomically(path, fmt::format("apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\n"
