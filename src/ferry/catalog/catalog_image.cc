@@ -253,7 +253,9 @@ CatalogImage readCatalogImage(ImageSource& source, const ImageReference& referen
   std::set<Digest> seen;
   collectImages(image.graph, nullptr, seen, found);
 
-  Reader reader(source, reference, work, image, only);
+  // A single-image catalog is read as it is, whatever the selection (as `ferry copy --platform` copies one).
+  static const std::vector<Platform> kEveryPlatform;
+  Reader reader(source, reference, work, image, image.graph.manifest.isIndex ? only : kEveryPlatform);
   reader.findPlatforms(found);
   reader.findVariants();
   reader.loadVariants();

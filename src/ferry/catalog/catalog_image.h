@@ -69,7 +69,8 @@ struct CatalogImage {
 // layer entry, a blob that does not match its digest, an FBC that does not load.
 // With `only` set, just the platforms it names are read (the others' layers are
 // never fetched) and CatalogImage::platforms lists just those; an image with
-// none of them is an error that lists the platforms it has.
+// none of them is an error that lists the platforms it has. A single-image
+// catalog (no index) is read whatever `only` says.
 CatalogImage readCatalogImage(ImageSource& source, const ImageReference& reference, const std::filesystem::path& work,
                               const std::vector<Platform>& only = {});
 

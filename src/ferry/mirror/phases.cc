@@ -162,12 +162,13 @@ CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& write
         ready.push_back(std::move(copy));
       }
       undecided.clear();
-    } else if (done[0].ok && done[0].sparse) {
+    } else if (done[0].ok && done[0].sparse && !done[0].alreadyPresent) {
       log.note(fmt::format("{} accepts sparse indexes", writer.describe()));
       for (auto& copy : undecided) ready.push_back(std::move(copy));
       undecided.clear();
     }
-    // Otherwise (it kept every platform, or was one image, or failed for another reason) the next one is asked.
+    // Otherwise (it kept every platform, was one image, was there already — whole, from an earlier
+    // --platform-fallback=whole —, or failed for another reason) the next one is asked.
   }
   if (!ready.empty()) log.note(fmt::format("copying {} image(s)", ready.size()));
   auto done = run(ready);
