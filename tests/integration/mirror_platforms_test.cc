@@ -319,6 +319,31 @@ TEST_F(MirrorPlatformsTest, SparseIndexesIntoARegistryThatAcceptsThem) {
   EXPECT_NE(idms.find(front.host() + "/mirror/ferry-test"), std::string::npos) << idms;
 }
 
+TEST_F(MirrorPlatformsTest, SparseIndexesNoIsTakenAtItsWordAndYesSkipsTheProbe) {
+  // The front would take them, but --sparse-indexes=no says not to try: no index PUT is refused or kept, and
+  // with --platform-fallback=whole the images arrive whole.
+  SparseFront front(mirror_);
+  auto result = runFerry(m2m(front.host(), work_.path() / "ws-no", {"--sparse-indexes=no", "--platform-fallback=whole"}));
+  ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  for (const auto& push : front.pushes()) EXPECT_FALSE(push.keptHere) << push.repository << " " << push.reference;
+  for (const auto& bundle : scenario_.bundles()) {
+    auto reference = ImageReference::parse(bundle.operatorImage);
+    auto at = "docker://" + front.host() + "/mirror/" + reference.repository + ":sha256-" + std::string(reference.digest->hex());
+    EXPECT_EQ(inspectPlatform(at, "s390x"), 0) << "copied whole: " << at;
+  }
+
+  // --sparse-indexes=yes into a second front: every sparse image is pushed sparse.
+  TestRegistry other;
+  SparseFront yes(other);
+  auto sparse = runFerry(m2m(yes.host(), work_.path() / "ws-yes", {"--sparse-indexes=yes"}));
+  ASSERT_EQ(sparse.exitCode, 0) << sparse.out << sparse.err;
+  expectSparseAtFront(yes, scenario_, mappingOf(work_.path() / "ws-yes"));
+
+  auto bad = runFerry(m2m(yes.host(), work_.path() / "ws-bad", {"--sparse-indexes=maybe"}));
+  EXPECT_NE(bad.exitCode, 0);
+  EXPECT_NE(bad.err.find("--sparse-indexes must be yes, no or learn"), std::string::npos) << bad.err;
+}
+
 TEST_F(MirrorPlatformsTest, DiskRoundTripKeepsDigestsAndCarriesOnlyTheChosenPlatforms) {
   auto archive = work_.path() / "archive";
   auto toDisk = runFerry({"mirror", "-c", config().string(), "file://" + archive.string(), "--source-use-http"});
