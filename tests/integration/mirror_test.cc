@@ -478,21 +478,3 @@ TEST_F(MirrorTest, DiskToMirrorLoadsOnlyWhatTheConfigurationNames) {
 
 }  // namespace
 }  // namespace ferry::testing
-
-namespace ferry::testing {
-namespace {
-
-TEST(MirrorConfig, PerImagePlatformsAreRefusedWithTheLineToChange) {
-  TemporaryDirectory work("ferry-mirror-config");
-  auto config = work.path() / "isc.yaml";
-  writeFileAtomically(config, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
-                              "  additionalImages:\n    - name: quay.io/org/app:v1\n      platforms:\n"
-                              "        - os: linux\n          architecture: arm64\n");
-  auto result = runFerry({"mirror", "-c", config.string(), "file://" + (work.path() / "out").string()});
-  EXPECT_EQ(result.exitCode, 1);
-  EXPECT_NE(result.err.find("isc.yaml:5:"), std::string::npos) << result.err;
-  EXPECT_NE(result.err.find("platforms is not supported"), std::string::npos) << result.err;
-}
-
-}  // namespace
-}  // namespace ferry::testing

@@ -32,6 +32,10 @@ class Reader {
   // The request head up to and excluding the blank line.
   std::optional<std::string> readHead() {
     while (true) {
+      // Not HTTP (a TLS ClientHello from a client that tries https first, as skopeo
+      // does with --tls-verify=false): give up at once, as a registry answers, rather
+      // than wait for a blank line that never comes.
+      if (!buffer_.empty() && !std::isalpha(static_cast<unsigned char>(buffer_.front()))) return std::nullopt;
       auto end = buffer_.find("\r\n\r\n");
       if (end != std::string::npos) {
         std::string head = buffer_.substr(0, end);

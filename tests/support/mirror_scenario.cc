@@ -35,7 +35,8 @@ std::string fbcFor(const ScenarioPackage& package, const std::vector<ScenarioBun
 
 ScenarioLayout buildScenarioLayout(const std::filesystem::path& layoutDir, const std::string& registryName,
                                    const std::vector<ScenarioPackage>& packages,
-                                   const std::vector<std::vector<std::string>>& perPlatform, uint64_t imageBytes) {
+                                   const std::vector<std::vector<std::string>>& perPlatform, uint64_t imageBytes,
+                                   const std::vector<Platform>& chosenPlatforms) {
   ScenarioLayout layout;
   uint64_t seed = 1;
   auto spec = [&](std::vector<Platform> platforms) {
@@ -53,16 +54,22 @@ ScenarioLayout buildScenarioLayout(const std::filesystem::path& layoutDir, const
     for (const auto& version : package.versions) {
       auto bundle = add("ferry-test/" + package.name + "-bundle", "v" + version, {});
       auto operatorImage = add("ferry-test/" + package.name + "-operator", "v" + version,
-                               {Platform::parse("linux/amd64"), Platform::parse("linux/arm64")});
+                               chosenPlatforms.empty()
+                                   ? std::vector<Platform>{Platform::parse("linux/amd64"), Platform::parse("linux/arm64")}
+                                   : chosenPlatforms);
       if (!package.pushOperatorImage) layout.images.pop_back();
       layout.bundles.push_back(
           {package.name, version, registryName + "/ferry-test/" + package.name + "-bundle@" + bundle.digest.str(),
            registryName + "/ferry-test/" + package.name + "-operator@" + operatorImage.digest.str()});
     }
   }
-  add("ferry-test/extra", "stable", {Platform::parse("linux/amd64"), Platform::parse("linux/s390x")});
+  add("ferry-test/extra", "stable",
+      chosenPlatforms.empty() ? std::vector<Platform>{Platform::parse("linux/amd64"), Platform::parse("linux/s390x")}
+                              : chosenPlatforms);
 
-  std::vector<Platform> platforms{Platform::parse("linux/amd64"), Platform::parse("linux/arm64")};
+  std::vector<Platform> platforms =
+      chosenPlatforms.empty() ? std::vector<Platform>{Platform::parse("linux/amd64"), Platform::parse("linux/arm64")}
+                              : chosenPlatforms;
   CatalogImageSpec catalogSpec;
   if (perPlatform.empty()) {
     FbcFiles files;
@@ -87,10 +94,11 @@ ScenarioLayout buildScenarioLayout(const std::filesystem::path& layoutDir, const
 
 MirrorScenario::MirrorScenario(const TestRegistry& source, const std::filesystem::path& work,
                                std::vector<ScenarioPackage> packages,
-                               std::vector<std::vector<std::string>> perPlatform, uint64_t imageBytes)
+                               std::vector<std::vector<std::string>> perPlatform, uint64_t imageBytes,
+                               const std::vector<Platform>& platforms)
     : source_(source), work_(work) {
   auto layoutDir = work / "scenario-layout";
-  auto layout = buildScenarioLayout(layoutDir, source.host(), packages, perPlatform, imageBytes);
+  auto layout = buildScenarioLayout(layoutDir, source.host(), packages, perPlatform, imageBytes, platforms);
   for (const auto& image : layout.images) pushImage(source, layoutDir, image.image, image.repository, image.tag);
   bundles_ = layout.bundles;
 }

@@ -39,17 +39,21 @@ struct ScenarioLayout {
   std::vector<Image> images;  // the catalog last
   std::vector<ScenarioBundle> bundles;
 };
+// `platforms`: the platforms of the operator images, the catalog and the
+// additional image (default: operator images and catalog linux/amd64 and
+// linux/arm64, the additional image linux/amd64 and linux/s390x).
 ScenarioLayout buildScenarioLayout(const std::filesystem::path& layoutDir, const std::string& registryName,
                                    const std::vector<ScenarioPackage>& packages,
                                    const std::vector<std::vector<std::string>>& perPlatform = {},
-                                   uint64_t imageBytes = 64 << 10);
+                                   uint64_t imageBytes = 64 << 10, const std::vector<Platform>& platforms = {});
 
 class MirrorScenario {
  public:
   // `perPlatform`: when set, the catalog's platforms carry different catalogs:
   // platform i lists the packages perPlatform[i] names (the images are made for all).
   MirrorScenario(const TestRegistry& source, const std::filesystem::path& work, std::vector<ScenarioPackage> packages,
-                 std::vector<std::vector<std::string>> perPlatform = {}, uint64_t imageBytes = 64 << 10);
+                 std::vector<std::vector<std::string>> perPlatform = {}, uint64_t imageBytes = 64 << 10,
+                 const std::vector<Platform>& platforms = {});
 
   std::string catalog() const;     // "127.0.0.1:PORT/ferry-test/catalog:v1"
   std::string additional() const;  // "127.0.0.1:PORT/ferry-test/extra:stable"

@@ -29,6 +29,8 @@ struct ArchiveImageSummary {
   std::string part;
   int64_t blobBytes = 0;    // distinct configs and layers under the image, wherever they are
   int64_t missingBlobs = 0; // of those, how many the loaded parts do not carry
+  std::vector<std::string> platforms;        // the platforms whose image the archive carries
+  std::vector<std::string> absentPlatforms;  // platforms its index lists without the image (a sparse index)
 };
 
 struct ArchiveSummary {

@@ -463,12 +463,15 @@ void ArchiveWriter::putManifest(const std::string& name, const RawManifest& mani
     return;
   }
 
-  // The root's whole graph, read back from what this run stored (the copy engine
+  // The root's graph, read back from what this run stored (the copy engine
   // stores children before their index), walked as the copy engine walks it.
   StoredManifests storedSoFar(*this, name);
   ImageGraph graph = [&] {
     try {
-      return fetchImageGraph(storedSoFar, manifest);
+      // A sparse index (only some platforms carried) lists children that were not stored: they are left out.
+      return fetchImageGraph(storedSoFar, manifest, [this](const Manifest& parent, size_t index) {
+        return !stored_.contains(parent.manifests[index].digest);
+      });
     } catch (const Error& e) {
       fail("cannot store image {} in archive '{}': {}", name, directory_.string(), e.what());
     }

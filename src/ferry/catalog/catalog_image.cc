@@ -61,8 +61,9 @@ struct RemoveUnlessKept {
 
 class Reader {
  public:
-  Reader(ImageSource& source, const ImageReference& reference, const fs::path& work, CatalogImage& image)
-      : source_(source), name_(reference.str()), work_(work), image_(image) {}
+  Reader(ImageSource& source, const ImageReference& reference, const fs::path& work, CatalogImage& image,
+         const std::vector<Platform>& only)
+      : source_(source), name_(reference.str()), work_(work), image_(image), only_(only) {}
 
   // Finds the platform images and their catalog directories.
   void findPlatforms(const std::vector<FoundImage>& found) {
@@ -91,6 +92,12 @@ class Reader {
         continue;  // no platform and no catalog: not one of the catalog's images
       }
 
+      if (!only_.empty()) {
+        bool wanted = false;
+        for (const auto& chosen : only_) wanted = wanted || chosen.sameAs(platform);
+        offered_.insert(platform.str());
+        if (!wanted) continue;
+      }
       std::string where = fmt::format("{}@{} ({})", name_, node->raw.digest.str(), platform.str());
       if (!label) {
         if (labelOf(config, kSqliteLabel))
@@ -112,6 +119,13 @@ class Reader {
                                                  .configsDir = "/" + directory,
                                                  .variant = 0});
       nodes_.push_back(node);
+    }
+    if (image_.platforms.empty() && !only_.empty()) {
+      std::string wanted, has;
+      for (const auto& chosen : only_) wanted += (wanted.empty() ? "" : ", ") + chosen.str();
+      for (const auto& name : offered_) has += (has.empty() ? "" : ", ") + name;
+      fail("{} has none of the chosen platforms ({}); it has: {}; change operators[].platforms", name_, wanted,
+           has.empty() ? "none" : has);
     }
     if (image_.platforms.empty())
       fail("{} holds no image with a platform; it is not an operator catalog image", name_);
@@ -216,6 +230,8 @@ class Reader {
   std::string name_;
   fs::path work_;
   CatalogImage& image_;
+  const std::vector<Platform>& only_;
+  std::set<std::string> offered_;             // every platform seen (for the message when none is chosen)
   std::vector<const ImageGraph*> nodes_;      // the image manifest of each platform
   std::map<std::string, bool> touches_;       // "<directory> <layer digest>": the layer touches the directory
   std::map<std::string, size_t> bySequence_;  // "<directory> <touching layers...>": its variant
@@ -224,7 +240,8 @@ class Reader {
 
 }  // namespace
 
-CatalogImage readCatalogImage(ImageSource& source, const ImageReference& reference, const fs::path& work) {
+CatalogImage readCatalogImage(ImageSource& source, const ImageReference& reference, const fs::path& work,
+                              const std::vector<Platform>& only) {
   CatalogImage image{.reference = reference.str(),
                      .graph = fetchImageGraph(source, reference.manifestReference()),
                      .platforms = {},
@@ -236,7 +253,9 @@ CatalogImage readCatalogImage(ImageSource& source, const ImageReference& referen
   std::set<Digest> seen;
   collectImages(image.graph, nullptr, seen, found);
 
-  Reader reader(source, reference, work, image);
+  // A single-image catalog is read as it is, whatever the selection (as `ferry copy --platform` copies one).
+  static const std::vector<Platform> kEveryPlatform;
+  Reader reader(source, reference, work, image, image.graph.manifest.isIndex ? only : kEveryPlatform);
   reader.findPlatforms(found);
   reader.findVariants();
   reader.loadVariants();

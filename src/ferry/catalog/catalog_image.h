@@ -67,6 +67,11 @@ struct CatalogImage {
 // by content, so a later run reuses the names). Throws Error naming the image
 // and platform: not a catalog image (no label), a sqlite catalog, a refused
 // layer entry, a blob that does not match its digest, an FBC that does not load.
-CatalogImage readCatalogImage(ImageSource& source, const ImageReference& reference, const std::filesystem::path& work);
+// With `only` set, just the platforms it names are read (the others' layers are
+// never fetched) and CatalogImage::platforms lists just those; an image with
+// none of them is an error that lists the platforms it has. A single-image
+// catalog (no index) is read whatever `only` says.
+CatalogImage readCatalogImage(ImageSource& source, const ImageReference& reference, const std::filesystem::path& work,
+                              const std::vector<Platform>& only = {});
 
 }  // namespace ferry::catalog

@@ -77,14 +77,18 @@ int runDescribe(const std::string& text, const std::string& output, const std::s
                                   {"rebuilt", catalog.rebuilt},
                                   {"sourceDigest", catalog.sourceDigest ? catalog.sourceDigest->str() : ""},
                                   {"packages", catalog.packages}});
-    for (const auto& image : summary.images)
-      json["images"].push_back({{"reference", image.reference},
-                                {"kind", kinds.count(image.reference) ? kinds[image.reference] : "image"},
-                                {"digest", image.digest.str()},
-                                {"mediaType", image.mediaType},
-                                {"part", image.part},
-                                {"blobBytes", image.blobBytes},
-                                {"blobsFromEarlierArchives", image.missingBlobs}});
+    for (const auto& image : summary.images) {
+      nlohmann::ordered_json entry{{"reference", image.reference},
+                                   {"kind", kinds.count(image.reference) ? kinds[image.reference] : "image"},
+                                   {"digest", image.digest.str()},
+                                   {"mediaType", image.mediaType},
+                                   {"part", image.part},
+                                   {"blobBytes", image.blobBytes},
+                                   {"blobsFromEarlierArchives", image.missingBlobs},
+                                   {"platforms", image.platforms}};
+      if (!image.absentPlatforms.empty()) entry["absentPlatforms"] = image.absentPlatforms;
+      json["images"].push_back(entry);
+    }
     json["blobs"] = summary.blobCount;
     json["blobBytes"] = summary.blobBytes;
     for (const auto& blob : summary.missing)
@@ -109,10 +113,15 @@ int runDescribe(const std::string& text, const std::string& output, const std::s
   std::printf("images (%zu):\n", summary.images.size());
   for (const auto& image : summary.images) {
     auto kind = kinds.count(image.reference) ? kinds[image.reference] : "image";
-    std::printf("  %-16s %s  %s  %s%s\n", kind.c_str(), image.reference.c_str(), humanBytes(image.blobBytes).c_str(),
+    std::string platforms;
+    if (!image.platforms.empty()) platforms = fmt::format("  [{}]", fmt::join(image.platforms, ", "));
+    if (!image.absentPlatforms.empty())
+      platforms += fmt::format("  (sparse: not carried {})", fmt::join(image.absentPlatforms, ", "));
+    std::printf("  %-16s %s  %s  %s%s%s\n", kind.c_str(), image.reference.c_str(), humanBytes(image.blobBytes).c_str(),
                 image.part.c_str(),
                 image.missingBlobs ? fmt::format("  ({} blobs from earlier archives)", image.missingBlobs).c_str()
-                                   : "");
+                                   : "",
+                platforms.c_str());
   }
   std::printf("%lld distinct blobs carried, %s\n", static_cast<long long>(summary.blobCount),
               humanBytes(summary.blobBytes).c_str());

@@ -60,6 +60,20 @@ void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options
     notes.push_back("--strict-archive: only mirror-to-disk writes archives; nothing to check in this run");
   options.imageTimeout = parseImageTimeout(flags.imageTimeout);
   options.helmBinary = flags.helm;
+  if (flags.sparseIndexes == "yes") {
+    options.platformPolicy.sparseIndexes = mirror::SparseIndexes::Yes;
+  } else if (flags.sparseIndexes == "no") {
+    options.platformPolicy.sparseIndexes = mirror::SparseIndexes::No;
+  } else if (flags.sparseIndexes != "learn") {
+    fail("--sparse-indexes must be yes, no or learn (the default: the first refusal decides), not '{}'",
+         flags.sparseIndexes);
+  }
+  if (flags.platformFallback == "whole") {
+    options.platformPolicy.fallback = mirror::PlatformFallback::Whole;
+  } else if (flags.platformFallback != "fail") {
+    fail("--platform-fallback must be fail (the default) or whole, not '{}'", flags.platformFallback);
+  }
+  options.sparseTagged = flags.sparse;
   if (!flags.since.empty()) {
     mirror::History::checkSince(flags.since);
     options.since = flags.since;
@@ -145,7 +159,7 @@ std::string statusOf(const CopyResult& result) {
   return result.alreadyPresent ? "present" : "copied";
 }
 
-void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow) {
+void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow, bool dryRun) {
   nlohmann::ordered_json json;
   json["workflow"] = describeWorkflow(workflow);
   json["exitCode"] = report.exitCode;
@@ -155,9 +169,16 @@ void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow) {
     image["kind"] = mirror::kindName(entry.image.kind);
     image["source"] = entry.image.source.str();
     if (workflow != mirror::Workflow::MirrorToDisk) image["destination"] = entry.image.destination.str();
-    image["status"] = statusOf(entry.result);
+    image["status"] = dryRun ? "planned" : statusOf(entry.result);
     if (entry.result.digest) image["digest"] = entry.result.digest->str();
-    if (!entry.result.ok) image["error"] = entry.result.error;
+    // What the plan asks for (a dry run), or what the image carries once copied.
+    if (!entry.image.platforms.everyPlatform()) {
+      image["platforms"] = entry.result.platforms.empty() ? entry.image.platforms.platforms : entry.result.platforms;
+      image["platformMode"] = entry.wholeFallback            ? "whole"
+                              : entry.image.platforms.sparse ? "sparse"
+                                                             : "filtered";
+    }
+    if (!entry.result.ok && !dryRun) image["error"] = entry.result.error;
     json["images"].push_back(image);
   }
   json["blocked"] = report.plan.blocked;
@@ -223,6 +244,17 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
                     "mirror-to-disk: fail a blob larger than archiveSize instead of giving it a part of its own");
   command->add_option("--image-timeout", flags.imageTimeout,
                       "Fail an image not copied within this time (10m, 90s; default none)");
+  command->add_option("--sparse-indexes", flags.sparseIndexes,
+                      "Does the destination registry take sparse indexes (images by digest that keep some "
+                      "platforms)? yes, no, or learn from its first refusal")
+      ->default_val("learn");
+  command->add_option("--platform-fallback", flags.platformFallback,
+                      "When the registry refuses a sparse index: fail those images (one message), or copy them "
+                      "whole (every platform)")
+      ->default_val("fail");
+  command->add_flag("--sparse", flags.sparse,
+                    "Images named by tag that keep some platforms are sparse too (default: a filtered index, new "
+                    "digest)");
   command->add_option("-p,--port", flags.port, "oc-mirror's local cache registry port (ferry runs none; noted)");
   addSignatureFlags(command, flags.signatures, /*ocMirror=*/true);
   return command;
@@ -251,7 +283,7 @@ int runMirrorCommand(const MirrorFlags& flags) {
     report = run.run();
   }
   if (flags.output == "json") {
-    printJson(report, workflow);
+    printJson(report, workflow, flags.dryRun);
     return report.exitCode;
   }
   if (!flags.quiet) {

@@ -37,6 +37,10 @@ struct MirrorFlags {
   std::string helm;  // --helm PATH
   bool strictArchive = false;
   std::string imageTimeout;
+  // Platform narrowing (docs/platforms.md, "ferry mirror").
+  std::string sparseIndexes = "learn";
+  std::string platformFallback = "fail";
+  bool sparse = false;
   int port = 0;
   SignatureFlags signatures;
   LogFlags log;  // the top-level --log-level / -v, for the working-dir log file

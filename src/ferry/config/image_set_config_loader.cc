@@ -49,7 +49,7 @@ const std::vector<FieldSpec> kPlatformFields = {
 const std::vector<FieldSpec> kReleaseChannelFields = {
     {"name"}, {"type"}, {"minVersion"}, {"maxVersion"}, {"shortestPath"}, {"full"},
 };
-const std::vector<FieldSpec> kPlatformFilterFields = {{"os"}, {"architecture"}};
+const std::vector<FieldSpec> kPlatformFilterFields = {{"os"}, {"architecture"}, {"variant"}};
 const std::vector<FieldSpec> kOperatorFields = {
     {"catalog"},
     {"full"},
@@ -267,23 +267,39 @@ class Loader {
                   "swap them, or set maxVersion to the newest version wanted");
   }
 
+  // A platforms list: each item {os, architecture[, variant]} or the string "os/architecture[/variant]".
   std::vector<Platform> readPlatforms(const FieldReader& reader, std::string_view name) {
     std::vector<Platform> platforms;
     std::map<std::string, Seen> seen;
     reader.forEach(name, [&](const YAML::Node& item, const std::string& path, const SourceLocation& at) {
-      FieldReader entry(item, path, at, version_, kPlatformFilterFields, errors_);
-      if (!entry.valid()) return;
       Platform platform;
-      platform.os = entry.requiredString("os", "linux");
-      platform.architecture = entry.requiredString("architecture", "amd64");
-      for (std::string_view field : {"os", "architecture"}) {
-        std::string value = field == "os" ? platform.os : platform.architecture;
-        if (value.find('/') != std::string::npos)
-          errors_.add(entry.at(field), entry.path(field), fmt::format("\"{}\" holds a '/'", value),
-                      "give the os and the architecture in their own fields, e.g. os: linux, architecture: arm64");
+      if (item.IsScalar()) {
+        auto text = readString(item, path, at, errors_);
+        if (!text) return;
+        try {
+          platform = Platform::parse(*text);
+        } catch (const Error& e) {
+          errors_.add(at, path, e.what(), "write os/architecture[/variant], e.g. linux/arm64 or linux/arm/v7");
+          return;
+        }
+      } else {
+        FieldReader entry(item, path, at, version_, kPlatformFilterFields, errors_);
+        if (!entry.valid()) return;
+        platform.os = entry.requiredString("os", "linux");
+        platform.architecture = entry.requiredString("architecture", "amd64");
+        platform.variant = entry.string("variant").value_or("");
+        for (std::string_view field : {"os", "architecture", "variant"}) {
+          std::string value = field == "os" ? platform.os : field == "architecture" ? platform.architecture
+                                                                                     : platform.variant;
+          if (value.find('/') != std::string::npos)
+            errors_.add(entry.at(field), entry.path(field), fmt::format("\"{}\" holds a '/'", value),
+                        "give the os, the architecture and the variant in their own fields, e.g. os: linux, "
+                        "architecture: arm64 (or write the item as the string linux/arm64)");
+        }
+        if (platform.os.empty() || platform.architecture.empty()) return;
       }
-      if (platform.os.empty() || platform.architecture.empty()) return;
-      auto [previous, fresh] = seen.try_emplace(platform.str(), Seen{path, at});
+      auto key = platform.normalized().str();
+      auto [previous, fresh] = seen.try_emplace(key, Seen{path, at});
       if (!fresh) {
         errors_.add(at, path, fmt::format("platform {} is listed twice (also at {})", platform.str(),
                                           previous->second.where.str()),

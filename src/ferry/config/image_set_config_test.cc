@@ -650,6 +650,44 @@ TEST(ImageSetConfigValues, ReleaseChannelsAndArchitectures) {
   EXPECT_EQ(config.mirror.platform->architectures, (std::vector<std::string>{"amd64"}));
 }
 
+TEST(ImageSetConfigValues, PlatformListsTakeBothForms) {
+  // Mappings with an optional variant, and the string form, on every list that has platforms.
+  auto config = loadImageSetConfigText(
+      v2("mirror:\n  platform:\n    platforms: [linux/amd64, {os: linux, architecture: s390x}]\n"
+         "  operators:\n    - catalog: registry.example.com/cat:v1\n      platforms:\n"
+         "        - os: linux\n          architecture: arm\n          variant: v7\n        - linux/arm64/v8\n"
+         "  additionalImages:\n    - name: registry.example.com/app:v1\n      platforms: [\"linux/ppc64le\"]\n"
+         "  helm:\n    local:\n      - name: chart\n        path: /tmp/chart.tgz\n"
+         "        platforms: [linux/amd64]\n"),
+      "isc.yaml", acceptingUnsupported());
+  ASSERT_EQ(config.mirror.operators[0].platforms.size(), 2u);
+  EXPECT_EQ(config.mirror.operators[0].platforms[0].str(), "linux/arm/v7");
+  EXPECT_EQ(config.mirror.operators[0].platforms[1].str(), "linux/arm64/v8");
+  ASSERT_EQ(config.mirror.additionalImages[0].platforms.size(), 1u);
+  EXPECT_EQ(config.mirror.additionalImages[0].platforms[0].str(), "linux/ppc64le");
+  ASSERT_EQ(config.mirror.platform->platforms.size(), 2u);
+  EXPECT_EQ(config.mirror.platform->platforms[1].str(), "linux/s390x");
+  ASSERT_EQ(config.mirror.helm->local[0].platforms.size(), 1u);
+  EXPECT_EQ(config.mirror.helm->local[0].platforms[0].str(), "linux/amd64");
+
+  // Errors name line and column: a malformed string, a '/' in a field, an alias listed twice, a wrong key.
+  EXPECT_EQ(loadError(v2(oneCatalog("      platforms:\n        - linux\n        - os: linux\n"
+                                    "          architecture: arm64/v8\n        - linux/aarch64\n"
+                                    "        - linux/arm64\n        - os: linux\n          arch: amd64\n"))),
+            "isc.yaml:7:11: mirror.operators[0].platforms[0]: invalid platform 'linux': expected "
+            "os/architecture[/variant], e.g. linux/arm64; write os/architecture[/variant], e.g. linux/arm64 or "
+            "linux/arm/v7\n"
+            "isc.yaml:9:25: mirror.operators[0].platforms[1].architecture: \"arm64/v8\" holds a '/'; give the os, "
+            "the architecture and the variant in their own fields, e.g. os: linux, architecture: arm64 (or write the "
+            "item as the string linux/arm64)\n"
+            "isc.yaml:11:11: mirror.operators[0].platforms[3]: platform linux/arm64 is listed twice (also at "
+            "isc.yaml:10:11); keep one\n"
+            "isc.yaml:12:11: mirror.operators[0].platforms[4]: required field \"architecture\" is missing; add "
+            "architecture: amd64\n"
+            "isc.yaml:13:11: mirror.operators[0].platforms[4]: unknown field \"arch\"; the fields here are: os, "
+            "architecture, variant");
+}
+
 TEST(ImageSetConfigValues, BlockedImagesMustCompile) {
   // The middle of the message is the standard library's description of the regex error.
   std::string message = loadError(v2("mirror:\n  blockedImages:\n    - name: \"quay.io/(unclosed\"\n"));

@@ -242,6 +242,20 @@ std::vector<CopyResult> Copier::runRound(const std::vector<CopyRequest>& request
     results[i].request = requests[i];
   }
   progress_.imagesTotal += static_cast<int64_t>(requests.size());
+  // What failed in an earlier run is tried again in this one (a sparse index refused, then copied whole):
+  // within a run, images that share a failed push fail with it.
+  auto forgetFailures = [](auto& completions) {
+    for (auto it = completions.begin(); it != completions.end();) {
+      std::string error;
+      bool done = it->second->waitUntil(std::chrono::steady_clock::now(), error);
+      it = done && !error.empty() ? completions.erase(it) : std::next(it);
+    }
+  };
+  {
+    std::lock_guard lock(mutex_);
+    forgetFailures(manifests_);
+    forgetFailures(blobs_);
+  }
   // Image coordinators only read manifests and wait for their blobs; the
   // transfer pool does the heavy lifting, so waiting here cannot starve it.
   int coordinators = std::min<int>(options_.parallel, static_cast<int>(std::max<size_t>(requests.size(), 1)));
@@ -340,12 +354,23 @@ void Copier::planImage(ImagePlan& plan) {
 
     // With a platform selection the graph is needed first: the digest to look
     // for at the destination is the narrowed one.
-    if (plan.selectPlatforms && options_.platforms.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
+    const auto& selection = request.platforms ? *request.platforms : options_.platforms;
+    if (plan.selectPlatforms && selection.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
       auto filtered = selectPlatforms(
-          fetchImageGraph(*plan.source, top), options_.platforms,
+          fetchImageGraph(*plan.source, top, skipUnselected(selection)), selection,
           [&](const Descriptor& blob) { return readSmallBlob(*plan.source, blob); }, request.source.str());
       result.warnings = filtered.warnings;
       plan.sparse = filtered.sparse;
+      result.sparse = filtered.sparse;
+      std::set<std::string> carried;
+      for (const auto& decision : filtered.decisions)
+        if (decision.kept && decision.platform.isReal()) carried.insert(decision.platform.str());
+      result.platforms.assign(carried.begin(), carried.end());
+      if (filtered.sparse && request.sparseRefusedByDestination) {
+        result.sparseRefused = true;
+        fail(ErrorKind::Unsupported, "{} does not take sparse indexes (the original index with only some children)",
+             plan.sink->describe());
+      }
       if (filtered.graph.raw.digest != top.digest) result.sourceDigest = top.digest;
       result.mediaType = filtered.graph.raw.mediaType;
       plan.graph = std::move(filtered.graph);
@@ -420,7 +445,13 @@ void Copier::transferImage(ImagePlan& plan) {
         pushManifest(*plan.sink, node->raw, isTop ? tag : std::nullopt, isTop);
       } catch (const Error& e) {
         if (!isTop || !plan.sparse) throw;
-        fail("{}; the registry refused the sparse index (original digest, only the selected children): it requires "
+        auto kind = e.kind();
+        if (kind == ErrorKind::Unauthorized || kind == ErrorKind::Unreachable || kind == ErrorKind::Timeout ||
+            kind == ErrorKind::Limit)
+          throw;
+        result.sparseRefused = true;
+        fail(ErrorKind::Unsupported,
+             "{}; the registry refused the sparse index (original digest, only the selected children): it requires "
              "every child to exist. Copy without --sparse to push a filtered index with a new digest",
              e.what());
       }

@@ -60,6 +60,11 @@ struct CopyRequest {
   ImageReference destination;
   std::shared_ptr<ImageSource> from;
   std::shared_ptr<ImageSink> to;
+  // This image's platform choice, in place of CopyOptions::platforms.
+  std::optional<PlatformSelection> platforms;
+  // The destination is known not to take sparse indexes: an image that would be
+  // one fails at planning (sparseRefused), before any blob moves.
+  bool sparseRefusedByDestination = false;
 };
 
 struct CopyResult {
@@ -73,6 +78,10 @@ struct CopyResult {
   std::string error;
   // What travelled with the image (copy/attachments.h), each with its own outcome.
   std::vector<CopyResult> attachments;
+  // A platform selection narrowed the image: the platforms it carries ("linux/amd64", ...).
+  std::vector<std::string> platforms;
+  bool sparse = false;         // pushed (or to be pushed) as a sparse index
+  bool sparseRefused = false;  // the destination refused the sparse index (nothing of the index was pushed)
 };
 
 // Counters the CLI reads while a copy runs. The totals are complete once

@@ -252,6 +252,18 @@ TEST_F(CopierTest, AFailedSharedPushFailsEveryImageThatWaitedForIt) {
   EXPECT_FALSE(destination->hasManifest(list.digest));
 }
 
+TEST_F(CopierTest, APushThatFailedInOneRunIsTriedAgainInTheNext) {
+  auto amd = images.manifest({"l1"});
+  auto list = images.index({amd});
+  images.tag(list, "v1");
+  destination->failManifest(amd.digest.str(), "MANIFEST_INVALID", 1);
+  Copier copier(endpoints, CopyOptions{.parallel = 2});
+  EXPECT_FALSE(copier.run({request("v1", "v1")})[0].ok);
+  auto again = copier.run({request("v1", "v1")});
+  EXPECT_TRUE(again[0].ok) << again[0].error;
+  EXPECT_TRUE(destination->hasManifest(list.digest));
+}
+
 TEST_F(CopierTest, TotalsAreKnownBeforeTheFirstBlobMoves) {
   auto a = images.manifest({std::string(1000, 'a')});
   auto b = images.manifest({std::string(2000, 'b')});

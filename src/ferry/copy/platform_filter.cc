@@ -163,6 +163,23 @@ std::vector<Platform> PlatformSelection::parseList(const std::vector<std::string
   return out;
 }
 
+ChildSkip skipUnselected(const PlatformSelection& selection) {
+  if (!selection.active()) return nullptr;
+  return [selection](const Manifest& parent, size_t index) {
+    auto dropped = [&](const Descriptor& descriptor) {
+      return descriptor.platform && descriptor.platform->isReal() && !selection.matches(*descriptor.platform);
+    };
+    const auto& descriptor = parent.manifests[index];
+    if (dropped(descriptor)) return true;
+    if (!descriptor.platform || descriptor.platform->isReal()) return false;
+    auto reference = descriptor.annotations.find(kReferenceDigest);
+    if (reference == descriptor.annotations.end()) return false;
+    for (const auto& sibling : parent.manifests)
+      if (sibling.digest.str() == reference->second) return dropped(sibling);
+    return false;
+  };
+}
+
 FilteredImage selectPlatforms(const ImageGraph& graph, const PlatformSelection& selection,
                               const ConfigReader& readConfig, const std::string& imageName) {
   FilteredImage out{.graph = graph};

@@ -57,6 +57,13 @@ struct FilteredImage {
 // Reads a small blob (an image config) from the image's source.
 using ConfigReader = std::function<std::string(const Descriptor&)>;
 
+// The children a selection drops for certain, to leave unread when the graph is
+// fetched (fetchImageGraph with a ChildSkip): those whose index entry names a
+// real platform that is not selected, and attestations (no real platform) that
+// refer to such a child. A sparse image in an archive lacks exactly these. No
+// skip when the selection is empty.
+ChildSkip skipUnselected(const PlatformSelection& selection);
+
 // Narrows `graph` to `selection`. Throws Error naming the image when no
 // platform matches (listing the platforms it has).
 FilteredImage selectPlatforms(const ImageGraph& graph, const PlatformSelection& selection,

@@ -146,6 +146,27 @@ TEST_F(PlatformFilterTest, AttestationsFollowTheirImage) {
   for (const auto& entry : dropsIt.graph.manifest.manifests) EXPECT_TRUE(entry.platform->isReal());
 }
 
+TEST_F(PlatformFilterTest, TheChildrenASelectionDropsAreLeftUnread) {
+  ordered_json forS390x = GraphMaker::platform("unknown", "unknown");
+  forS390x["annotations"] = {{"vnd.docker.reference.digest", s390x.raw.digest.str()},
+                             {"vnd.docker.reference.type", "attestation-manifest"}};
+  ordered_json forAmd64 = GraphMaker::platform("unknown", "unknown");
+  forAmd64["annotations"] = {{"vnd.docker.reference.digest", amd64.raw.digest.str()}};
+  auto graph = make.index({{amd64, GraphMaker::platform("linux", "amd64")},
+                           {arm64, GraphMaker::platform("linux", "aarch64")},
+                           {s390x, GraphMaker::platform("linux", "s390x")},
+                           {attestation, forS390x},
+                           {attestation, forAmd64},
+                           {amd64, ordered_json{}}});
+  auto skip = skipUnselected(select({"linux/amd64", "linux/arm64"}));
+  ASSERT_TRUE(skip);
+  std::vector<bool> skipped;
+  for (size_t i = 0; i < graph.manifest.manifests.size(); ++i) skipped.push_back(skip(graph.manifest, i));
+  // s390x and its attestation are never read; the alias aarch64 is arm64; an entry without a platform is read.
+  EXPECT_EQ(skipped, (std::vector<bool>{false, false, true, true, false, false}));
+  EXPECT_FALSE(skipUnselected(PlatformSelection{}));
+}
+
 TEST_F(PlatformFilterTest, NestedIndexesAreFilteredRecursively) {
   auto inner1 = make.index({{amd64, GraphMaker::platform("linux", "amd64")}, {arm64, GraphMaker::platform("linux", "arm64")}});
   auto inner2 = make.index({{s390x, GraphMaker::platform("linux", "s390x")}});

@@ -67,7 +67,7 @@ std::optional<catalog::CatalogImage> readRecord(ImageSource& source, const Image
 }  // namespace
 
 catalog::CatalogImage readCatalogCached(ImageSource& source, const ImageReference& reference, const RawManifest& top,
-                                        const std::filesystem::path& work) {
+                                        const std::filesystem::path& work, const std::vector<Platform>& only) {
   // Runs that share a --cache-dir may read the same catalog at once: one extracts, the others wait and reuse it.
   std::filesystem::create_directories(work);
   FileLock lock(work);
@@ -77,7 +77,7 @@ catalog::CatalogImage readCatalogCached(ImageSource& source, const ImageReferenc
     return std::move(*cached);
   }
   log::debug("catalog {}: extracting {} into {}", reference.str(), top.digest.str(), work.string());
-  auto image = catalog::readCatalogImage(source, reference, work);
+  auto image = catalog::readCatalogImage(source, reference, work, only);
   writeRecord(image, work);
   return image;
 }

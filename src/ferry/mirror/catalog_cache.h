@@ -11,7 +11,8 @@
 namespace ferry::mirror {
 
 // readCatalogImage, or the record a previous run left in `work` for the same top digest.
+// `only`: read just those platforms (readCatalogImage); `work` must be the selection's own.
 catalog::CatalogImage readCatalogCached(ImageSource& source, const ImageReference& reference, const RawManifest& top,
-                                        const std::filesystem::path& work);
+                                        const std::filesystem::path& work, const std::vector<Platform>& only = {});
 
 }  // namespace ferry::mirror

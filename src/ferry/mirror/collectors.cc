@@ -51,6 +51,9 @@ PlannedCatalog catalogOf(const config::OperatorCatalog& entry) {
   if (!entry.targetTag.empty()) planned.naming.targetTag = entry.targetTag;
   planned.catalogSourceTemplate = entry.targetCatalogSourceTemplate;
   planned.rebuilt = !entry.selection.keepsWholeCatalog();
+  for (const auto& platform : entry.platforms) planned.platforms.platforms.push_back(platform.str());
+  // Keeping some platforms makes a new catalog image, even of a whole catalog.
+  if (!entry.platforms.empty()) planned.rebuilt = true;
   return planned;
 }
 
@@ -62,9 +65,16 @@ CatalogContent readAndFilter(const PlanningContext& context, const config::Opera
   auto top = source->getManifest(entry.catalogRef.manifestReference());
   planned.sourceDigest = top.digest;
   auto directory = context.workspace.catalogs() / archiveName(entry.catalogRef) / top.digest.hex();
-  CatalogContent content{.image = readCatalogCached(*source, entry.catalogRef, top,
-                                                    context.workspace.catalogExtraction(archiveName(entry.catalogRef),
-                                                                                        std::string(top.digest.hex()))),
+  // A platform selection reads only those platforms' images, so its extraction record is its own.
+  std::string extracted = "extracted";
+  if (!entry.platforms.empty()) {
+    std::string key;
+    for (const auto& platform : entry.platforms) key += platform.normalized().str() + ",";
+    extracted += "-" + std::string(Digest::sha256Of(key).hex().substr(0, 12));
+  }
+  auto extraction = context.workspace.catalogExtraction(archiveName(entry.catalogRef), std::string(top.digest.hex()),
+                                                        extracted);
+  CatalogContent content{.image = readCatalogCached(*source, entry.catalogRef, top, extraction, entry.platforms),
                          .filtered = {},
                          .filteredDirectory = directory / "filtered" / selectionKey(entry)};
   for (const auto& warning : content.image.warnings) context.log.warn(fmt::format("catalog {}: {}", entry.catalog, warning));
@@ -100,7 +110,8 @@ CatalogContent readAndFilter(const PlanningContext& context, const config::Opera
 }
 
 // The bundle and related images of a filtered catalog, with the packages that need each.
-void addCatalogImages(const PlanningContext& context, PlanBuilder& plan, int index, const CatalogContent& content) {
+void addCatalogImages(const PlanningContext& context, PlanBuilder& plan, int index, const CatalogContent& content,
+                      const config::OperatorCatalog& entry) {
   auto& planned = plan.catalog(index);
   std::map<std::string, std::set<std::string>> packagesByImage;
   std::set<std::string> bundleImages;
@@ -125,6 +136,7 @@ void addCatalogImages(const PlanningContext& context, PlanBuilder& plan, int ind
       continue;
     }
     for (const auto& package : packages) image.neededBy.insert({index, package});
+    image.platforms = platformChoiceFor(entry.platforms, image.source);
     plan.addImage(std::move(image));
   }
 }
@@ -158,6 +170,7 @@ void PlanBuilder::addImage(PlannedImage image) {
     existing.foundIn.insert(existing.foundIn.end(), image.foundIn.begin(), image.foundIn.end());
     // An image asked for explicitly stays an additional image (its own exit-code bit).
     if (image.kind == ImageKind::Additional) existing.kind = ImageKind::Additional;
+    existing.platforms.merge(image.platforms);
     return;
   }
   if (isBlocked(blocked_, image.source)) {
@@ -174,16 +187,6 @@ int PlanBuilder::addCatalog(PlannedCatalog catalog, std::optional<CatalogContent
   return static_cast<int>(run_.plan.catalogs.size() - 1);
 }
 
-// Per-image platform selection (v2alpha1 `platforms`, oc-mirror's newest sparse copies) would need sparse
-// indexes in archives and at registries that refuse them; say so rather than copy every platform silently.
-void OperatorCollector::check(const config::ImageSetConfig& config) const {
-  for (const auto& entry : config.mirror.operators)
-    if (!entry.platforms.empty())
-      fail("{}: mirror.operators[].platforms is not supported by ferry mirror yet: every platform is mirrored, digest "
-           "for digest. Remove it (or narrow single images with ferry copy --platform)",
-           entry.where.str());
-}
-
 void OperatorCollector::collect(const PlanningContext& context, PlanBuilder& plan) {
   for (const auto& entry : context.config.mirror.operators) {
     auto planned = catalogOf(entry);
@@ -195,16 +198,8 @@ void OperatorCollector::collect(const PlanningContext& context, PlanBuilder& pla
       planned.planningFailed = true;
     }
     auto index = plan.addCatalog(std::move(planned), std::move(content));
-    if (const auto& added = plan.content(index)) addCatalogImages(context, plan, index, *added);
+    if (const auto& added = plan.content(index)) addCatalogImages(context, plan, index, *added, entry);
   }
-}
-
-void AdditionalImageCollector::check(const config::ImageSetConfig& config) const {
-  for (const auto& image : config.mirror.additionalImages)
-    if (!image.platforms.empty())
-      fail("{}: mirror.additionalImages[].platforms is not supported by ferry mirror yet: remove it, or copy the "
-           "image with ferry copy --platform",
-           image.where.str());
 }
 
 void AdditionalImageCollector::collect(const PlanningContext& context, PlanBuilder& plan) {
@@ -214,8 +209,16 @@ void AdditionalImageCollector::collect(const PlanningContext& context, PlanBuild
     image.source = additional.ref;
     if (!additional.targetRepo.empty()) image.naming.targetRepo = additional.targetRepo;
     if (!additional.targetTag.empty()) image.naming.targetTag = additional.targetTag;
+    image.platforms = platformChoiceFor(additional.platforms, image.source);
     plan.addImage(std::move(image));
   }
+}
+
+PlatformChoice platformChoiceFor(const std::vector<Platform>& platforms, const ImageReference& image) {
+  PlatformChoice choice;
+  for (const auto& platform : platforms) choice.platforms.push_back(platform.str());
+  choice.sparse = !choice.platforms.empty() && image.digest.has_value();
+  return choice;
 }
 
 std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(HelmCollectorOptions helm) {

@@ -86,13 +86,11 @@ class ImageCollector {
 
 class OperatorCollector : public ImageCollector {
  public:
-  void check(const config::ImageSetConfig& config) const override;
   void collect(const PlanningContext& context, PlanBuilder& plan) override;
 };
 
 class AdditionalImageCollector : public ImageCollector {
  public:
-  void check(const config::ImageSetConfig& config) const override;
   void collect(const PlanningContext& context, PlanBuilder& plan) override;
 };
 
@@ -120,6 +118,10 @@ bool isHelmKind(ImageKind kind);
 // Disk-to-mirror with -c: keeps the charts the configuration's mirror.helm asks for (by repository or local
 // entry, chart name and version; a repository without charts keeps all of its charts) and their images.
 void narrowHelmContent(Plan& plan, const config::ImageSetConfig& config, RunLog& log);
+
+// The choice `platforms` (a configuration entry's list) makes for `image`:
+// sparse when it is referenced by digest, filtered when by tag; every platform when the list is empty.
+PlatformChoice platformChoiceFor(const std::vector<Platform>& platforms, const ImageReference& image);
 
 // Operators, then additional images (an image both need stays an additional image), then Helm charts.
 std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(HelmCollectorOptions helm = {});

@@ -95,10 +95,19 @@ std::vector<MirroredEntry> entriesOf(const Plan& plan, const CopyResults& copied
                       .alreadyPresent = outcome.alreadyPresent,
                       .digest = outcome.digest,
                       .warnings = outcome.warnings,
-                      .error = outcome.error};
+                      .error = outcome.error,
+                      .platforms = outcome.platforms,
+                      .sparse = outcome.sparse};
   };
   std::vector<MirroredEntry> entries;
-  for (size_t i = 0; i < copied.images.size(); ++i) entries.push_back({plan.images[i], resultOf(copied.images[i])});
+  // A dry run copies nothing: its entries are the plan's images with empty results.
+  for (size_t i = 0; i < plan.images.size(); ++i) {
+    if (i >= copied.images.size()) {
+      if (copied.images.empty()) entries.push_back({plan.images[i], CopyResult{}, false});
+      continue;
+    }
+    entries.push_back({plan.images[i], resultOf(copied.images[i]), copied.images[i].wholeFallback});
+  }
   for (size_t i = 0; i < catalogs.size(); ++i) {
     const auto& planned = plan.catalogs[i];
     if (planned.planningFailed) continue;
@@ -128,7 +137,7 @@ class MirrorRun::Impl {
   const CopyProgress& progress() const { return copier_.progress(); }
 
  private:
-  void writeMapping(const Plan& plan);
+  void writeMapping(const Plan& plan, const CopyResults* copied);
   void writeErrorLog();
   MirrorReport finish(Plan plan, CopyResults copied, std::vector<CatalogResult> catalogs, const ImageWriter& writer);
 
@@ -168,8 +177,11 @@ MirrorReport MirrorRun::Impl::run() {
     fail("give the ImageSetConfiguration with -c FILE");
   }
   auto& plan = planned.plan;
+  if (options_.sparseTagged)
+    for (auto& image : plan.images)
+      if (!image.platforms.everyPlatform()) image.platforms.sparse = true;
   nameDestinations(plan, *writer);
-  writeMapping(plan);
+  writeMapping(plan, nullptr);
   if (options_.dryRun) {
     if (auto missing = reader->missingImages(plan)) writeFileAtomically(workspace_.dryRun() / "missing.txt", *missing);
     writeHelmImages(plan, workspace_.dryRun() / "helm-images.txt");
@@ -180,7 +192,8 @@ MirrorReport MirrorRun::Impl::run() {
   // Phase 2: every image but the catalogs.
   reader->beforeCopy(plan, *writer, log_);
   writer->begin(plan, log_);
-  auto copied = copyImages(plan, *reader, *writer, copier_, log_);
+  auto copied = copyImages(plan, *reader, *writer, copier_, log_, options_.platformPolicy);
+  writeMapping(plan, &copied);
   if (options_.strict && !log_.errors.empty()) {
     log_.error(kExitGeneric, "--strict: stopping before the catalogs are pushed, since images failed");
     return finish(std::move(plan), std::move(copied), {}, *writer);
@@ -208,9 +221,21 @@ MirrorReport MirrorRun::Impl::finish(Plan plan, CopyResults copied, std::vector<
   return std::move(report_);
 }
 
-void MirrorRun::Impl::writeMapping(const Plan& plan) {
+// After the copy, an image narrowed to a filtered index is mapped to the digest it got at the destination.
+void MirrorRun::Impl::writeMapping(const Plan& plan, const CopyResults* copied) {
   std::vector<MappingEntry> mapping;
-  for (const auto& image : plan.images) mapping.push_back({pullReferenceFor(image.source), image.destination});
+  for (size_t i = 0; i < plan.images.size(); ++i) {
+    const auto& image = plan.images[i];
+    auto destination = image.destination;
+    if (copied && i < copied->images.size()) {
+      const auto& outcome = copied->images[i];
+      if (outcome.ok && outcome.digest && !outcome.platforms.empty() && !outcome.sparse &&
+          !outcome.wholeFallback && destination.tag && !destination.digest &&
+          outcome.digest != image.source.digest)
+        destination.digest = outcome.digest;
+    }
+    mapping.push_back({pullReferenceFor(image.source), destination});
+  }
   for (const auto& catalog : plan.catalogs) mapping.push_back({pullReferenceFor(catalog.source), catalog.destination});
   auto directory = options_.dryRun ? workspace_.dryRun() : workspace_.root;
   std::filesystem::create_directories(directory);

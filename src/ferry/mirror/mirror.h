@@ -78,6 +78,10 @@ struct MirrorOptions {
   std::string since;
   // --helm PATH: the helm binary that renders charts (mirror.helm); empty: `helm` on PATH, if any.
   std::filesystem::path helmBinary;
+  // --sparse-indexes, --platform-fallback: sparse images into a registry (phases.h copyImages).
+  PlatformPolicy platformPolicy;
+  // --sparse: tag-referenced images that keep some platforms are sparse too (default: a filtered index).
+  bool sparseTagged = false;
   // Lines worth telling the user as the run goes ("reading catalog ...", warnings).
   std::function<void(const std::string&)> note;
 };
@@ -85,6 +89,7 @@ struct MirrorOptions {
 struct MirroredEntry {
   PlannedImage image;
   CopyResult result;
+  bool wholeFallback = false;  // planned with some platforms, copied whole (--platform-fallback=whole)
 };
 
 struct MirrorReport {

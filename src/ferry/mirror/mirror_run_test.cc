@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "ferry/archive/archive_reader.h"
+#include "ferry/archive/archive_summary.h"
+#include "ferry/mirror/mapping_file.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/catalog/catalog_image.h"
@@ -185,6 +187,199 @@ TEST_F(MirrorPhasesTest, AnInterruptedMirrorToDiskDoesNotShipItsFinishedPartsAga
   }
   // The whole archive loads: nothing it needs is missing.
   EXPECT_TRUE(ArchiveReader::open(archiveDir)->missingBlobs().empty());
+}
+
+}  // namespace
+}  // namespace ferry::mirror
+
+namespace ferry::mirror {
+namespace {
+
+// Four platforms; each platform of the catalog lists other packages (so each
+// platform's /configs is told apart); a mirror-to-disk run keeps two.
+class MirrorPlatformsTest : public ::testing::Test {
+ protected:
+  TemporaryDirectory work{"ferry-mirror-platforms"};
+  std::filesystem::path layoutDir = work.path() / "source";
+  std::vector<testing::Platform> four{testing::Platform::parse("linux/amd64"), testing::Platform::parse("linux/arm64"),
+                                      testing::Platform::parse("linux/s390x"), testing::Platform::parse("linux/ppc64le")};
+  testing::ScenarioLayout layout = testing::buildScenarioLayout(
+      layoutDir, kRegistryName, {{"foo", {"1.0.0"}}, {"bar", {"2.0.0"}}},
+      {{"foo", "bar"}, {"foo"}, {"bar"}, {"foo", "bar"}}, 4 << 10, four);
+  EndpointOptions endpointOptions{.sourceMirrors = {{kRegistryName, "oci:" + layoutDir.string()}}};
+  std::filesystem::path archiveDir = work.path() / "archive";
+
+  std::filesystem::path writeConfig() {
+    auto path = work.path() / "isc.yaml";
+    writeFileAtomically(path, fmt::format(R"(apiVersion: mirror.openshift.io/v2alpha1
+kind: ImageSetConfiguration
+mirror:
+  operators:
+    - catalog: {0}/ferry-test/catalog:v1
+      platforms:
+        - linux/amd64
+        - os: linux
+          architecture: arm64
+      packages:
+        - name: foo
+        - name: bar
+  additionalImages:
+    - name: {0}/ferry-test/extra:stable
+      platforms: [linux/s390x, linux/ppc64le]
+    - name: {0}/ferry-test/extra@{1}
+      platforms: [linux/amd64]
+)",
+                                          kRegistryName, imageNamed("ferry-test/extra").digest.str()));
+    return path;
+  }
+
+  const testing::FixtureImage& imageNamed(const std::string& repository) {
+    for (const auto& image : layout.images)
+      if (image.repository == repository) return image.image;
+    throw Error("no image " + repository);
+  }
+};
+
+// Children of an index, by platform ("linux/amd64" → digest).
+std::map<std::string, Digest> childrenOf(const RawManifest& raw) {
+  std::map<std::string, Digest> children;
+  for (const auto& child : Manifest::parse(raw.bytes, raw.mediaType).manifests)
+    if (child.platform) children.emplace(child.platform->str(), child.digest);
+  return children;
+}
+
+TEST_F(MirrorPlatformsTest, MirrorToDiskCarriesOnlyTheChosenPlatforms) {
+  MirrorOptions options{.workflow = Workflow::MirrorToDisk,
+                        .configFile = writeConfig(),
+                        .archiveDirectory = archiveDir,
+                        .parallel = 2,
+                        .endpoints = endpointOptions};
+  auto report = MirrorRun(options).run();
+  ASSERT_EQ(report.exitCode, 0) << (report.errors.empty() ? "" : report.errors.front());
+
+  // The plan says what each image keeps, and how.
+  for (const auto& image : report.plan.images) {
+    if (image.kind == ImageKind::Additional && image.source.digest) {
+      EXPECT_EQ(image.platforms.platforms, (std::vector<std::string>{"linux/amd64"}));
+      EXPECT_TRUE(image.platforms.sparse) << "pinned by digest: a sparse index";
+    } else if (image.kind == ImageKind::Additional) {
+      EXPECT_EQ(image.platforms.platforms, (std::vector<std::string>{"linux/s390x", "linux/ppc64le"}));
+      EXPECT_FALSE(image.platforms.sparse) << "named by tag: a filtered index";
+    } else {
+      EXPECT_EQ(image.platforms.platforms, (std::vector<std::string>{"linux/amd64", "linux/arm64"}));
+      EXPECT_TRUE(image.platforms.sparse) << image.source.str() << " is named by digest";
+    }
+  }
+  EXPECT_EQ(report.plan.catalogs.at(0).platforms.platforms, (std::vector<std::string>{"linux/amd64", "linux/arm64"}));
+
+  auto archive = ArchiveReader::open(archiveDir);
+  EXPECT_TRUE(archive->missingBlobs().empty());
+  auto summary = describeArchive(*archive);
+  std::string name = std::string(kRegistryName) + "/ferry-test/";
+
+  // Operator images (by digest): the original index, only amd64 and arm64 carried.
+  for (const auto& bundle : layout.bundles) {
+    auto reference = ImageReference::parse(bundle.operatorImage);
+    auto source = archive->source(reference.registry + "/" + reference.repository);
+    auto index = source->getManifest(reference.digest->str());
+    EXPECT_EQ(index.digest, *reference.digest);
+    auto children = childrenOf(index);
+    ASSERT_EQ(children.size(), 4u);
+    EXPECT_TRUE(archive->blobSize(children.at("linux/amd64")));
+    EXPECT_TRUE(archive->blobSize(children.at("linux/arm64")));
+    EXPECT_FALSE(archive->blobSize(children.at("linux/s390x"))) << "a dropped platform was carried";
+    EXPECT_FALSE(archive->blobSize(children.at("linux/ppc64le")));
+    bool described = false;
+    for (const auto& image : summary.images) {
+      if (image.digest != *reference.digest) continue;
+      described = true;
+      EXPECT_EQ(std::set<std::string>(image.platforms.begin(), image.platforms.end()),
+                (std::set<std::string>{"linux/amd64", "linux/arm64"}));
+      EXPECT_EQ(std::set<std::string>(image.absentPlatforms.begin(), image.absentPlatforms.end()),
+                (std::set<std::string>{"linux/s390x", "linux/ppc64le"}));
+    }
+    EXPECT_TRUE(described) << bundle.operatorImage;
+  }
+
+  // The additional image (by tag): a filtered index of s390x and ppc64le, a new digest, in the mapping.
+  const auto& extra = imageNamed("ferry-test/extra");
+  auto filtered = archive->source(name + "extra")->getManifest("stable");
+  EXPECT_NE(filtered.digest, extra.digest);
+  auto kept = childrenOf(filtered);
+  EXPECT_EQ(kept.size(), 2u);
+  EXPECT_TRUE(kept.count("linux/s390x") && kept.count("linux/ppc64le"));
+  bool mapped = false;
+  for (const auto& entry : readMappingTxt(report.mappingFile))
+    if (entry.source.repository == "demo/ferry-test/extra" && entry.source.tag) {
+      mapped = true;
+      EXPECT_EQ(entry.destination.digest, filtered.digest) << entry.destination.str();
+    }
+  EXPECT_TRUE(mapped);
+
+  // The additional image pinned by digest: sparse, the original index with its amd64 child.
+  auto pinned = archive->source(name + "extra")->getManifest(extra.digest.str());
+  EXPECT_EQ(pinned.digest, extra.digest);
+  auto pinnedChildren = childrenOf(pinned);
+  ASSERT_EQ(pinnedChildren.size(), 4u);
+  EXPECT_TRUE(archive->blobSize(pinnedChildren.at("linux/amd64")));
+  EXPECT_FALSE(archive->blobSize(pinnedChildren.at("linux/arm64"))) << "no entry asked for arm64 of it";
+
+  // The rebuilt catalog lists exactly the chosen platforms, each with its own catalog.
+  auto catalogName = name + "catalog";
+  auto catalogIndex = archive->source(catalogName)->getManifest("v1");
+  auto platforms = childrenOf(catalogIndex);
+  EXPECT_EQ(platforms.size(), 2u);
+  EXPECT_TRUE(platforms.count("linux/amd64") && platforms.count("linux/arm64"));
+  auto rebuilt = catalog::readCatalogImage(*archive->source(catalogName), ImageReference::parse(catalogName + ":v1"),
+                                           work.path() / "reread");
+  ASSERT_EQ(rebuilt.platforms.size(), 2u);
+  for (const auto& platform : rebuilt.platforms) {
+    std::set<std::string> packages;
+    for (const auto& package : rebuilt.variants[platform.variant].catalog.packages) packages.insert(package.name);
+    if (platform.platform.str() == "linux/amd64") EXPECT_EQ(packages, (std::set<std::string>{"bar", "foo"}));
+    if (platform.platform.str() == "linux/arm64") EXPECT_EQ(packages, (std::set<std::string>{"foo"}));
+  }
+
+  // A second run with the same configuration carries nothing: what the sparse and filtered images need shipped.
+  auto again = MirrorRun(options).run();
+  EXPECT_EQ(again.exitCode, 0) << (again.errors.empty() ? "" : again.errors.front());
+  EXPECT_TRUE(again.nothingNew);
+}
+
+TEST_F(MirrorPlatformsTest, WithSparseTaggedImagesKeepTheirDigestToo) {
+  MirrorOptions options{.workflow = Workflow::MirrorToDisk,
+                        .configFile = writeConfig(),
+                        .archiveDirectory = archiveDir,
+                        .parallel = 2,
+                        .endpoints = endpointOptions};
+  options.sparseTagged = true;
+  auto report = MirrorRun(options).run();
+  ASSERT_EQ(report.exitCode, 0) << (report.errors.empty() ? "" : report.errors.front());
+  auto archive = ArchiveReader::open(archiveDir);
+  auto stored = archive->source(std::string(kRegistryName) + "/ferry-test/extra")->getManifest("stable");
+  EXPECT_EQ(stored.digest, imageNamed("ferry-test/extra").digest);
+  auto children = childrenOf(stored);
+  ASSERT_EQ(children.size(), 4u);
+  EXPECT_TRUE(archive->blobSize(children.at("linux/s390x")));
+  EXPECT_FALSE(archive->blobSize(children.at("linux/arm64"))) << "a dropped platform was carried";
+}
+
+TEST_F(MirrorPlatformsTest, AnImageWithNoneOfTheChosenPlatformsIsReported) {
+  auto path = work.path() / "isc.yaml";
+  writeFileAtomically(path, fmt::format("apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\n"
+                                        "mirror:\n  additionalImages:\n    - name: {}/ferry-test/extra:stable\n"
+                                        "      platforms: [linux/riscv64]\n",
+                                        kRegistryName));
+  MirrorOptions options{.workflow = Workflow::MirrorToDisk,
+                        .configFile = path,
+                        .archiveDirectory = archiveDir,
+                        .parallel = 2,
+                        .endpoints = endpointOptions};
+  auto report = MirrorRun(options).run();
+  EXPECT_EQ(report.exitCode, kExitAdditional);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_NE(report.errors[0].find("has none of the selected platforms (linux/riscv64)"), std::string::npos)
+      << report.errors[0];
 }
 
 }  // namespace

@@ -71,39 +71,158 @@ void nameDestinations(Plan& plan, ImageWriter& writer) {
   for (auto& catalog : plan.catalogs) catalog.destination = writer.destinationOfCatalog(catalog, catalog.sourceDigest);
 }
 
-CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& writer, Copier& copier, RunLog& log) {
+const char* const kSparseIndexSettings =
+    "distribution 3 with validation.manifests.indexes.platforms: none (or: list, with platformlist naming the "
+    "platforms mirrored), or Quay with FEATURE_SPARSE_INDEX: true";
+
+std::optional<PlatformSelection> selectionFor(const PlatformChoice& choice) {
+  if (choice.everyPlatform()) return std::nullopt;
+  // A filtered index stays an index even with one platform left (keepIndex): the image is still named as an index.
+  return PlatformSelection{.platforms = PlatformSelection::parseList(choice.platforms),
+                           .keepIndex = true,
+                           .sparse = choice.sparse};
+}
+
+namespace {
+
+// What copyImages does with one planned image.
+struct ImageCopy {
+  size_t image;  // index in plan.images
+  CopyRequest request;
+};
+
+void logFailure(const PlannedImage& image, const ImageOutcome& outcome, RunLog& log) {
+  std::string who;
+  if (!image.neededBy.empty()) {
+    std::set<std::string> packages;
+    for (const auto& owner : image.neededBy) packages.insert(owner.package);
+    who = fmt::format(" (needed by {})", fmt::join(packages, ", "));
+  }
+  log.error(exitBitOf(image.kind), fmt::format("{} {}{}: {}", kindName(image.kind), image.source.str(), who, outcome.error));
+}
+
+}  // namespace
+
+CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& writer, Copier& copier, RunLog& log,
+                       const PlatformPolicy& policy) {
   CopyResults results;
   results.images.resize(plan.images.size());
-  std::vector<CopyRequest> requests;
-  std::vector<size_t> requested;  // index in plan.images per request
+  std::vector<ImageCopy> ready;      // copied in the main batch
+  std::vector<ImageCopy> undecided;  // may be sparse, and whether the registry takes sparse indexes is not known yet
+  std::vector<ImageCopy> refused;    // sparse, and the registry does not take them
+  SparseIndexes sparse = writer.takesSparseIndexes() ? SparseIndexes::Yes : policy.sparseIndexes;
+  std::set<size_t> unrequested;  // failed (and logged) before any copy
   for (size_t i = 0; i < plan.images.size(); ++i) {
     const auto& image = plan.images[i];
     try {
       auto source = pullReferenceFor(image.source);
-      requests.push_back({.source = source,
-                          .destination = image.destination,
-                          .from = reader.open(source),
-                          .to = writer.open(image.destination)});
-      requested.push_back(i);
+      ImageCopy copy{i,
+                     {.source = source,
+                      .destination = image.destination,
+                      .from = reader.open(source),
+                      .to = writer.open(image.destination),
+                      .platforms = selectionFor(image.platforms),
+                      .sparseRefusedByDestination = sparse == SparseIndexes::No}};
+      if (!copy.request.platforms || !copy.request.platforms->sparse || sparse != SparseIndexes::Learn) {
+        ready.push_back(std::move(copy));
+      } else {
+        undecided.push_back(std::move(copy));
+      }
     } catch (const Error& e) {
       results.images[i].error = e.what();
+      unrequested.insert(i);
       log.error(exitBitOf(image.kind), fmt::format("{} {}: {}", kindName(image.kind), image.source.str(), e.what()));
     }
   }
-  if (!requests.empty()) log.note(fmt::format("copying {} image(s)", requests.size()));
-  auto copied = copier.run(requests);
-  for (size_t r = 0; r < copied.size(); ++r) {
-    const auto& image = plan.images[requested[r]];
-    auto& outcome = results.images[requested[r]] = outcomeOf(copied[r]);
-    for (const auto& warning : outcome.warnings) log.warn(fmt::format("{}: {}", image.source.str(), warning));
-    if (outcome.ok) continue;
-    std::string who;
-    if (!image.neededBy.empty()) {
-      std::set<std::string> packages;
-      for (const auto& owner : image.neededBy) packages.insert(owner.package);
-      who = fmt::format(" (needed by {})", fmt::join(packages, ", "));
+
+  auto record = [&](const std::vector<ImageCopy>& copies, const std::vector<CopyResult>& done) {
+    for (size_t r = 0; r < done.size(); ++r) {
+      auto& outcome = results.images[copies[r].image] = outcomeOf(done[r]);
+      outcome.platforms = done[r].platforms;
+      outcome.sparse = done[r].sparse && done[r].ok;
+      if (done[r].ok && done[r].sourceDigest && done[r].digest)
+        log.note(fmt::format("{}: narrowed to {}: {} (the source is {})", plan.images[copies[r].image].source.str(),
+                             fmt::join(done[r].platforms, ", "), done[r].digest->str(), done[r].sourceDigest->str()));
     }
-    log.error(exitBitOf(image.kind), fmt::format("{} {}{}: {}", kindName(image.kind), image.source.str(), who, outcome.error));
+  };
+  auto run = [&](const std::vector<ImageCopy>& copies) {
+    std::vector<CopyRequest> requests;
+    for (const auto& copy : copies) requests.push_back(copy.request);
+    auto done = copier.run(requests);
+    record(copies, done);
+    return done;
+  };
+  // Learn: one image that may be sparse at a time, until one is: the registry's answer to it decides for the others.
+  while (!undecided.empty()) {
+    auto probe = std::move(undecided.front());
+    undecided.erase(undecided.begin());
+    auto done = run({probe});
+    if (done[0].sparseRefused) {
+      log.note(fmt::format("{} refuses sparse indexes (an index whose children are not all there)", writer.describe()));
+      refused.push_back(std::move(probe));
+      for (auto& copy : undecided) {
+        copy.request.sparseRefusedByDestination = true;  // those that would be sparse fail at once, no blob sent
+        ready.push_back(std::move(copy));
+      }
+      undecided.clear();
+    } else if (done[0].ok && done[0].sparse && !done[0].alreadyPresent) {
+      log.note(fmt::format("{} accepts sparse indexes", writer.describe()));
+      for (auto& copy : undecided) ready.push_back(std::move(copy));
+      undecided.clear();
+    }
+    // Otherwise (it kept every platform, was one image, was there already — whole, from an earlier
+    // --platform-fallback=whole —, or failed for another reason) the next one is asked.
+  }
+  if (!ready.empty()) log.note(fmt::format("copying {} image(s)", ready.size()));
+  auto done = run(ready);
+  for (size_t r = 0; r < done.size(); ++r)
+    if (done[r].sparseRefused) refused.push_back(ready[r]);
+
+  if (!refused.empty()) {
+    std::vector<std::string> names;
+    for (const auto& copy : refused) names.push_back(plan.images[copy.image].source.str());
+    if (policy.fallback == PlatformFallback::Whole && reader.holdsEveryPlatform()) {
+      log.warn(fmt::format("{} does not take sparse indexes, so {} image(s) referenced by digest are copied with "
+                           "every platform (--platform-fallback=whole): {}",
+                           writer.describe(), refused.size(), fmt::join(names, ", ")));
+      for (auto& copy : refused) {
+        copy.request.platforms.reset();
+        copy.request.sparseRefusedByDestination = false;
+      }
+      run(refused);
+      for (const auto& copy : refused) results.images[copy.image].wholeFallback = true;
+    } else {
+      std::string fix = reader.holdsEveryPlatform()
+                            ? "or mirror them with every platform: --platform-fallback=whole"
+                            : "or carry them with every platform: remove their platforms and run mirror-to-disk again";
+      std::string message = fmt::format(
+          "{} does not take sparse indexes, which {} image(s) referenced by digest need to keep their digest with "
+          "only some platforms; allow them ({}), {}. Images: {}",
+          writer.describe(), refused.size(), kSparseIndexSettings, fix, fmt::join(names, ", "));
+      int bits = 0;
+      for (const auto& copy : refused) {
+        auto& outcome = results.images[copy.image];
+        outcome = ImageOutcome{};
+        outcome.error = fmt::format("{} does not take sparse indexes (see the message above)", writer.describe());
+        bits |= exitBitOf(plan.images[copy.image].kind);
+      }
+      log.error(bits, message);
+    }
+  }
+
+  std::set<size_t> refusedImages;
+  if (policy.fallback != PlatformFallback::Whole || !reader.holdsEveryPlatform())
+    for (const auto& copy : refused) refusedImages.insert(copy.image);
+  for (size_t i = 0; i < plan.images.size(); ++i) {
+    const auto& image = plan.images[i];
+    const auto& outcome = results.images[i];
+    for (const auto& warning : outcome.warnings) log.warn(fmt::format("{}: {}", image.source.str(), warning));
+    if (!image.platforms.everyPlatform() && outcome.ok && outcome.digest && !outcome.sparse && !outcome.wholeFallback &&
+        image.source.digest && *outcome.digest != *image.source.digest)
+      log.warn(fmt::format("{} is referenced by digest but was narrowed to a new digest {}", image.source.str(),
+                           outcome.digest->str()));
+    if (outcome.ok || refusedImages.count(i) || unrequested.count(i)) continue;
+    logFailure(image, outcome, log);
   }
   return results;
 }

@@ -24,11 +24,23 @@
 
 namespace ferry::mirror {
 
+// The registry settings that make a registry take sparse indexes, for messages.
+extern const char* const kSparseIndexSettings;
+
+// The copy engine's selection for a planned choice (empty when every platform is copied).
+std::optional<PlatformSelection> selectionFor(const PlatformChoice& choice);
+
 // Sets every image's and catalog's destination (catalogs by their source digest until rebuilt).
 void nameDestinations(Plan& plan, ImageWriter& writer);
 
 // Phase 2. One outcome per plan.images entry; failures are logged with their exit bit.
-CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& writer, Copier& copier, RunLog& log);
+// Images that keep some platforms: filtered indexes go anywhere; sparse ones
+// go into archives always, and into a registry as `policy` says: with Learn,
+// the first sparse image is copied alone, and its refusal (or acceptance)
+// decides for the rest; refused images fail with one message naming the
+// settings that allow sparse indexes, or are copied whole (PlatformFallback::Whole).
+CopyResults copyImages(const Plan& plan, ImageReader& reader, ImageWriter& writer, Copier& copier, RunLog& log,
+                       const PlatformPolicy& policy = {});
 
 // Phase 3. `contents` has one entry per plan.catalogs entry (or is empty for a
 // recorded plan). One result per catalog; a catalog that failed planning or

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
+#include "ferry/oci/platform.h"
 
 namespace ferry::mirror {
 namespace {
@@ -54,6 +55,20 @@ std::optional<Digest> digestFrom(const nlohmann::json& json, const char* key) {
 
 }  // namespace
 
+void PlatformChoice::merge(const PlatformChoice& other) {
+  if (everyPlatform()) return;
+  if (other.everyPlatform()) {
+    platforms.clear();
+    return;
+  }
+  for (const auto& wanted : other.platforms) {
+    bool known = false;
+    for (const auto& have : platforms) known = known || Platform::parse(have).sameAs(Platform::parse(wanted));
+    if (!known) platforms.push_back(wanted);
+  }
+  sparse = sparse || other.sparse;
+}
+
 const char* kindName(ImageKind kind) {
   switch (kind) {
     case ImageKind::Catalog: return "catalog";
@@ -96,7 +111,10 @@ std::string planToJson(const Plan& plan, const std::string& runId) {
     entry["source"] = image.source.str();
     putReference(entry, "destination", image.destination);
     entry["naming"] = namingToJson(image.naming);
-    if (!image.platforms.everyPlatform()) entry["platforms"] = image.platforms.platforms;
+    if (!image.platforms.everyPlatform()) {
+      entry["platforms"] = image.platforms.platforms;
+      entry["sparse"] = image.platforms.sparse;
+    }
     ordered_json neededBy = ordered_json::array();
     for (const auto& owner : image.neededBy) neededBy.push_back({{"catalog", owner.catalog}, {"package", owner.package}});
     entry["neededBy"] = neededBy;
@@ -115,6 +133,7 @@ std::string planToJson(const Plan& plan, const std::string& runId) {
     entry["packages"] = catalog.packages;
     entry["notes"] = catalog.notes;
     entry["catalogSourceTemplate"] = catalog.catalogSourceTemplate;
+    if (!catalog.platforms.everyPlatform()) entry["platforms"] = catalog.platforms.platforms;
     entry["archiveTag"] = catalog.archiveTag;
     entry["planningFailed"] = catalog.planningFailed;
     entry["unplannablePackages"] = catalog.unplannablePackages;
@@ -137,7 +156,10 @@ Plan planFromJson(const std::string& text, const std::string& where) {
       image.source = ImageReference::parse(entry.at("source").get<std::string>());
       image.destination = referenceFrom(entry, "destination");
       image.naming = namingFromJson(entry.at("naming"));
-      if (entry.contains("platforms")) image.platforms.platforms = entry.at("platforms").get<std::vector<std::string>>();
+      if (entry.contains("platforms")) {
+        image.platforms.platforms = entry.at("platforms").get<std::vector<std::string>>();
+        image.platforms.sparse = entry.value("sparse", false);
+      }
       for (const auto& need : entry.at("neededBy"))
         image.neededBy.insert({need.at("catalog").get<int>(), need.at("package").get<std::string>()});
       if (entry.contains("foundIn")) image.foundIn = entry.at("foundIn").get<std::vector<std::string>>();
@@ -155,6 +177,7 @@ Plan planFromJson(const std::string& text, const std::string& where) {
       for (const auto& package : entry.at("packages")) catalog.packages.insert(package.get<std::string>());
       for (const auto& note : entry.value("notes", nlohmann::json::array())) catalog.notes.push_back(note);
       catalog.catalogSourceTemplate = entry.value("catalogSourceTemplate", "");
+      if (entry.contains("platforms")) catalog.platforms.platforms = entry.at("platforms").get<std::vector<std::string>>();
       // Archives written before archiveTag existed list a catalog under its source tag.
       catalog.archiveTag = entry.value("archiveTag", catalog.source.tag.value_or(""));
       catalog.planningFailed = entry.value("planningFailed", false);
@@ -180,6 +203,9 @@ std::string copyResultsToJson(const CopyResults& results) {
     entry["digest"] = outcome.digest ? outcome.digest->str() : "";
     entry["error"] = outcome.error;
     entry["warnings"] = outcome.warnings;
+    if (!outcome.platforms.empty()) entry["platforms"] = outcome.platforms;
+    if (outcome.sparse) entry["sparse"] = true;
+    if (outcome.wholeFallback) entry["wholeFallback"] = true;
     json["images"].push_back(entry);
   }
   return json.dump(2) + "\n";
@@ -198,6 +224,9 @@ CopyResults copyResultsFromJson(const std::string& text, const std::string& wher
       outcome.digest = digestFrom(entry, "digest");
       outcome.error = entry.at("error").get<std::string>();
       outcome.warnings = entry.at("warnings").get<std::vector<std::string>>();
+      outcome.platforms = entry.value("platforms", std::vector<std::string>{});
+      outcome.sparse = entry.value("sparse", false);
+      outcome.wholeFallback = entry.value("wholeFallback", false);
       results.images.push_back(std::move(outcome));
     }
   } catch (const nlohmann::json::exception& e) {

@@ -40,13 +40,30 @@ struct PackageOwner {
   auto operator<=>(const PackageOwner&) const = default;
 };
 
-// Which platforms of an image are copied. Empty: every platform, digest for
-// digest (the only choice `ferry mirror` makes today; per-image platforms are
-// refused at planning, see collectors.cc).
+// Which platforms of an image are copied (v2alpha1 `platforms`). Empty: every
+// platform, digest for digest. Otherwise an index keeps only these platforms'
+// children (and the attestations and nested indexes that go with them), either
+//   sparse    the original index bytes, digest unchanged, only the chosen
+//             children present: images referenced by digest (bundles, related
+//             images, digest-pinned additional images), and tagged ones with --sparse;
+//   filtered  a new index of the chosen children, a new digest (tag-referenced images).
+// A single-platform image is copied as it is. docs/platforms.md has the rules.
 struct PlatformChoice {
-  std::vector<std::string> platforms;  // "linux/amd64", …
+  std::vector<std::string> platforms;  // "linux/amd64", … as configured
+  bool sparse = false;
   bool everyPlatform() const { return platforms.empty(); }
+  // Both choices together (an image two entries ask for): every platform if either wants it, else the union.
+  void merge(const PlatformChoice& other);
   bool operator==(const PlatformChoice&) const = default;
+};
+
+// How images that keep only some platforms reach a registry (docs/platforms.md).
+enum class SparseIndexes { Learn, Yes, No };  // --sparse-indexes: does the destination accept sparse indexes?
+enum class PlatformFallback { Fail, Whole };   // --platform-fallback: a sparse image the destination refuses
+
+struct PlatformPolicy {
+  SparseIndexes sparseIndexes = SparseIndexes::Learn;
+  PlatformFallback fallback = PlatformFallback::Fail;
 };
 
 struct PlannedImage {
@@ -75,6 +92,8 @@ struct PlannedCatalog {
   std::set<std::string> packages; // packages the filtered catalog holds
   std::vector<std::string> notes; // dependency notes
   std::string catalogSourceTemplate;
+  // The platforms the mirrored catalog keeps (operators[].platforms); empty: all.
+  PlatformChoice platforms;
   // Reading or filtering the catalog failed (reported): it is not mirrored.
   bool planningFailed = false;
   // Packages with an image whose reference is invalid: left out like failed ones.
@@ -98,6 +117,9 @@ struct ImageOutcome {
   std::optional<Digest> digest;  // what the destination holds now
   std::string error;
   std::vector<std::string> warnings;
+  std::vector<std::string> platforms;  // a narrowed image: the platforms it carries
+  bool sparse = false;                 // pushed as a sparse index
+  bool wholeFallback = false;          // --platform-fallback=whole: copied with every platform
   bool operator==(const ImageOutcome&) const = default;
 };
 

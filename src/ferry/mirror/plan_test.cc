@@ -33,6 +33,7 @@ Plan samplePlan() {
   bundle.source = ImageReference::parse("quay.io/org/foo-bundle@" + kDigestB.str());
   bundle.destination = ImageReference::parse("mirror.local/ocp/org/foo-bundle:" + digestTag(kDigestB));
   bundle.neededBy = {{0, "foo"}, {0, "bar"}};
+  bundle.platforms = {.platforms = {"linux/arm64", "linux/amd64"}, .sparse = true};
   plan.images.push_back(bundle);
 
   PlannedImage additional;
@@ -43,6 +44,16 @@ Plan samplePlan() {
   plan.images.push_back(additional);
   plan.blocked = {"quay.io/org/blocked:v1"};
   return plan;
+}
+
+TEST(Plan, PlatformChoicesMergeToTheUnionOrEveryPlatform) {
+  PlatformChoice choice{.platforms = {"linux/amd64"}, .sparse = true};
+  choice.merge({.platforms = {"linux/x86_64", "linux/arm64/v8"}, .sparse = true});
+  EXPECT_EQ(choice.platforms, (std::vector<std::string>{"linux/amd64", "linux/arm64/v8"}));
+  choice.merge({});
+  EXPECT_TRUE(choice.everyPlatform()) << "an entry that wants every platform wins";
+  choice.merge({.platforms = {"linux/s390x"}});
+  EXPECT_TRUE(choice.everyPlatform());
 }
 
 TEST(Plan, RoundTripsThroughJson) {
@@ -59,6 +70,8 @@ TEST(Plan, RoundTripsThroughJson) {
   EXPECT_EQ(back.images[1].kind, ImageKind::Additional);
   EXPECT_EQ(back.images[1].naming.targetRepo, std::optional<std::string>("web/nginx"));
   EXPECT_EQ(back.images[1].platforms, plan.images[1].platforms);
+  EXPECT_EQ(back.images[0].platforms, plan.images[0].platforms);
+  EXPECT_TRUE(back.images[0].platforms.sparse);
   EXPECT_TRUE(back.images[1].neededBy.empty());
 
   ASSERT_EQ(back.catalogs.size(), 1u);

@@ -159,7 +159,12 @@ void ArchiveImageReader::beforeCopy(const Plan& plan, ImageWriter& writer, RunLo
   for (const auto& blob : missing) missingDigests.insert(blob.digest);
   for (const auto& image : plan.images) {
     try {
-      auto graph = fetchImageGraph(*open(image.source), pullReferenceFor(image.source).manifestReference());
+      auto source = open(image.source);
+      // A sparse index lists children the archive does not carry: they need nothing.
+      auto graph = fetchImageGraph(*source, source->getManifest(pullReferenceFor(image.source).manifestReference()),
+                                   [this](const Manifest& parent, size_t index) {
+                                     return !archive_->blobSize(parent.manifests[index].digest).has_value();
+                                   });
       for (const auto& blob : graph.blobs())
         if (missingDigests.count(blob.digest)) neededBy[blob.digest].push_back(&image);
     } catch (const Error&) {
@@ -189,6 +194,8 @@ void ArchiveImageReader::beforeCopy(const Plan& plan, ImageWriter& writer, RunLo
 
 // ---------------------------------------------------------------------------
 // Writers.
+
+std::string RegistryWriter::describe() const { return "registry " + root_.registry; }
 
 ImageReference RegistryWriter::destinationOf(const PlannedImage& image) {
   auto naming = image.naming;

@@ -50,6 +50,8 @@ class ImageReader {
   virtual void beforeCopy(const Plan&, ImageWriter&, RunLog&) {}
   // Dry run: the images the reader cannot find, "reference<TAB>why" per line; nullopt when not checked.
   virtual std::optional<std::string> missingImages(const Plan&) { return std::nullopt; }
+  // False when an image planned with some platforms holds only those (an archive), so it cannot be copied whole.
+  virtual bool holdsEveryPlatform() const { return true; }
 };
 
 // What the finalize phase knows at the end, for the writer's own closing work.
@@ -79,6 +81,10 @@ class ImageWriter {
   virtual std::filesystem::path clusterResources() const { return {}; }
   // The run found nothing new to write (an archive: no part).
   virtual bool nothingNew() const { return false; }
+  // Sparse indexes are always accepted (an archive is an OCI layout); false: a registry, which may refuse them.
+  virtual bool takesSparseIndexes() const { return false; }
+  // Where refusals come from, for messages ("registry HOST").
+  virtual std::string describe() const { return "the destination"; }
 };
 
 // Reads from registries (source mirrors applied by the Endpoints).
@@ -100,6 +106,7 @@ class ArchiveImageReader : public ImageReader {
   std::optional<Plan> recordedPlan(const Workspace& workspace, RunLog& log) override;
   std::optional<ImageReference> builtCatalog(const PlannedCatalog& catalog) override;
   void beforeCopy(const Plan& plan, ImageWriter& writer, RunLog& log) override;
+  bool holdsEveryPlatform() const override { return false; }
 
  private:
   std::filesystem::path path_;
@@ -122,6 +129,7 @@ class RegistryWriter : public ImageWriter {
   std::shared_ptr<ImageSink> open(const ImageReference& destination) override { return endpoints_.sink(destination); }
   void finish(const FinishedRun& run, RunLog& log) override;
   std::filesystem::path clusterResources() const override { return written_; }
+  std::string describe() const override;
 
  private:
   Endpoints& endpoints_;
@@ -154,6 +162,7 @@ class ArchiveImageWriter : public ImageWriter {
   void finish(const FinishedRun& run, RunLog& log) override;
   std::vector<std::string> archiveParts() const override { return parts_; }
   bool nothingNew() const override { return finished_ && parts_.empty(); }
+  bool takesSparseIndexes() const override { return true; }
 
   // Tests: called after each finished part is recorded in the history.
   std::function<void(const std::string& part)> afterPartRecorded;

@@ -29,9 +29,11 @@ struct Workspace {
   std::filesystem::path logs() const { return root / "logs"; }
   std::filesystem::path catalogs() const { return root / "operator-catalogs"; }
   std::filesystem::path history() const { return root / "history"; }
-  // Where a catalog image's FBC is extracted (keyed by the image's digest, so any run may reuse it).
-  std::filesystem::path catalogExtraction(const std::string& catalogName, const std::string& digestHex) const {
-    return (cache.empty() ? root : cache) / "operator-catalogs" / catalogName / digestHex / "extracted";
+  // Where a catalog image's FBC is extracted (keyed by the image's digest, so any run may reuse it);
+  // `leaf` is "extracted", or "extracted-<platforms key>" for a selection of its platforms.
+  std::filesystem::path catalogExtraction(const std::string& catalogName, const std::string& digestHex,
+                                          const std::string& leaf = "extracted") const {
+    return (cache.empty() ? root : cache) / "operator-catalogs" / catalogName / digestHex / leaf;
   }
 };
 

@@ -10,7 +10,7 @@ namespace {
 
 constexpr int kMaxDepth = 8;
 
-ImageGraph fetchNode(ImageSource& source, RawManifest raw, int depth) {
+ImageGraph fetchNode(ImageSource& source, RawManifest raw, int depth, const ChildSkip& skip) {
   ImageGraph node{.raw = std::move(raw), .manifest = {}, .children = {}};
   try {
     node.manifest = Manifest::parse(node.raw.bytes, node.raw.mediaType);
@@ -19,12 +19,20 @@ ImageGraph fetchNode(ImageSource& source, RawManifest raw, int depth) {
   }
   if (!node.manifest.isIndex) return node;
   if (depth >= kMaxDepth) fail("{}@{}: indexes nested deeper than {} levels", source.describe(), node.raw.digest.str(), kMaxDepth);
-  for (const auto& child : node.manifest.manifests) {
+  for (size_t i = 0; i < node.manifest.manifests.size(); ++i) {
+    const auto& child = node.manifest.manifests[i];
+    if (skip && skip(node.manifest, i)) {
+      node.children.push_back(ImageGraph{.raw = {.bytes = {}, .mediaType = child.mediaType, .digest = child.digest},
+                                         .manifest = {},
+                                         .children = {},
+                                         .fetched = false});
+      continue;
+    }
     auto childRaw = source.getManifest(child.digest.str());
     if (childRaw.bytes.size() != static_cast<size_t>(child.size))
       fail("{}@{}: its descriptor says {} bytes but the manifest has {}", source.describe(), child.digest.str(),
            child.size, childRaw.bytes.size());
-    node.children.push_back(fetchNode(source, std::move(childRaw), depth + 1));
+    node.children.push_back(fetchNode(source, std::move(childRaw), depth + 1, skip));
   }
   return node;
 }
@@ -32,15 +40,20 @@ ImageGraph fetchNode(ImageSource& source, RawManifest raw, int depth) {
 }  // namespace
 
 ImageGraph fetchImageGraph(ImageSource& source, const std::string& reference) {
-  return fetchNode(source, source.getManifest(reference), 0);
+  return fetchNode(source, source.getManifest(reference), 0, nullptr);
 }
 
-ImageGraph fetchImageGraph(ImageSource& source, RawManifest top) { return fetchNode(source, std::move(top), 0); }
+ImageGraph fetchImageGraph(ImageSource& source, RawManifest top) { return fetchNode(source, std::move(top), 0, nullptr); }
+
+ImageGraph fetchImageGraph(ImageSource& source, RawManifest top, const ChildSkip& skip) {
+  return fetchNode(source, std::move(top), 0, skip);
+}
 
 std::vector<const ImageGraph*> ImageGraph::bottomUp() const {
   std::vector<const ImageGraph*> order;
   std::unordered_set<std::string> seen;
   std::function<void(const ImageGraph&)> visit = [&](const ImageGraph& node) {
+    if (!node.fetched) return;
     for (const auto& child : node.children) visit(child);
     if (seen.insert(node.raw.digest.str()).second) order.push_back(&node);
   };
