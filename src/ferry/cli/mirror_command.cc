@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
+#include "ferry/cli/list_releases.h"
 #include "ferry/cli/progress.h"
 #include "ferry/base/log.h"
 #include "ferry/mirror/history.h"
@@ -127,6 +128,8 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
                        .sourceMirrors = parseSourceMirrors(flags.sourceMirrors)};
   flags.retries.apply(options.endpoints.source, flags.quiet, nullptr);
   flags.retries.apply(options.endpoints.destination, flags.quiet, nullptr);
+  options.releases = releaseOptionsFrom(flags.updateUrl, flags.retries, flags.quiet);
+  options.releases.includeConditionalEdges = flags.includeConditionalEdges;
   return options;
 }
 
@@ -224,6 +227,11 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
                       "Fail an image not copied within this time (10m, 90s; default none)");
   command->add_option("-p,--port", flags.port, "oc-mirror's local cache registry port (ferry runs none; noted)");
   addSignatureFlags(command, flags.signatures, /*ocMirror=*/true);
+  command->add_option("--update-url", flags.updateUrl,
+                      "The update graph server for release channels, OCP and OKD (default: $UPDATE_URL_OVERRIDE, else "
+                      "oc-mirror's servers)");
+  command->add_flag("--include-conditional-edges", flags.includeConditionalEdges,
+                    "shortestPath may take updates with known risks (conditional edges; oc-mirror never does)");
   return command;
 }
 

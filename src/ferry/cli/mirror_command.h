@@ -38,6 +38,9 @@ struct MirrorFlags {
   std::string imageTimeout;
   int port = 0;
   SignatureFlags signatures;
+  // Releases (docs/releases.md).
+  std::string updateUrl;          // --update-url, else $UPDATE_URL_OVERRIDE
+  bool includeConditionalEdges = false;
   LogFlags log;  // the top-level --log-level / -v, for the working-dir log file
 };
 

@@ -151,10 +151,8 @@ std::string oneCatalog(const std::string& rest) {
   return "mirror:\n  operators:\n    - catalog: registry.example.com/cat:v1\n" + rest;
 }
 
-TEST(ImageSetConfig, FullV1ExampleFailsOnlyOnPlatformAndHelm) {
+TEST(ImageSetConfig, FullV1ExampleFailsOnlyOnHelm) {
   EXPECT_EQ(loadError(kFullV1),
-            "isc.yaml:8:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases\n"
             "isc.yaml:44:3: mirror.helm: not supported yet by ferry (Helm charts); remove it, or use oc-mirror for "
             "Helm charts");
 }
@@ -281,10 +279,8 @@ TEST(ImageSetConfig, FullV1ExampleReadsEveryField) {
   EXPECT_TRUE(config.mirror.samples.empty());
 }
 
-TEST(ImageSetConfig, FullV2ExampleFailsOnlyOnPlatformAndHelm) {
+TEST(ImageSetConfig, FullV2ExampleFailsOnlyOnHelm) {
   EXPECT_EQ(loadError(kFullV2),
-            "isc.yaml:5:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases\n"
             "isc.yaml:45:3: mirror.helm: not supported yet by ferry (Helm charts); remove it, or use oc-mirror for "
             "Helm charts");
 }
@@ -719,10 +715,9 @@ TEST(ImageSetConfigValues, RequiredFields) {
 
 // --- sections ferry does not mirror ------------------------------------------------------------
 
-TEST(ImageSetConfigSections, PlatformHelmAndSamplesAreRefused) {
-  EXPECT_EQ(loadError(v2("mirror:\n  platform:\n    graph: true\n")),
-            "isc.yaml:4:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases");
+TEST(ImageSetConfigSections, HelmAndSamplesAreRefused) {
+  // Releases are mirrored (release_collector.h); the platform section loads.
+  EXPECT_EQ(loadError(v2("mirror:\n  platform:\n    graph: true\n")), "");
   EXPECT_EQ(loadError(v2("mirror:\n  helm:\n    local:\n      - name: c\n        path: /c.tgz\n")),
             "isc.yaml:4:3: mirror.helm: not supported yet by ferry (Helm charts); remove it, or use oc-mirror for "
             "Helm charts");

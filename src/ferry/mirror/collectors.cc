@@ -8,6 +8,7 @@
 #include "ferry/base/error.h"
 #include "ferry/filter/filter.h"
 #include "ferry/mirror/catalog_cache.h"
+#include "ferry/mirror/release_collector.h"
 #include "ferry/mirror/run_log.h"
 
 namespace ferry::mirror {
@@ -215,8 +216,11 @@ void AdditionalImageCollector::collect(const PlanningContext& context, PlanBuild
   }
 }
 
-std::vector<std::unique_ptr<ImageCollector>> defaultCollectors() {
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors() { return defaultCollectors(ReleaseOptions{}); }
+
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(const ReleaseOptions& releases) {
   std::vector<std::unique_ptr<ImageCollector>> collectors;
+  collectors.push_back(std::make_unique<ReleaseCollector>(releases));
   collectors.push_back(std::make_unique<OperatorCollector>());
   collectors.push_back(std::make_unique<AdditionalImageCollector>());
   return collectors;
@@ -263,7 +267,9 @@ Plan narrowToConfiguration(Plan recorded, const config::ImageSetConfig& config, 
     std::set<PackageOwner> owners;
     for (const auto& owner : image.neededBy)
       if (auto it = kept.find(owner.catalog); it != kept.end()) owners.insert({it->second, owner.package});
-    bool asked = !owners.empty() || (image.kind == ImageKind::Additional && additional.count(image.source.str()));
+    bool release = image.kind == ImageKind::Release || image.kind == ImageKind::ReleaseComponent;
+    bool asked = !owners.empty() || (image.kind == ImageKind::Additional && additional.count(image.source.str())) ||
+                 (release && config.mirror.platform);
     if (!asked) continue;
     if (isBlocked(config.mirror.blockedImages, image.source)) {
       narrowed.blocked.push_back(matchText(image.source));

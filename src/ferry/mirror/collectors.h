@@ -6,6 +6,7 @@
 //                             run's reader, filters it, adds its bundle and
 //                             related images, owned by {catalog, package}
 //   AdditionalImageCollector  mirror.additionalImages
+//   ReleaseCollector          mirror.platform (release_collector.h)
 //
 // Adding a kind (releases, helm charts) adds a collector to defaultCollectors();
 // the run and its other phases do not change.
@@ -94,8 +95,11 @@ class AdditionalImageCollector : public ImageCollector {
   void collect(const PlanningContext& context, PlanBuilder& plan) override;
 };
 
-// Operators, then additional images (an image both need stays an additional image).
+struct ReleaseOptions;
+
+// Releases, operators, then additional images (an image both need stays an additional image).
 std::vector<std::unique_ptr<ImageCollector>> defaultCollectors();
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(const ReleaseOptions& releases);
 
 // Phase 1 from a configuration: every collector's images, in order.
 PlannedRun planFromConfiguration(const PlanningContext& context,

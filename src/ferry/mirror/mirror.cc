@@ -145,7 +145,7 @@ MirrorReport MirrorRun::Impl::run() {
   if (auto recorded = reader->recordedPlan(workspace_, log_)) {
     planned.plan = config ? narrowToConfiguration(std::move(*recorded), *config, log_) : std::move(*recorded);
   } else if (config) {
-    planned = planFromConfiguration({*config, *reader, workspace_, log_}, defaultCollectors());
+    planned = planFromConfiguration({*config, *reader, workspace_, log_}, defaultCollectors(options_.releases));
   } else {
     fail("give the ImageSetConfiguration with -c FILE");
   }

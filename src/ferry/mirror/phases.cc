@@ -14,7 +14,14 @@
 namespace ferry::mirror {
 namespace {
 
-int exitBitOf(ImageKind kind) { return kind == ImageKind::Additional ? kExitAdditional : kExitOperator; }
+int exitBitOf(ImageKind kind) {
+  switch (kind) {
+    case ImageKind::Additional: return kExitAdditional;
+    case ImageKind::Release:
+    case ImageKind::ReleaseComponent: return kExitRelease;
+    default: return kExitOperator;
+  }
+}
 
 ImageOutcome outcomeOf(const CopyResult& result) {
   return {.ok = result.ok,

@@ -26,7 +26,8 @@ NamingOptions namingFromJson(const nlohmann::json& json) {
 }
 
 ImageKind kindFromName(const std::string& name, const std::string& where) {
-  for (auto kind : {ImageKind::Catalog, ImageKind::Bundle, ImageKind::RelatedImage, ImageKind::Additional})
+  for (auto kind : {ImageKind::Catalog, ImageKind::Bundle, ImageKind::RelatedImage, ImageKind::Additional,
+                    ImageKind::Release, ImageKind::ReleaseComponent})
     if (name == kindName(kind)) return kind;
   fail("{}: unknown image kind '{}'", where, name);
 }
@@ -59,6 +60,8 @@ const char* kindName(ImageKind kind) {
     case ImageKind::Bundle: return "bundle";
     case ImageKind::RelatedImage: return "related-image";
     case ImageKind::Additional: return "additional-image";
+    case ImageKind::Release: return "release";
+    case ImageKind::ReleaseComponent: return "release-component";
   }
   return "image";
 }

@@ -28,7 +28,9 @@
 
 namespace ferry::mirror {
 
-enum class ImageKind { Catalog, Bundle, RelatedImage, Additional };
+// Release: a release payload (mirror.platform); ReleaseComponent: an image its
+// release-manifests/image-references names.
+enum class ImageKind { Catalog, Bundle, RelatedImage, Additional, Release, ReleaseComponent };
 
 const char* kindName(ImageKind kind);
 

@@ -20,6 +20,8 @@ ImageCategory categoryOf(ImageKind kind) {
     case ImageKind::Bundle:
     case ImageKind::RelatedImage: return ImageCategory::Operator;
     case ImageKind::Additional: return ImageCategory::Generic;
+    case ImageKind::Release:
+    case ImageKind::ReleaseComponent: return ImageCategory::Release;
   }
   return ImageCategory::Generic;
 }
@@ -185,7 +187,9 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     images.push_back({.source = image.source,
                       .destination = image.destination,
                       .category = categoryOf(image.kind),
-                      .byDigest = namedByDigestOnly(image.source)});
+                      .byDigest = namedByDigestOnly(image.source) ||
+                                  // release sources carry the tag ferry gives them; clusters pull by digest
+                                  categoryOf(image.kind) == ImageCategory::Release});
   }
   for (size_t i = 0; i < run.catalogs.size() && i < run.plan.catalogs.size(); ++i) {
     const auto& result = run.catalogs[i];

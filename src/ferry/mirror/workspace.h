@@ -10,6 +10,8 @@
 //       filtered/<selection hash>/<variant>/configs   the filtered FBC
 //       filtered/<selection hash>/layout/              the rebuilt image's new blobs and manifests
 //   history/<run id>.tsv        blobs shipped in archives (history.h)
+//   hold-release/cincinnati-graph-data/<arch>-<channel>.json   each update graph answer of the run (as oc-mirror)
+//   hold-release/<payload digest hex>/release-manifests/        a payload's release-manifests, extracted once
 #pragma once
 
 #include <filesystem>
@@ -25,6 +27,8 @@ struct Workspace {
   std::filesystem::path logs() const { return root / "logs"; }
   std::filesystem::path catalogs() const { return root / "operator-catalogs"; }
   std::filesystem::path history() const { return root / "history"; }
+  std::filesystem::path releases() const { return root / "hold-release"; }
+  std::filesystem::path graphData() const { return releases() / "cincinnati-graph-data"; }
 };
 
 }  // namespace ferry::mirror

@@ -1,0 +1,246 @@
+// `ferry mirror` with mirror.platform, end to end: release payloads and their
+// components made by the test code (support/release_images.h) in a real source
+// registry, a loopback update-graph server (support/update_graph_server.h),
+// mirrored registry to registry, to an archive and from it; what landed is read
+// back with skopeo. Also: a graph server that is down, an explicit release, and
+// `ferry list releases`.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "ferry/base/files.h"
+#include "ferry/mirror/mapping_file.h"
+#include "integration/ferry_test_env.h"
+#include "support/release_images.h"
+#include "support/update_graph_server.h"
+
+namespace ferry::testing {
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> withFlags(std::vector<std::string> args, const TestRegistry& source,
+                                   const TestRegistry* destination) {
+  for (auto& flag : accessFlags(source, "src")) args.push_back(flag);
+  if (destination)
+    for (auto& flag : accessFlags(*destination, "dest")) args.push_back(flag);
+  return args;
+}
+
+std::string dockerRoot(const TestRegistry& registry) { return "docker://" + registry.host() + "/mirror"; }
+
+// The digest skopeo reads at `reference` ("HOST/REPO:TAG" or "HOST/REPO@DIGEST").
+std::string skopeoDigest(const TestRegistry& registry, const std::string& reference) {
+  std::vector<std::string> argv{"skopeo", "inspect", "--raw"};
+  for (auto& flag : skopeoFlags(registry, "")) argv.push_back(flag);
+  argv.push_back("docker://" + reference);
+  return Digest::sha256Of(runChecked(argv)).str();
+}
+
+size_t blobRequests(const std::vector<AccessLogEntry>& log) {
+  size_t count = 0;
+  for (const auto& entry : log)
+    if (entry.target.find("/blobs/") != std::string::npos) ++count;
+  return count;
+}
+
+std::string digestOf(const std::string& pullSpec) { return pullSpec.substr(pullSpec.find('@') + 1); }
+
+class ReleaseTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new TemporaryDirectory("ferry-release-test");
+    source_ = new TestRegistry();
+    world_ = new ReleaseWorld(*source_, work_->path(),
+                              {.versions = {"4.17.0", "4.17.1", "4.18.0", "4.18.1"}, .components = 24,
+                               .arches = {"amd64", "multi"}});
+  }
+  static void TearDownTestSuite() {
+    delete world_;
+    delete source_;
+    delete work_;
+  }
+
+  // stable-4.17: 4.17.0, 4.17.1; stable-4.18: 4.17.1, 4.18.0, 4.18.1. Updates 4.17.0 -> 4.17.1 -> 4.18.0 ->
+  // 4.18.1, and a conditional 4.17.1 -> 4.18.1.
+  FakeGraph graph() const {
+    return world_->graph({{"4.17.0", {"stable-4.17"}},
+                          {"4.17.1", {"stable-4.17", "stable-4.18"}},
+                          {"4.18.0", {"stable-4.18"}},
+                          {"4.18.1", {"stable-4.18"}}},
+                         {{"4.17.0", "4.17.1"}, {"4.17.1", "4.18.0"}, {"4.18.0", "4.18.1"}}, {{"4.17.1", "4.18.1"}});
+  }
+
+  std::filesystem::path writeConfig(const std::string& name, const std::string& platform) const {
+    auto path = scratch_.path() / name;
+    writeFileAtomically(path, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                              "  platform:\n" + platform);
+    return path;
+  }
+
+  // Every payload and component of `release` is at the mirror, digest for digest, under oc-mirror's names.
+  void expectMirrored(const TestRegistry& mirror, const BuiltRelease& release) {
+    auto root = mirror.host() + "/mirror/openshift/";
+    EXPECT_EQ(skopeoDigest(mirror, root + "release-images:" + release.tag), release.image.digest.str()) << release.tag;
+    for (const auto& [name, image] : release.components)
+      EXPECT_EQ(skopeoDigest(mirror, root + "release:" + release.tag + "-" + name), digestOf(image))
+          << release.tag << " " << name;
+  }
+
+  static TemporaryDirectory* work_;
+  static TestRegistry* source_;
+  static ReleaseWorld* world_;
+  TemporaryDirectory scratch_{"ferry-release-case"};
+};
+
+TemporaryDirectory* ReleaseTest::work_ = nullptr;
+TestRegistry* ReleaseTest::source_ = nullptr;
+ReleaseWorld* ReleaseTest::world_ = nullptr;
+
+TEST_F(ReleaseTest, MirrorToMirrorCopiesPayloadsAndComponentsAndAReRunMovesNothing) {
+  UpdateGraphServer server(graph());
+  TestRegistry mirror;
+  auto config = writeConfig("isc.yaml",
+                            "    channels:\n      - name: stable-4.18\n        minVersion: 4.18.0\n"
+                            "        maxVersion: 4.18.1\n");
+  auto workspace = scratch_.path() / "ws";
+  auto args = withFlags({"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                         "--update-url", server.url(), dockerRoot(mirror)},
+                        *source_, &mirror);
+  auto first = runFerry(args);
+  ASSERT_EQ(first.exitCode, 0) << first.out << first.err;
+  expectMirrored(mirror, world_->release("4.18.0"));
+  expectMirrored(mirror, world_->release("4.18.1"));
+
+  // The mapping names exactly the two payloads and their components (shared ones once per release tag).
+  auto entries = mirror::readMappingTxt(workspace / "working-dir" / "mapping.txt");
+  EXPECT_EQ(entries.size(), 2u + 2u * 24u);
+  std::set<std::string> payloads;
+  for (const auto& entry : entries)
+    if (entry.destination.repository == "mirror/openshift/release-images") payloads.insert(*entry.destination.tag);
+  EXPECT_EQ(payloads, (std::set<std::string>{"4.18.0-x86_64", "4.18.1-x86_64"}));
+
+  // The graph answer is kept in the workspace; the IDMS maps both source repositories (repository scope).
+  auto saved = workspace / "working-dir" / "hold-release" / "cincinnati-graph-data" / "amd64-stable-4.18.json";
+  ASSERT_TRUE(std::filesystem::exists(saved));
+  EXPECT_EQ(json::parse(readFile(saved))["nodes"].size(), 3u);
+  auto idms = readFile(workspace / "working-dir" / "cluster-resources" / "idms-oc-mirror.yaml");
+  EXPECT_NE(idms.find("name: idms-release-0"), std::string::npos) << idms;
+  EXPECT_NE(idms.find(source_->host() + "/openshift-release-dev/ocp-release"), std::string::npos) << idms;
+  EXPECT_NE(idms.find(mirror.host() + "/mirror/openshift/release-images"), std::string::npos) << idms;
+  EXPECT_NE(idms.find(source_->host() + "/openshift-release-dev/ocp-v4.0-art-dev"), std::string::npos) << idms;
+  EXPECT_NE(idms.find(mirror.host() + "/mirror/openshift/release\n"), std::string::npos) << idms;
+  EXPECT_FALSE(std::filesystem::exists(workspace / "working-dir" / "cluster-resources" / "itms-oc-mirror.yaml"))
+      << readFile(workspace / "working-dir" / "cluster-resources" / "itms-oc-mirror.yaml");
+
+  // A second run: nothing moves at the destination.
+  auto before = mirror.accessLog().size();
+  auto second = runFerry(args);
+  ASSERT_EQ(second.exitCode, 0) << second.err;
+  auto log = mirror.accessLog();
+  std::vector<AccessLogEntry> secondRun(log.begin() + static_cast<long>(before), log.end());
+  EXPECT_EQ(blobRequests(secondRun), 0u);
+  EXPECT_LE(secondRun.size(), entries.size() + 1) << "manifest requests in the no-op re-run";
+}
+
+TEST_F(ReleaseTest, MultiPayloadsGoToDiskAndFromItWithNoGraphServer) {
+  auto config = writeConfig("isc.yaml",
+                            "    architectures: [multi]\n    channels:\n      - name: stable-4.18\n"
+                            "        minVersion: 4.17.1\n        maxVersion: 4.18.1\n        shortestPath: true\n");
+  auto archive = scratch_.path() / "archive";
+  {
+    UpdateGraphServer server(graph());
+    auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "--update-url", server.url(),
+                                      "file://" + archive.string()},
+                                     *source_, nullptr));
+    ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+    EXPECT_NE(server.queries().at(0).find("arch=multi&channel=stable-4.18&id="), std::string::npos);
+  }
+  // The graph server is gone: disk-to-mirror needs only the archive.
+  TestRegistry mirror;
+  auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                                      "file://" + (scratch_.path() / "ws").string(), dockerRoot(mirror)},
+                                     mirror, &mirror));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+  // shortestPath 4.17.1 -> 4.18.1 is 4.17.1 -> 4.18.0 -> 4.18.1 (the conditional 4.17.1 -> 4.18.1 is not used).
+  for (auto version : {"4.17.1", "4.18.0", "4.18.1"}) expectMirrored(mirror, world_->release(version, "multi"));
+  // A multi payload is an index, copied whole.
+  auto root = mirror.host() + "/mirror/openshift/release-images";
+  auto child = world_->release("4.18.1", "multi").image.manifests.at(1);
+  EXPECT_EQ(skopeoDigest(mirror, root + "@" + child.str()), child.str());
+  auto list = runCommand({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + root + ":4.17.0-multi"});
+  EXPECT_NE(list.exitCode, 0) << "4.17.0 is not on the path";
+}
+
+TEST_F(ReleaseTest, AnExplicitReleaseBypassesTheGraph) {
+  auto release = world_->release("4.17.0");
+  auto config = writeConfig("isc.yaml", "    release: " + source_->host() + "/openshift-release-dev/ocp-release:" +
+                                            release.tag + "\n");
+  auto workspace = scratch_.path() / "ws";
+  auto result = runFerry(withFlags({"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                                    "--update-url", "http://127.0.0.1:1/never-asked", "--dry-run",
+                                    "docker://mirror.example:5000/ocp"},
+                                   *source_, nullptr));
+  ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  auto entries = mirror::readMappingTxt(workspace / "working-dir" / "dry-run" / "mapping.txt");
+  ASSERT_EQ(entries.size(), 25u);
+  EXPECT_EQ(entries[0].source.str(), "docker://" + source_->host() + "/openshift-release-dev/ocp-release@" +
+                                         release.image.digest.str());
+  EXPECT_EQ(entries[0].destination.str(), "docker://mirror.example:5000/ocp/openshift/release-images:4.17.0-x86_64");
+  EXPECT_EQ(entries[1].source.str(), "docker://" + release.components[0].second);
+  EXPECT_EQ(entries[1].destination.str(),
+            "docker://mirror.example:5000/ocp/openshift/release:4.17.0-x86_64-component-00");
+}
+
+TEST_F(ReleaseTest, AGraphServerThatIsDownFailsTheReleasesNamingTheUrl) {
+  int port;
+  {
+    UpdateGraphServer gone(graph());
+    port = std::stoi(gone.url().substr(17));
+  }
+  auto url = fmt::format("http://127.0.0.1:{}/api/upgrades_info/v1/graph", port);
+  auto config = writeConfig("isc.yaml", "    channels:\n      - name: stable-4.18\n");
+  auto result = runCommand({FERRY_BINARY, "mirror", "-c", config.string(), "--workspace",
+                            "file://" + (scratch_.path() / "ws").string(), "--retry-times", "2", "--retry-delay",
+                            "10ms", "--source-use-http", "docker://mirror.example:5000/ocp", "--dry-run"},
+                           {}, EnvironmentChanges{{"UPDATE_URL_OVERRIDE", url}});
+  EXPECT_EQ(result.exitCode & 2, 2) << result.exitCode << result.err;
+  EXPECT_NE(result.err.find("cannot read the update graph " + url + " (channel stable-4.18, arch amd64)"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("gave up after 2 retries"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("retry 2/2"), std::string::npos) << result.err;
+}
+
+TEST_F(ReleaseTest, ListReleasesShowsVersionsUpdatesAndChannels) {
+  UpdateGraphServer server(graph());
+  auto result = runCommand({FERRY_BINARY, "list", "releases", "--channel", "stable-4.18", "-o", "json"}, {},
+                           {{"UPDATE_URL_OVERRIDE", server.url()}});
+  ASSERT_EQ(result.exitCode, 0) << result.err;
+  auto listed = json::parse(result.out);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["channel"], "stable-4.18");
+  EXPECT_EQ(listed[0]["arch"], "amd64");
+  auto versions = listed[0]["versions"];
+  ASSERT_EQ(versions.size(), 3u);
+  EXPECT_EQ(versions[0]["version"], "4.17.1");
+  EXPECT_EQ(versions[0]["updates"], json({"4.18.0"}));
+  EXPECT_EQ(versions[0]["conditionalUpdates"], json({"4.18.1"}));
+  EXPECT_EQ(versions[2]["payload"], world_->release("4.18.1").payload);
+
+  auto channels = runFerry({"list", "releases", "--channels", "--version", "4.18", "--update-url", server.url()});
+  ASSERT_EQ(channels.exitCode, 0) << channels.err;
+  EXPECT_NE(channels.out.find("  stable-4.17\n  stable-4.18\n"), std::string::npos) << channels.out;
+
+  auto text = runFerry({"list", "releases", "--version", "4.18", "--filter-by-archs", "multi", "--update-url",
+                        server.url()});
+  ASSERT_EQ(text.exitCode, 0) << text.err;
+  EXPECT_NE(text.out.find("Channel stable-4.18 (multi):"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("4.17.1 "), std::string::npos) << "only 4.18 versions: " << text.out;
+  EXPECT_NE(text.out.find(world_->release("4.18.0", "multi").payload), std::string::npos) << text.out;
+}
+
+}  // namespace
+}  // namespace ferry::testing
