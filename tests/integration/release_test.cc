@@ -131,7 +131,7 @@ TEST_F(ReleaseTest, MirrorToMirrorCopiesPayloadsAndComponentsAndAReRunMovesNothi
   EXPECT_NE(idms.find(source_->host() + "/openshift-release-dev/ocp-release"), std::string::npos) << idms;
   EXPECT_NE(idms.find(mirror.host() + "/mirror/openshift/release-images"), std::string::npos) << idms;
   EXPECT_NE(idms.find(source_->host() + "/openshift-release-dev/ocp-v4.0-art-dev"), std::string::npos) << idms;
-  EXPECT_NE(idms.find(mirror.host() + "/mirror/openshift/release\n"), std::string::npos) << idms;
+  EXPECT_NE(idms.find(mirror.host() + "/mirror/openshift/release\""), std::string::npos) << idms;
   EXPECT_FALSE(std::filesystem::exists(workspace / "working-dir" / "cluster-resources" / "itms-oc-mirror.yaml"))
       << readFile(workspace / "working-dir" / "cluster-resources" / "itms-oc-mirror.yaml");
 
