@@ -8,11 +8,16 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <map>
+#include <mutex>
 #include <set>
 
 #include "ferry/base/files.h"
 #include "ferry/mirror/mapping_file.h"
 #include "integration/ferry_test_env.h"
+#include "ferry/base/base64.h"
+#include "ferry/base/error.h"
+#include "support/http_server.h"
 #include "support/release_images.h"
 #include "support/update_graph_server.h"
 
@@ -47,6 +52,58 @@ size_t blobRequests(const std::vector<AccessLogEntry>& log) {
 }
 
 std::string digestOf(const std::string& pullSpec) { return pullSpec.substr(pullSpec.find('@') + 1); }
+
+
+// A throw-away RSA signing key in a GNUPGHOME of its own (the reference's recipe).
+class GpgKey {
+ public:
+  explicit GpgKey(const std::string& email) : email_(email) {
+    auto made = gpg({"--batch", "--passphrase", "", "--pinentry-mode", "loopback", "--quick-generate-key",
+                     "ferry test <" + email + ">", "rsa2048", "sign", "0"});
+    if (made.exitCode != 0) ferry::fail("gpg could not make a key: {}", made.err);
+  }
+  // An atomic container signature of `digest` for `reference`.
+  std::string sign(const std::string& digest, const std::string& reference) {
+    json message = {{"critical", {{"identity", {{"docker-reference", reference}}},
+                                  {"image", {{"docker-manifest-digest", digest}}},
+                                  {"type", "atomic container signature"}}},
+                    {"optional", {{"creator", "ferry test"}}}};
+    auto signed_ = gpg({"--batch", "--local-user", email_, "--digest-algo", "SHA256", "--sign"}, message.dump());
+    if (signed_.exitCode != 0) ferry::fail("gpg could not sign: {}", signed_.err);
+    return signed_.out;
+  }
+  std::string armoredPublicKey() { return gpg({"--armor", "--export", email_}).out; }
+
+ private:
+  CommandResult gpg(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), "gpg");
+    return runCommand(args, input, EnvironmentChanges{{"GNUPGHOME", home_.path().string()}});
+  }
+  TemporaryDirectory home_{"ferry-gpg"};
+  std::string email_;
+};
+
+// A signature store: <url>/sha256=<hex>/signature-N for what `signatures` holds, 404 otherwise.
+class SignatureStore {
+ public:
+  SignatureStore()
+      : server_([this](const HttpRequest& request) {
+          std::lock_guard lock(mutex_);
+          auto it = signatures_.find(request.path);
+          if (it == signatures_.end()) return HttpResponse{.status = 404, .headers = {}, .body = "no such signature"};
+          return HttpResponse{.status = 200, .headers = {}, .body = it->second};
+        }) {}
+  void put(const std::string& digest, int n, std::string bytes) {
+    std::lock_guard lock(mutex_);
+    signatures_[fmt::format("/sigs/sha256={}/signature-{}", digest.substr(7), n)] = std::move(bytes);
+  }
+  std::string url() const { return server_.url() + "/sigs/"; }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::string> signatures_;
+  HttpServer server_;
+};
 
 class ReleaseTest : public ::testing::Test {
  protected:
@@ -240,6 +297,97 @@ TEST_F(ReleaseTest, ListReleasesShowsVersionsUpdatesAndChannels) {
   EXPECT_NE(text.out.find("Channel stable-4.18 (multi):"), std::string::npos) << text.out;
   EXPECT_EQ(text.out.find("4.17.1 "), std::string::npos) << "only 4.18 versions: " << text.out;
   EXPECT_NE(text.out.find(world_->release("4.18.0", "multi").payload), std::string::npos) << text.out;
+}
+
+
+TEST_F(ReleaseTest, SignaturesAreVerifiedCarriedInTheArchiveAndWrittenAsTheConfigMap) {
+  if (!toolAvailable("gpg") || !toolAvailable("gpgv")) GTEST_SKIP() << "gpg and gpgv are needed";
+  GpgKey key("release@example.invalid");
+  auto keyring = scratch_.path() / "release-key.asc";
+  writeFileAtomically(keyring, key.armoredPublicKey());
+  SignatureStore store;
+  const auto& release = world_->release("4.18.1");
+  auto signature = key.sign(release.image.digest.str(), "quay.io/openshift-release-dev/ocp-release:4.18.1-x86_64");
+  store.put(release.image.digest.str(), 1, signature);
+  UpdateGraphServer server(graph());
+  auto config = writeConfig("isc.yaml", "    channels:\n      - name: stable-4.18\n");
+  auto archive = scratch_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "--update-url", server.url(),
+                                    "--release-signature-url", store.url(), "--release-signature-keyring",
+                                    keyring.string(), "file://" + archive.string()},
+                                   *source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  EXPECT_NE(toDisk.err.find("release 4.18.1-x86_64: signature-1 verifies"), std::string::npos) << toDisk.err;
+
+  // Disk-to-mirror writes the ConfigMap from what the archive carries (no store, no graph server asked).
+  TestRegistry mirror;
+  auto workspace = scratch_.path() / "ws";
+  auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                                      "file://" + workspace.string(), dockerRoot(mirror)},
+                                     mirror, &mirror));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+  expectMirrored(mirror, release);
+  auto resources = workspace / "working-dir" / "cluster-resources";
+  auto configMap = json::parse(readFile(resources / "signature-configmap.json"));
+  EXPECT_EQ(configMap["metadata"]["name"], "mirrored-release-signatures");
+  EXPECT_EQ(configMap["metadata"]["namespace"], "openshift-config-managed");
+  EXPECT_TRUE(configMap["metadata"]["labels"].contains("release.openshift.io/verification-signatures"));
+  auto key1 = "sha256-" + std::string(release.image.digest.hex()) + "-1";
+  ASSERT_TRUE(configMap["binaryData"].contains(key1)) << configMap.dump(2);
+  EXPECT_EQ(configMap["binaryData"][key1], base64Encode(signature));
+  auto yaml = readFile(resources / "signature-configmap.yaml");
+  EXPECT_NE(yaml.find("  " + key1 + ": " + base64Encode(signature) + "\n"), std::string::npos) << yaml;
+}
+
+TEST_F(ReleaseTest, ABadOrMissingSignatureFailsThatReleaseWithExitBitTwo) {
+  if (!toolAvailable("gpg") || !toolAvailable("gpgv")) GTEST_SKIP() << "gpg and gpgv are needed";
+  GpgKey key("release@example.invalid");
+  GpgKey stranger("stranger@example.invalid");
+  auto keyring = scratch_.path() / "release-key.asc";
+  writeFileAtomically(keyring, key.armoredPublicKey());
+  SignatureStore store;
+  const auto& good = world_->release("4.18.1");
+  const auto& wrongDigest = world_->release("4.18.0");
+  const auto& wrongKey = world_->release("4.17.1");
+  store.put(good.image.digest.str(), 1, key.sign(good.image.digest.str(), "quay.io/x/ocp-release:4.18.1-x86_64"));
+  // 4.18.0's store entry signs 4.18.1's digest; 4.17.1's is signed by a key not in the keyring.
+  store.put(wrongDigest.image.digest.str(), 1, key.sign(good.image.digest.str(), "quay.io/x/ocp-release:4.18.0-x86_64"));
+  store.put(wrongKey.image.digest.str(), 1, stranger.sign(wrongKey.image.digest.str(), "quay.io/x/ocp-release:4.17.1-x86_64"));
+  UpdateGraphServer server(graph());
+  auto config = writeConfig("isc.yaml", "    channels:\n      - name: stable-4.18\n        full: true\n");
+  auto workspace = scratch_.path() / "ws";
+  auto result = runFerry(withFlags({"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                                    "--update-url", server.url(), "--release-signature-url", store.url(),
+                                    "--release-signature-keyring", keyring.string(), "--dry-run",
+                                    "docker://mirror.example:5000/ocp"},
+                                   *source_, nullptr));
+  EXPECT_EQ(result.exitCode, 2) << result.err;
+  EXPECT_NE(result.err.find(fmt::format("the signature is for {}, not for the payload {}", good.image.digest.str(),
+                                        wrongDigest.image.digest.str())),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("the signature does not verify with the keyring"), std::string::npos) << result.err;
+  // Only the release whose signature verifies is planned.
+  std::set<std::string> payloads;
+  for (const auto& entry : mirror::readMappingTxt(workspace / "working-dir" / "dry-run" / "mapping.txt"))
+    if (entry.destination.repository == "ocp/openshift/release-images") payloads.insert(*entry.destination.tag);
+  EXPECT_EQ(payloads, std::set<std::string>{"4.18.1-x86_64"});
+
+  // An explicit release without any signature in the store; --ignore-release-signature lets it through.
+  auto explicitConfig = writeConfig("explicit.yaml", "    release: " + source_->host() +
+                                                         "/openshift-release-dev/ocp-release:4.17.0-x86_64\n");
+  std::vector<std::string> args{"mirror", "-c", explicitConfig.string(), "--workspace",
+                                "file://" + workspace.string(), "--release-signature-url", store.url(),
+                                "--release-signature-keyring", keyring.string(), "--dry-run",
+                                "docker://mirror.example:5000/ocp"};
+  auto missing = runFerry(withFlags(args, *source_, nullptr));
+  EXPECT_EQ(missing.exitCode, 2) << missing.err;
+  EXPECT_NE(missing.err.find("no signature found for " + world_->release("4.17.0").image.digest.str()),
+            std::string::npos)
+      << missing.err;
+  args.push_back("--ignore-release-signature");
+  auto ignored = runFerry(withFlags(args, *source_, nullptr));
+  EXPECT_EQ(ignored.exitCode, 0) << ignored.err;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "ferry/mirror/release_collector.h"
 
 #include <map>
+#include <set>
 #include <memory>
 #include <tuple>
 
@@ -9,6 +10,10 @@
 #include "ferry/release/naming.h"
 #include "ferry/release/payload.h"
 #include "ferry/release/resolve.h"
+#include "ferry/release/signature.h"
+#include "ferry/base/base64.h"
+
+#include <nlohmann/json.hpp>
 
 namespace ferry::mirror {
 namespace {
@@ -93,13 +98,45 @@ std::vector<WantedRelease> fromChannels(const config::PlatformConfig& platform, 
   return wanted;
 }
 
+// Fetches and verifies the payload's signatures and keeps those that verify in
+// the workspace; throws Error (Integrity) saying which check failed when none does.
+void checkSignatures(const PlanningContext& context, const ReleaseOptions& options, RetryingHttpClient& http,
+                     const std::string& name, const Digest& digest) {
+  auto store = options.signatureStoreUrl.empty() ? std::string(release::kSignatureStoreUrl) : options.signatureStoreUrl;
+  auto signatures = release::fetchSignatures(http, store, digest);
+  if (signatures.empty())
+    fail(ErrorKind::Integrity, "no signature found for {} in the signature store {} (give --ignore-release-signature "
+         "for an unsigned explicit release)", digest.str(), store);
+  std::vector<std::string> verified;
+  std::string firstError;
+  for (size_t i = 0; i < signatures.size(); ++i) {
+    try {
+      auto signature = release::verifySignature(signatures[i], options.signatureKeyring, digest,
+                                                fmt::format("signature-{} of {}", i + 1, digest.str()));
+      context.log.note(fmt::format("release {}: signature-{} verifies (key {}, identity {})", name, i + 1,
+                                   signature.fingerprint, signature.dockerReference));
+      verified.push_back(signatures[i]);
+    } catch (const Error& e) {
+      if (firstError.empty()) firstError = e.what();
+      context.log.warn(e.what());
+    }
+  }
+  if (verified.empty()) throw Error(ErrorKind::Integrity, firstError);
+  std::filesystem::create_directories(context.workspace.releases() / "signatures");
+  for (const auto& old : savedSignatures(context.workspace, digest)) std::filesystem::remove(old);
+  for (size_t i = 0; i < verified.size(); ++i)
+    writeFileAtomically(signatureFile(context.workspace, digest, static_cast<int>(i + 1)), verified[i]);
+}
+
 // Reads one payload and adds it and its components; throws Error when the release cannot be mirrored whole.
-void addRelease(const PlanningContext& context, PlanBuilder& plan, const WantedRelease& wanted) {
+void addRelease(const PlanningContext& context, const ReleaseOptions& options, RetryingHttpClient* signatureHttp,
+                PlanBuilder& plan, const WantedRelease& wanted) {
   auto source = context.reader.open(wanted.payload);
   auto name = wanted.payload.str();
   auto payload = release::readReleasePayload(*source, wanted.payload.manifestReference(), name,
                                              context.workspace.releases());
   auto tag = wanted.tag.empty() ? std::string(payload.digest.hex()) : wanted.tag;
+  if (signatureHttp) checkSignatures(context, options, *signatureHttp, tag, payload.digest);
   std::vector<PlannedImage> images;
   PlannedImage top;
   top.kind = ImageKind::Release;
@@ -135,6 +172,56 @@ void addRelease(const PlanningContext& context, PlanBuilder& plan, const WantedR
 
 }  // namespace
 
+std::filesystem::path signatureFile(const Workspace& workspace, const Digest& payload, int n) {
+  return workspace.releases() / "signatures" / fmt::format("sha256-{}-{}", payload.hex(), n);
+}
+
+std::vector<std::filesystem::path> savedSignatures(const Workspace& workspace, const Digest& payload) {
+  std::vector<std::filesystem::path> files;
+  for (int n = 1; n <= release::kMaxSignatures; ++n) {
+    auto file = signatureFile(workspace, payload, n);
+    if (!std::filesystem::exists(file)) break;
+    files.push_back(file);
+  }
+  return files;
+}
+
+size_t writeSignatureConfigMap(const Workspace& workspace, const std::vector<Digest>& payloads) {
+  auto json = workspace.clusterResources() / "signature-configmap.json";
+  auto yaml = workspace.clusterResources() / "signature-configmap.yaml";
+  std::error_code ignored;
+  std::filesystem::remove(json, ignored);
+  std::filesystem::remove(yaml, ignored);
+  nlohmann::ordered_json data = nlohmann::ordered_json::object();
+  std::set<Digest> seen;
+  size_t counter = 0;
+  for (const auto& digest : payloads) {
+    if (!seen.insert(digest).second) continue;
+    // As oc-mirror v2: one counter over all releases; the CVO takes any key with the prefix sha256-<hex>.
+    for (const auto& file : savedSignatures(workspace, digest))
+      data[fmt::format("sha256-{}-{}", digest.hex(), ++counter)] = base64Encode(readFile(file));
+  }
+  if (data.empty()) return 0;
+  nlohmann::ordered_json configMap = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       {{"name", "mirrored-release-signatures"},
+        {"namespace", "openshift-config-managed"},
+        {"labels", {{"release.openshift.io/verification-signatures", ""}}},
+        {"annotations", {{"createdBy", "ferry"}}}}},
+      {"binaryData", data}};
+  std::filesystem::create_directories(workspace.clusterResources());
+  writeFileAtomically(json, configMap.dump(2) + "\n");
+  std::string text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mirrored-release-signatures\n"
+                     "  namespace: openshift-config-managed\n  labels:\n"
+                     "    release.openshift.io/verification-signatures: \"\"\n  annotations:\n"
+                     "    createdBy: ferry\nbinaryData:\n";
+  for (const auto& [key, value] : data.items()) text += fmt::format("  {}: {}\n", key, value.get<std::string>());
+  writeFileAtomically(yaml, text);
+  return data.size();
+}
+
 void ReleaseCollector::check(const config::ImageSetConfig& config) const {
   if (!config.mirror.platform) return;
   const auto& platform = *config.mirror.platform;
@@ -169,9 +256,18 @@ void ReleaseCollector::collect(const PlanningContext& context, PlanBuilder& plan
   } else if (!platform.channels.empty()) {
     wanted = fromChannels(platform, options_, context);
   }
+  std::unique_ptr<RetryingHttpClient> signatureHttp;
+  if (!wanted.empty() && !options_.ignoreSignatures) {
+    if (options_.signatureKeyring.empty())
+      context.log.warn("release signatures are neither fetched nor verified: no keyring given (--release-signature-"
+                       "keyring FILE or $OCP_SIGNATURE_VERIFICATION_PK); no mirrored-release-signatures ConfigMap is "
+                       "written, so clusters that verify releases need one from elsewhere");
+    else
+      signatureHttp = std::make_unique<RetryingHttpClient>("release signature store", options_.graphServer.http);
+  }
   for (const auto& release : wanted) {
     try {
-      addRelease(context, plan, release);
+      addRelease(context, options_, signatureHttp.get(), plan, release);
     } catch (const Error& e) {
       context.log.error(kExitRelease, fmt::format("release {}: {}", release.payload.str(), e.what()));
     }

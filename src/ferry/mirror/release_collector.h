@@ -13,6 +13,9 @@
 // Disk-to-mirror mirrors what the archive's plan recorded and asks no server.
 #pragma once
 
+#include <filesystem>
+#include <vector>
+
 #include "ferry/mirror/collectors.h"
 #include "ferry/release/update_graph.h"
 
@@ -22,7 +25,25 @@ struct ReleaseOptions {
   release::GraphServerOptions graphServer;
   // --include-conditional-edges: shortestPath may walk updates with known risks.
   bool includeConditionalEdges = false;
+  // Release signatures (release/signature.h): the store (--release-signature-url,
+  // $OCP_SIGNATURE_URL, else Red Hat's) and the keyring to verify them with
+  // (--release-signature-keyring, $OCP_SIGNATURE_VERIFICATION_PK). Without a
+  // keyring signatures are neither fetched nor verified (a warning says so).
+  std::string signatureStoreUrl;
+  std::filesystem::path signatureKeyring;
+  // --ignore-release-signature: no signature is fetched or checked.
+  bool ignoreSignatures = false;
 };
+
+// The signatures kept for a payload: <workspace>/hold-release/signatures/sha256-<hex>-<n>.
+std::vector<std::filesystem::path> savedSignatures(const Workspace& workspace, const Digest& payload);
+std::filesystem::path signatureFile(const Workspace& workspace, const Digest& payload, int n);
+
+// cluster-resources/signature-configmap.json and .yaml: the
+// mirrored-release-signatures ConfigMap (namespace openshift-config-managed)
+// with the saved signatures of the release payloads in `payloads`; nothing
+// (and any older one removed) when there are none. Returns how many it holds.
+size_t writeSignatureConfigMap(const Workspace& workspace, const std::vector<Digest>& payloads);
 
 class ReleaseCollector : public ImageCollector {
  public:
