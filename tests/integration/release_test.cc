@@ -243,6 +243,10 @@ TEST_F(ReleaseTest, AnExplicitReleaseBypassesTheGraph) {
   ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
   auto entries = mirror::readMappingTxt(workspace / "working-dir" / "dry-run" / "mapping.txt");
   ASSERT_EQ(entries.size(), 25u);
+  EXPECT_NE(result.err.find("release 4.17.0-x86_64 (" + release.image.digest.str() +
+                            "): 24 components; named by mirror.platform.release"),
+            std::string::npos)
+      << result.err;
   EXPECT_EQ(entries[0].source.str(), "docker://" + source_->host() + "/openshift-release-dev/ocp-release@" +
                                          release.image.digest.str());
   EXPECT_EQ(entries[0].destination.str(), "docker://mirror.example:5000/ocp/openshift/release-images:4.17.0-x86_64");
@@ -367,6 +371,11 @@ TEST_F(ReleaseTest, ABadOrMissingSignatureFailsThatReleaseWithExitBitTwo) {
             std::string::npos)
       << result.err;
   EXPECT_NE(result.err.find("the signature does not verify with the keyring"), std::string::npos) << result.err;
+  // Each chosen release is printed with why it was chosen.
+  EXPECT_NE(result.err.find("release 4.18.1-x86_64 (" + good.image.digest.str() +
+                            "): 24 components; in stable-4.18 between 4.17.1 and 4.18.1"),
+            std::string::npos)
+      << result.err;
   // Only the release whose signature verifies is planned.
   std::set<std::string> payloads;
   for (const auto& entry : mirror::readMappingTxt(workspace / "working-dir" / "dry-run" / "mapping.txt"))
