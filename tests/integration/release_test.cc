@@ -112,7 +112,7 @@ class ReleaseTest : public ::testing::Test {
     source_ = new TestRegistry();
     world_ = new ReleaseWorld(*source_, work_->path(),
                               {.versions = {"4.17.0", "4.17.1", "4.18.0", "4.18.1"}, .components = 24,
-                               .arches = {"amd64", "multi"}});
+                               .arches = {"amd64", "multi"}, .cosignSigned = {"4.18.1"}});
   }
   static void TearDownTestSuite() {
     delete world_;
@@ -170,14 +170,18 @@ TEST_F(ReleaseTest, MirrorToMirrorCopiesPayloadsAndComponentsAndAReRunMovesNothi
   ASSERT_EQ(first.exitCode, 0) << first.out << first.err;
   expectMirrored(mirror, world_->release("4.18.0"));
   expectMirrored(mirror, world_->release("4.18.1"));
+  // 4.18.1's cosign signature is copied beside its payload.
+  const auto& cosign = *world_->release("4.18.1").cosign;
+  EXPECT_EQ(skopeoDigest(mirror, mirror.host() + "/mirror/openshift/release-images:" + cosign.name),
+            cosign.digest.str());
 
   // The mapping names exactly the two payloads and their components (shared ones once per release tag).
   auto entries = mirror::readMappingTxt(workspace / "working-dir" / "mapping.txt");
-  EXPECT_EQ(entries.size(), 2u + 2u * 24u);
+  EXPECT_EQ(entries.size(), 2u + 2u * 24u + 1u);  // and 4.18.1's cosign signature
   std::set<std::string> payloads;
   for (const auto& entry : entries)
     if (entry.destination.repository == "mirror/openshift/release-images") payloads.insert(*entry.destination.tag);
-  EXPECT_EQ(payloads, (std::set<std::string>{"4.18.0-x86_64", "4.18.1-x86_64"}));
+  EXPECT_EQ(payloads, (std::set<std::string>{"4.18.0-x86_64", "4.18.1-x86_64", cosign.name}));
 
   // The graph answer is kept in the workspace; the IDMS maps both source repositories (repository scope).
   auto saved = workspace / "working-dir" / "hold-release" / "cincinnati-graph-data" / "amd64-stable-4.18.json";
@@ -380,7 +384,7 @@ TEST_F(ReleaseTest, ABadOrMissingSignatureFailsThatReleaseWithExitBitTwo) {
   std::set<std::string> payloads;
   for (const auto& entry : mirror::readMappingTxt(workspace / "working-dir" / "dry-run" / "mapping.txt"))
     if (entry.destination.repository == "ocp/openshift/release-images") payloads.insert(*entry.destination.tag);
-  EXPECT_EQ(payloads, std::set<std::string>{"4.18.1-x86_64"});
+  EXPECT_EQ(payloads, (std::set<std::string>{"4.18.1-x86_64", good.cosign->name}));  // and its cosign signature
 
   // An explicit release without any signature in the store; --ignore-release-signature lets it through.
   auto explicitConfig = writeConfig("explicit.yaml", "    release: " + source_->host() +

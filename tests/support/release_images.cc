@@ -76,7 +76,8 @@ ReleaseLayout buildReleaseLayout(const std::filesystem::path& layoutDir, const s
     out.images.push_back({built, componentRepo, ""});
     return components.emplace(tag, built).first->second;
   };
-  std::vector<std::pair<ReleaseLayout::Image, BuiltRelease>> payloads;
+  std::vector<ReleaseLayout::Image> payloadImages;
+  std::vector<BuiltRelease> builtReleases;
   for (const auto& arch : spec.arches) {
     bool multi = arch == "multi";
     for (size_t v = 0; v < spec.versions.size(); ++v) {
@@ -135,13 +136,34 @@ ReleaseLayout buildReleaseLayout(const std::filesystem::path& layoutDir, const s
       }
       release.image = image;
       release.payload = fmt::format("{}/{}@{}", registryName, payloadRepo, image.digest.str());
-      payloads.push_back({{image, payloadRepo, release.tag}, release});
+      payloadImages.push_back({image, payloadRepo, release.tag});
+      if (std::find(spec.cosignSigned.begin(), spec.cosignSigned.end(), version) != spec.cosignSigned.end()) {
+        // What cosign attaches: an OCI manifest with one simplesigning layer naming the payload.
+        Json payload = {{"critical", {{"identity", {{"docker-reference", release.payload}}},
+                                      {"image", {{"docker-manifest-digest", image.digest.str()}}},
+                                      {"type", "cosign container image signature"}}},
+                        {"optional", nullptr}};
+        auto layer = builder.writeBlob(payload.dump(), "application/vnd.dev.cosign.simplesigning.v1+json");
+        layer["annotations"] = {{"dev.cosignproject.cosign/signature", "MEUCIQDtest"}};
+        auto config = builder.writeBlob(R"({"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}})",
+                                        media::kOciConfig);
+        Json manifest = {{"schemaVersion", 2}, {"mediaType", media::kOciManifest}, {"config", config},
+                         {"layers", Json::array({layer})}};
+        auto top = builder.writeBlob(manifest.dump(), media::kOciManifest);
+        auto tag = fmt::format("sha256-{}.sig", image.digest.hex());
+        builder.setTag(tag, top);
+        FixtureImage cosign{tag, std::string(media::kOciManifest), Digest::parse(top["digest"].get<std::string>()),
+                            top["size"].get<int64_t>(), {Digest::parse(config["digest"].get<std::string>()),
+                                                         Digest::parse(layer["digest"].get<std::string>())},
+                            {Digest::parse(top["digest"].get<std::string>())}};
+        release.cosign = cosign;
+        payloadImages.push_back({cosign, payloadRepo, tag});
+      }
+      builtReleases.push_back(release);
     }
   }
-  for (auto& [image, release] : payloads) {
-    out.images.push_back(image);
-    out.releases.push_back(release);
-  }
+  for (auto& image : payloadImages) out.images.push_back(image);
+  out.releases = std::move(builtReleases);
   return out;
 }
 

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,8 @@ struct ReleaseWorldSpec {
   std::vector<std::string> versions;          // "4.17.0", …
   int components = 24;                        // per payload
   std::vector<std::string> arches = {"amd64"};  // "amd64", "arm64", "multi"
+  // Versions whose payloads get a cosign signature tag sha256-<hex>.sig (a simplesigning artifact).
+  std::vector<std::string> cosignSigned;
 };
 
 struct BuiltRelease {
@@ -40,6 +43,7 @@ struct BuiltRelease {
   std::string payload;  // "<registry>/openshift-release-dev/ocp-release@sha256:…"
   FixtureImage image;
   std::vector<std::pair<std::string, std::string>> components;  // name → pull spec by digest
+  std::optional<FixtureImage> cosign;  // the sha256-<hex>.sig artifact, when signed
 };
 
 struct ReleaseLayout {
