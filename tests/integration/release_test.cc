@@ -112,7 +112,7 @@ class ReleaseTest : public ::testing::Test {
     source_ = new TestRegistry();
     world_ = new ReleaseWorld(*source_, work_->path(),
                               {.versions = {"4.17.0", "4.17.1", "4.18.0", "4.18.1"}, .components = 24,
-                               .arches = {"amd64", "multi"}, .cosignSigned = {"4.18.1"}});
+                               .arches = {"amd64", "multi"}, .cosignSigned = {"4.18.1"}, .kubeVirt = true});
   }
   static void TearDownTestSuite() {
     delete world_;
@@ -257,6 +257,34 @@ TEST_F(ReleaseTest, AnExplicitReleaseBypassesTheGraph) {
   EXPECT_EQ(entries[1].source.str(), "docker://" + release.components[0].second);
   EXPECT_EQ(entries[1].destination.str(),
             "docker://mirror.example:5000/ocp/openshift/release:4.17.0-x86_64-component-00");
+}
+
+TEST_F(ReleaseTest, KubeVirtContainerAddsTheContainerDiskOfEachArchitecture) {
+  const auto& release = world_->release("4.17.0", "multi");
+  auto config = writeConfig("isc.yaml", "    architectures: [multi]\n    kubeVirtContainer: true\n    release: " +
+                                            source_->host() + "/openshift-release-dev/ocp-release:" + release.tag + "\n");
+  auto workspace = scratch_.path() / "ws";
+  auto result = runFerry(withFlags({"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                                    "--dry-run", "docker://mirror.example:5000/ocp"},
+                                   *source_, nullptr));
+  ASSERT_EQ(result.exitCode, 0) << result.err;
+  std::map<std::string, std::string> byTag;
+  for (const auto& entry : mirror::readMappingTxt(workspace / "working-dir" / "dry-run" / "mapping.txt"))
+    byTag[*entry.destination.tag] = entry.source.str();
+  EXPECT_EQ(byTag.size(), 1u + 24u + 2u);
+  // multi: both container disks, each named by its arch (oc-mirror's names).
+  EXPECT_EQ(byTag["4.17.0-multi-kube-virt-container-x86_64"], "docker://" + release.kubeVirt.at("x86_64"));
+  EXPECT_EQ(byTag["4.17.0-multi-kube-virt-container-s390x"], "docker://" + release.kubeVirt.at("s390x"));
+
+  // arm64 payloads carry none: the release fails with exit bit 2.
+  auto arm = writeConfig("arm.yaml", "    architectures: [arm64]\n    kubeVirtContainer: true\n    release: " +
+                                         source_->host() + "/openshift-release-dev/ocp-release:" + release.tag + "\n");
+  auto failed = runFerry(withFlags({"mirror", "-c", arm.string(), "--workspace", "file://" + workspace.string(),
+                                    "--dry-run", "docker://mirror.example:5000/ocp"},
+                                   *source_, nullptr));
+  EXPECT_EQ(failed.exitCode, 2) << failed.err;
+  EXPECT_NE(failed.err.find("kubeVirtContainer: could not find a kubevirt image in this release"), std::string::npos)
+      << failed.err;
 }
 
 TEST_F(ReleaseTest, AGraphServerThatIsDownFailsTheReleasesNamingTheUrl) {

@@ -106,11 +106,31 @@ ReleaseLayout buildReleaseLayout(const std::filesystem::path& layoutDir, const s
                      {"status", {{"dockerImageRepository", ""}}}};
       Json metadata = {{"kind", "cincinnati-metadata-v0"}, {"version", version}, {"previous", Json::array()}};
       for (size_t p = 0; p < v; ++p) metadata["previous"].push_back(spec.versions[p]);
-      auto manifests = buildTarLayer({TarEntry::directory("release-manifests/", 0777),
-                                      TarEntry::file("release-manifests/image-references", stream.dump(2), 0444),
-                                      TarEntry::file("release-manifests/release-metadata", metadata.dump(2), 0444),
-                                      TarEntry::file("release-manifests/0000_50_test_operator.yaml",
-                                                     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: test\n")});
+      std::vector<TarEntry> entries{TarEntry::directory("release-manifests/", 0777),
+                                    TarEntry::file("release-manifests/image-references", stream.dump(2), 0444),
+                                    TarEntry::file("release-manifests/release-metadata", metadata.dump(2), 0444),
+                                    TarEntry::file("release-manifests/0000_50_test_operator.yaml",
+                                                   "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: test\n")};
+      if (spec.kubeVirt) {
+        Json architectures = Json::object();
+        for (const auto* arch : {"x86_64", "s390x", "aarch64"}) {
+          Json images = {{"qemu", {{"release", "418.94"}}}};
+          if (std::string(arch) != "aarch64") {
+            const auto& disk = component(1000 + (arch[0] == 'x' ? 0 : 1), 0, false);
+            auto pull = fmt::format("{}/{}@{}", registryName, componentRepo, disk.digest.str());
+            images["kubevirt"] = {{"release", "418.94"}, {"image", "quay.io/x/rhcos"}, {"digest-ref", pull}};
+            release.kubeVirt[arch] = pull;
+          }
+          architectures[arch] = {{"artifacts", Json::object()}, {"images", images}};
+        }
+        Json streamJson = {{"stream", "rhcos-4.18"}, {"architectures", architectures}};
+        Json quoted = streamJson.dump();  // a JSON string is a valid YAML double-quoted scalar
+        entries.push_back(TarEntry::file(
+            "release-manifests/0000_50_installer_coreos-bootimages.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coreos-bootimages\n  namespace: openshift-machine-config-operator\n"
+            "data:\n  releaseVersion: " + version + "\n  stream: " + Json(quoted.get<std::string>()).dump() + "\n"));
+      }
+      auto manifests = buildTarLayer(entries);
       FixtureImage image{release.tag, "", Digest::sha256Of(""), 0, {}, {}};
       Json top;
       if (!multi) {

@@ -34,6 +34,9 @@ struct ReleaseWorldSpec {
   std::vector<std::string> arches = {"amd64"};  // "amd64", "arm64", "multi"
   // Versions whose payloads get a cosign signature tag sha256-<hex>.sig (a simplesigning artifact).
   std::vector<std::string> cosignSigned;
+  // Payloads carry 0000_50_installer_coreos-bootimages.yaml naming a kubevirt container disk image for
+  // x86_64 and s390x (pushed with the components).
+  bool kubeVirt = false;
 };
 
 struct BuiltRelease {
@@ -44,6 +47,7 @@ struct BuiltRelease {
   FixtureImage image;
   std::vector<std::pair<std::string, std::string>> components;  // name → pull spec by digest
   std::optional<FixtureImage> cosign;  // the sha256-<hex>.sig artifact, when signed
+  std::map<std::string, std::string> kubeVirt;  // CoreOS arch → the container disk's pull spec
 };
 
 struct ReleaseLayout {

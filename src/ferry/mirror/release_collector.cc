@@ -5,6 +5,8 @@
 #include <memory>
 #include <tuple>
 
+#include <fmt/ranges.h>
+
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/release/naming.h"
@@ -23,7 +25,50 @@ struct WantedRelease {
   ImageReference payload;  // as the graph or the configuration names it
   std::string tag;         // the release tag
   std::string reason;
+  std::vector<std::string> archs;  // the graph architectures it stands for (kubeVirtContainer)
 };
+
+// kubeVirtContainer: the CoreOS architectures whose container disk a payload of `archs` carries, as oc-mirror:
+// amd64 → x86_64, s390x → s390x, multi → both.
+std::vector<std::string> kubeVirtArchs(const std::vector<std::string>& archs) {
+  std::set<std::string> wanted;
+  for (const auto& arch : archs) {
+    if (arch == "amd64" || arch == "multi") wanted.insert("x86_64");
+    if (arch == "s390x" || arch == "multi") wanted.insert("s390x");
+  }
+  return {wanted.begin(), wanted.end()};
+}
+
+// The kubevirt container disk images of `payload` as components; throws Error when none is found.
+std::vector<PlannedImage> kubeVirtImages(const release::ReleasePayload& payload, const WantedRelease& wanted,
+                                         const std::string& tag, const std::string& name) {
+  auto found = release::readKubeVirtImages(payload.manifestsDirectory, name);
+  auto archs = kubeVirtArchs(wanted.archs);
+  std::vector<std::pair<std::string, std::string>> picks;
+  for (const auto& arch : archs)
+    if (auto it = found.find(arch); it != found.end()) picks.emplace_back(arch, it->second);
+  if (picks.empty())
+    fail("kubeVirtContainer: could not find a kubevirt image in this release: release-manifests/{} names none for "
+         "{}", release::kBootImagesFile, archs.empty() ? std::string("its architecture") : fmt::format("{}", fmt::join(archs, ", ")));
+  std::vector<PlannedImage> images;
+  for (const auto& [arch, text] : picks) {
+    auto component = picks.size() > 1 ? "kube-virt-container-" + arch : std::string("kube-virt-container");
+    PlannedImage planned;
+    planned.kind = ImageKind::ReleaseComponent;
+    try {
+      planned.source = ImageReference::parse(text);
+    } catch (const Error& e) {
+      fail("kubeVirtContainer: the kubevirt image '{}' for {}: {}", text, arch, e.what());
+    }
+    if (planned.source.transport != Transport::Registry || !planned.source.digest)
+      fail("kubeVirtContainer: the kubevirt image '{}' for {} is not pinned by digest", text, arch);
+    planned.source.tag = release::componentTag(tag, component);
+    planned.naming.targetRepo = release::kComponentRepository;
+    planned.naming.targetTag = *planned.source.tag;
+    images.push_back(std::move(planned));
+  }
+  return images;
+}
 
 // Graph answers of one run, fetched once per (type, channel, arch) and saved in the workspace.
 class GraphCache {
@@ -88,7 +133,8 @@ std::vector<WantedRelease> fromChannels(const config::PlatformConfig& platform, 
         if (payload.transport != Transport::Registry) fail("not a registry reference");
         wanted.push_back({.payload = payload,
                           .tag = release::releaseTag(release.version, arch, release.okd),
-                          .reason = release.reason});
+                          .reason = release.reason,
+                          .archs = {arch}});
       } catch (const Error& e) {
         context.log.error(kExitRelease, fmt::format("release {} ({}): the graph's payload '{}' is not usable: {}",
                                                     release.version, arch, release.payload, e.what()));
@@ -130,7 +176,7 @@ void checkSignatures(const PlanningContext& context, const ReleaseOptions& optio
 
 // Reads one payload and adds it and its components; throws Error when the release cannot be mirrored whole.
 void addRelease(const PlanningContext& context, const ReleaseOptions& options, RetryingHttpClient* signatureHttp,
-                PlanBuilder& plan, const WantedRelease& wanted) {
+                PlanBuilder& plan, const WantedRelease& wanted, bool kubeVirt) {
   auto source = context.reader.open(wanted.payload);
   auto name = wanted.payload.str();
   auto payload = release::readReleasePayload(*source, wanted.payload.manifestReference(), name,
@@ -165,6 +211,8 @@ void addRelease(const PlanningContext& context, const ReleaseOptions& options, R
     planned.naming.targetTag = *planned.source.tag;
     images.push_back(std::move(planned));
   }
+  if (kubeVirt)
+    for (auto& image : kubeVirtImages(payload, wanted, tag, name)) images.push_back(std::move(image));
   // The payload's cosign signature (newer clusters verify it on the node), when the source has one.
   auto cosignTag = fmt::format("sha256-{}.sig", payload.digest.hex());
   try {
@@ -245,10 +293,6 @@ void ReleaseCollector::check(const config::ImageSetConfig& config) const {
     fail("{}: mirror.platform.platforms (a multi payload narrowed to some platforms) is not supported by ferry yet; "
          "use architectures (multi mirrors the whole multi payload)",
          platform.where.str());
-  if (platform.kubeVirtContainer)
-    fail("{}: mirror.platform.kubeVirtContainer is not supported by ferry yet; remove it, and add the container disk "
-         "image as an additional image",
-         platform.where.str());
 }
 
 void ReleaseCollector::collect(const PlanningContext& context, PlanBuilder& plan) {
@@ -264,7 +308,11 @@ void ReleaseCollector::collect(const PlanningContext& context, PlanBuilder& plan
     try {
       auto payload = ImageReference::parse(platform.release);
       if (payload.transport != Transport::Registry) fail("not a registry reference");
-      wanted.push_back({.payload = payload, .tag = payload.tag.value_or(""), .reason = "named by mirror.platform.release"});
+      wanted.push_back({.payload = payload,
+                        .tag = payload.tag.value_or(""),
+                        .reason = "named by mirror.platform.release",
+                        .archs = platform.architectures.empty() ? std::vector<std::string>{"amd64"}
+                                                                : platform.architectures});
     } catch (const Error& e) {
       context.log.error(kExitRelease,
                         fmt::format("{}: mirror.platform.release '{}': {}", platform.where.str(), platform.release, e.what()));
@@ -283,7 +331,7 @@ void ReleaseCollector::collect(const PlanningContext& context, PlanBuilder& plan
   }
   for (const auto& release : wanted) {
     try {
-      addRelease(context, options_, signatureHttp.get(), plan, release);
+      addRelease(context, options_, signatureHttp.get(), plan, release, platform.kubeVirtContainer);
     } catch (const Error& e) {
       context.log.error(kExitRelease, fmt::format("release {}: {}", release.payload.str(), e.what()));
     }

@@ -6,6 +6,7 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/base/yaml_bounds.h"
 #include "ferry/imagefs/blob_stream.h"
 #include "ferry/imagefs/layer_extract.h"
 #include "ferry/transport/image_graph.h"
@@ -89,6 +90,40 @@ ReleasePayload parseReleaseManifests(const fs::path& directory, const std::strin
     }
   }
   return payload;
+}
+
+std::map<std::string, std::string> readKubeVirtImages(const fs::path& manifestsDirectory, const std::string& where) {
+  std::map<std::string, std::string> images;
+  auto file = manifestsDirectory / kBootImagesFile;
+  if (!fs::is_regular_file(file)) return images;
+  auto text = readBounded(file, where);
+  auto at = fmt::format("{}: release-manifests/{}", where, kBootImagesFile);
+  std::string stream;
+  try {
+    auto limits = configurationYamlLimits("a release manifest");
+    limits.maxBytes = kMaxImageReferencesBytes;
+    auto document = loadYamlDocument(text, at, limits);
+    if (!document.IsMap() || !document["data"] || !document["data"]["stream"])
+      fail(ErrorKind::InvalidInput, "{} is not a ConfigMap with data.stream", at);
+    stream = document["data"]["stream"].as<std::string>();
+  } catch (const YAML::Exception& e) {
+    fail(ErrorKind::InvalidInput, "{} is not valid YAML ({})", at, e.what());
+  }
+  json parsed;
+  try {
+    parsed = json::parse(stream);
+  } catch (const json::exception& e) {
+    fail(ErrorKind::InvalidInput, "{}: data.stream is not JSON ({})", at, e.what());
+  }
+  if (!parsed.is_object() || !parsed.contains("architectures") || !parsed["architectures"].is_object()) return images;
+  for (const auto& [arch, entry] : parsed["architectures"].items()) {
+    if (!entry.is_object() || !entry.contains("images") || !entry["images"].is_object()) continue;
+    const auto& all = entry["images"];
+    if (!all.contains("kubevirt") || !all["kubevirt"].is_object()) continue;
+    auto reference = all["kubevirt"].value("digest-ref", "");
+    if (!reference.empty()) images[arch] = reference;
+  }
+  return images;
 }
 
 ReleasePayload readReleasePayload(ImageSource& source, const std::string& reference, const std::string& name,

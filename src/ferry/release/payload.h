@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,15 @@ struct ReleasePayload {
 // messages. Throws Error naming the payload and the file.
 ReleasePayload readReleasePayload(ImageSource& source, const std::string& reference, const std::string& name,
                                   const std::filesystem::path& work);
+
+// kubeVirtContainer: the container disk images the payload's
+// 0000_50_installer_coreos-bootimages.yaml names (a ConfigMap whose data.stream
+// is CoreOS stream JSON: architectures.<arch>.images.kubevirt.digest-ref), by
+// CoreOS arch name ("x86_64", "s390x"). Empty when the file or the entries are
+// absent. Throws Error naming `where` for a file that is not such a ConfigMap.
+inline constexpr const char* kBootImagesFile = "0000_50_installer_coreos-bootimages.yaml";
+std::map<std::string, std::string> readKubeVirtImages(const std::filesystem::path& manifestsDirectory,
+                                                      const std::string& where);
 
 // Reads image-references and release-metadata from an extracted
 // release-manifests directory. Throws Error naming `where` and the file.

@@ -365,9 +365,25 @@ TEST(ReleasePayload, ReadsImageReferencesAndMetadataFromTheLayers) {
   const auto& b = layout.releases[1];
   EXPECT_NE(a.components[0].second, b.components[0].second);
   EXPECT_EQ(a.components[1].second, b.components[1].second);
+  // Without kubevirt entries there is nothing to add.
+  EXPECT_TRUE(readKubeVirtImages(readReleasePayload(*source, a.tag, a.tag, work.path() / "hold").manifestsDirectory,
+                                 "x").empty());
   // A second read uses the extracted directory.
   auto again = readReleasePayload(*source, b.tag, b.tag, work.path() / "hold");
   EXPECT_EQ(again.previous, std::vector<std::string>{"4.18.0"});
+}
+
+TEST(ReleasePayload, KubeVirtImagesComeFromTheBootImagesConfigMap) {
+  TemporaryDirectory work;
+  auto layout = testing::buildReleaseLayout(work.path() / "layout", "registry.example",
+                                            {.versions = {"4.18.0"}, .components = 2, .arches = {"amd64"},
+                                             .cosignSigned = {}, .kubeVirt = true});
+  auto source = OciLayout::open(work.path() / "layout");
+  const auto& built = layout.releases.at(0);
+  auto payload = readReleasePayload(*source, built.tag, built.tag, work.path() / "hold");
+  auto images = readKubeVirtImages(payload.manifestsDirectory, built.tag);
+  EXPECT_EQ(images, built.kubeVirt);
+  EXPECT_EQ(images.size(), 2u);  // x86_64 and s390x; aarch64 has none
 }
 
 TEST(ReleasePayload, AnImageWithoutReleaseManifestsIsNotAPayload) {
