@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 
 #include "ferry/base/files.h"
 #include "ferry/mirror/mapping_file.h"
@@ -233,6 +234,70 @@ TEST_F(ReleaseTest, MultiPayloadsGoToDiskAndFromItWithNoGraphServer) {
   EXPECT_EQ(skopeoDigest(mirror, root + "@" + child.str()), child.str());
   auto list = runCommand({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + root + ":4.17.0-multi"});
   EXPECT_NE(list.exitCode, 0) << "4.17.0 is not on the path";
+}
+
+// The manifest and blob digests an archive part holds (its blobs/sha256/ members).
+std::set<std::string> partDigests(const std::filesystem::path& part) {
+  std::set<std::string> digests;
+  std::istringstream lines(runChecked({"tar", "-tf", part.string()}));
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto at = line.find("blobs/sha256/");
+    if (at != std::string::npos && line.size() > at + 13) digests.insert("sha256:" + line.substr(at + 13));
+  }
+  return digests;
+}
+
+TEST_F(ReleaseTest, ANewerReleaseShipsOnlyWhatItDoesNotShareWithTheLastOne) {
+  UpdateGraphServer server(graph());
+  auto archive = scratch_.path() / "archive";
+  auto run = [&](const std::string& max) {
+    auto config = writeConfig("isc-" + max + ".yaml", "    channels:\n      - name: stable-4.18\n        minVersion: 4.18.0\n"
+                                                      "        maxVersion: " + max + "\n");
+    return runFerry(withFlags({"mirror", "-c", config.string(), "--update-url", server.url(),
+                               "file://" + archive.string()},
+                              *source_, nullptr));
+  };
+  auto first = run("4.18.0");
+  ASSERT_EQ(first.exitCode, 0) << first.err;
+  auto second = run("4.18.1");
+  ASSERT_EQ(second.exitCode, 0) << second.err;
+  ASSERT_TRUE(std::filesystem::exists(archive / "mirror_000002.tar")) << second.out;
+  auto firstPart = partDigests(archive / "mirror_000001.tar");
+  auto secondPart = partDigests(archive / "mirror_000002.tar");
+  const auto& older = world_->release("4.18.0");
+  const auto& newer = world_->release("4.18.1");
+  // The config and layers of an image of the source layout.
+  auto blobsOf = [&](const std::string& digest) {
+    auto manifest = json::parse(readBlob(work_->path() / "release-layout", Digest::parse(digest)));
+    std::set<std::string> blobs{manifest["config"]["digest"].get<std::string>()};
+    for (const auto& layer : manifest["layers"]) blobs.insert(layer["digest"].get<std::string>());
+    return blobs;
+  };
+  size_t shared = 0, changed = 0;
+  std::set<std::string> needed = blobsOf(newer.image.digest.str()), shipped;
+  for (size_t i = 0; i < newer.components.size(); ++i) {
+    auto digest = digestOf(newer.components[i].second);
+    auto blobs = blobsOf(digest);
+    needed.insert(blobs.begin(), blobs.end());
+    bool same = digest == digestOf(older.components[i].second);
+    (same ? shared : changed)++;
+    for (const auto& blob : blobs) {
+      if (secondPart.count(blob)) shipped.insert(blob);
+      EXPECT_EQ(secondPart.count(blob), same ? 0u : 1u) << newer.components[i].first << " blob " << blob;
+    }
+  }
+  EXPECT_EQ(shared, 16u);
+  EXPECT_EQ(changed, 8u);
+  EXPECT_TRUE(secondPart.count(newer.image.digest.str()));
+  for (const auto& blob : blobsOf(newer.image.digest.str()))
+    if (secondPart.count(blob)) shipped.insert(blob);
+  // The shared-blob dedupe: 4.18.1 needs `needed` blobs; after 4.18.0 the new part carries `shipped`.
+  auto ratio = static_cast<double>(shipped.size()) / static_cast<double>(needed.size());
+  RecordProperty("new_blobs_over_needed", std::to_string(ratio));
+  std::printf("release dedupe: 4.18.1 needs %zu blobs; after 4.18.0 the new part carries %zu (%.0f%%)\n",
+              needed.size(), shipped.size(), 100 * ratio);
+  EXPECT_LT(ratio, 0.5);
 }
 
 TEST_F(ReleaseTest, AnExplicitReleaseBypassesTheGraph) {
