@@ -8,13 +8,19 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 
 #include "ferry/base/files.h"
+#include "ferry/config/image_set_config.h"
+#include "ferry/copy/endpoints.h"
+#include "ferry/mirror/collectors.h"
 #include "ferry/mirror/mapping_file.h"
+#include "ferry/mirror/release_collector.h"
+#include "ferry/mirror/workflow_ends.h"
 #include "integration/ferry_test_env.h"
 #include "ferry/base/base64.h"
 #include "ferry/base/error.h"
@@ -494,6 +500,68 @@ TEST_F(ReleaseTest, ABadOrMissingSignatureFailsThatReleaseWithExitBitTwo) {
   args.push_back("--ignore-release-signature");
   auto ignored = runFerry(withFlags(args, *source_, nullptr));
   EXPECT_EQ(ignored.exitCode, 0) << ignored.err;
+}
+
+}  // namespace
+}  // namespace ferry::testing
+
+namespace ferry::testing {
+namespace {
+
+// Not run by default (it pushes ~2000 manifests): the planning figure of docs/benchmarks.md,
+// "Releases". Run with --gtest_also_run_disabled_tests --gtest_filter='ReleaseBench.*'.
+TEST(ReleaseBench, DISABLED_FourReleasesTimesFourArchitecturesOf190Components) {
+  TemporaryDirectory work("ferry-release-bench");
+  TestRegistry source;
+  std::vector<std::string> versions{"4.18.0", "4.18.1", "4.18.2", "4.18.3"};
+  auto started = std::chrono::steady_clock::now();
+  ReleaseWorld world(source, work.path(),
+                     {.versions = versions, .components = 190, .arches = {"amd64", "arm64", "ppc64le", "s390x"}});
+  auto pushed = std::chrono::steady_clock::now();
+  std::map<std::string, std::vector<std::string>> channels;
+  for (const auto& version : versions) channels[version] = {"stable-4.18"};
+  UpdateGraphServer server(world.graph(channels, {{"4.18.0", "4.18.1"}, {"4.18.1", "4.18.2"}, {"4.18.2", "4.18.3"}}));
+  auto config = work.path() / "isc.yaml";
+  writeFileAtomically(config, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                              "  platform:\n    architectures: [amd64, arm64, ppc64le, s390x]\n    channels:\n"
+                              "      - name: stable-4.18\n        full: true\n");
+  auto timed = [&](const std::string& name) {
+    auto begin = std::chrono::steady_clock::now();
+    auto result = runFerry({"mirror", "-c", config.string(), "--workspace", "file://" + (work.path() / name).string(),
+                            "--update-url", server.url(), "--source-use-http", "--dry-run",
+                            "docker://mirror.example:5000/ocp"});
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  };
+  // Planning alone, in this process: graph requests, resolution, payload reads, the plan.
+  auto plan = [&](const std::string& name) {
+    auto loaded = config::loadImageSetConfig(config);
+    EndpointOptions endpointOptions;
+    endpointOptions.source.plainHttp = true;
+    Endpoints endpoints(endpointOptions);
+    mirror::RegistryReader reader(endpoints);
+    mirror::RunLog log;
+    mirror::Workspace workspace{work.path() / name / "working-dir"};
+    mirror::ReleaseOptions releases;
+    releases.graphServer.urlOverride = server.url();
+    auto begin = std::chrono::steady_clock::now();
+    auto planned = mirror::planFromConfiguration({loaded, reader, workspace, log}, mirror::defaultCollectors(releases));
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    EXPECT_EQ(planned.plan.images.size(), 16u * 191u);
+    EXPECT_TRUE(log.errors.empty()) << log.errors.front();
+    return seconds;
+  };
+  auto planCold = plan("plan");
+  auto planWarm = plan("plan");
+  std::printf("release bench: planning 16 payloads x 190 components: cold %.2f s (payload layers read), warm %.2f s\n",
+              planCold, planWarm);
+  auto cold = timed("cold");  // payload layers read and extracted
+  auto warm = timed("cold");  // release-manifests reused from the workspace
+  auto entries = mirror::readMappingTxt(work.path() / "cold" / "working-dir" / "dry-run" / "mapping.txt");
+  std::printf("release bench: set-up %.1f s; %zu plan entries (16 payloads); dry run cold %.2f s, warm %.2f s "
+              "(both include the dry run's check that every image exists at the source)\n",
+              std::chrono::duration<double>(pushed - started).count(), entries.size(), cold, warm);
+  EXPECT_EQ(entries.size(), 16u * 191u);
 }
 
 }  // namespace

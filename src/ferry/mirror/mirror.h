@@ -10,7 +10,7 @@
 //
 //   reader, writer = chooseWorkflowEnds(options)    registry or archive, each
 //   1. plan      the configuration's content kinds, each through its
-//                ImageCollector (collectors.h: operators, additional images),
+//                ImageCollector (collectors.h: releases, operators, additional images),
 //                or the plan an archive carries (narrowed by -c); the writer
 //                names every destination → Plan (plan.h), written as
 //                mapping.txt (and, into an archive, ferry/plan.json);
