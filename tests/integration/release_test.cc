@@ -226,6 +226,9 @@ TEST_F(ReleaseTest, MultiPayloadsGoToDiskAndFromItWithNoGraphServer) {
     ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
     EXPECT_NE(server.queries().at(0).find("arch=multi&channel=stable-4.18&id="), std::string::npos);
   }
+  // The archive carries the graph answer the releases were resolved from.
+  auto members = runChecked({"tar", "-tf", (archive / "mirror_000001.tar").string()});
+  EXPECT_NE(members.find("ferry/release-graph-multi-stable-4.18.json"), std::string::npos) << members;
   // The graph server is gone: disk-to-mirror needs only the archive.
   TestRegistry mirror;
   auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",

@@ -275,6 +275,11 @@ void ArchiveImageWriter::begin(const Plan& plan, RunLog&) {
   archive_->setShippedImages(std::move(images));
   archive_->addFile("plan.json", planToJson(plan, choices_.runId));
   archive_->addFile("imageset-config.yaml", readFile(choices_.configFile));
+  // The update graph answers releases were resolved from (disk-to-mirror does not need them; they record why).
+  if (std::filesystem::is_directory(workspace_.graphData()))
+    for (const auto& entry : std::filesystem::directory_iterator(workspace_.graphData()))
+      if (entry.is_regular_file() && entry.path().extension() == ".json")
+        archive_->addFile("release-graph-" + entry.path().filename().string(), readFile(entry.path()));
   for (const auto& image : plan.images) {
     if (image.kind != ImageKind::Release || !image.source.digest) continue;
     auto files = savedSignatures(workspace_, *image.source.digest);
