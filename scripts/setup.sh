@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
-  libarchive-dev zlib1g-dev libzstd-dev libcli11-dev libspdlog-dev libfmt-dev
+  libarchive-dev zlib1g-dev libzstd-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev googletest
   # for the tests and benchmarks: a real registry and independent clients
   docker-registry skopeo umoci apache2-utils openssl curl jq

@@ -472,6 +472,21 @@ class StreamedFaults : public Faults {
     return {completed, all};
   }
 
+  // Changes one byte in the middle of the largest blob in the source registry's storage; returns the blob.
+  Digest flipAByteOfTheLargestBlobAtTheSource() {
+    auto [blob, size] = largestBlob();
+    auto data = registry_->dataDir() / "docker/registry/v2/blobs/sha256" / std::string(blob.hex().substr(0, 2)) /
+                std::string(blob.hex()) / "data";
+    EXPECT_TRUE(std::filesystem::exists(data)) << data;
+    std::fstream file(data, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(size / 2);
+    char byte = 0;
+    file.get(byte);
+    file.seekp(size / 2);
+    file.put(static_cast<char>(byte ^ 0x01));
+    return blob;
+  }
+
   TestRegistry destination_{RegistryMode::BasicAuth};
 };
 
@@ -528,19 +543,37 @@ TEST_F(StreamedFaults, ADestinationConnectionLostMidUploadIsRetriedWholeReadingT
   expectMirrorHolds(destination_);
 }
 
-TEST_F(StreamedFaults, BytesThatDoNotMatchTheDigestNeverBecomeABlobAtTheDestination) {
+// Into an oci-archive: the blob streams into its tar member, a source that starts over starts the member over,
+// and skopeo reads the archive back with the source's digest.
+TEST_F(StreamedFaults, AnOciArchiveTakesAStreamedBlobThatStartedOverWhole) {
   auto [blob, size] = largestBlob();
-  auto data = registry_->dataDir() / "docker/registry/v2/blobs/sha256" / std::string(blob.hex().substr(0, 2)) /
-              std::string(blob.hex()) / "data";
-  ASSERT_TRUE(std::filesystem::exists(data)) << data;
-  {
-    std::fstream file(data, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekg(size / 2);
-    char byte = 0;
-    file.get(byte);
-    file.seekp(size / 2);
-    file.put(static_cast<char>(byte ^ 0x01));
-  }
+  int reset = proxy_->add(Fault::reset("GET", "/blobs/" + blob.str(), size / 2));
+  int ignored = proxy_->add(Fault::ignoreRange("GET", "/blobs/" + blob.str()));
+  auto archive = work_.path() / "app.tar";
+  auto copied = copyTo("oci-archive:" + archive.string() + ":v1");
+  ASSERT_EQ(copied.exitCode, 0) << copied.err;
+  EXPECT_EQ(proxy_->fired(reset), 1);
+  EXPECT_EQ(proxy_->fired(ignored), 1);
+  EXPECT_EQ(Digest::sha256Of(runChecked({"skopeo", "inspect", "--raw", "oci-archive:" + archive.string() + ":v1"})),
+            image().digest);
+  auto layout = work_.path() / "read-back";
+  runChecked({"skopeo", "copy", "oci-archive:" + archive.string() + ":v1", "oci:" + layout.string() + ":v1"});
+  EXPECT_TRUE(std::filesystem::exists(layout / "blobs" / "sha256" / std::string(blob.hex())));
+}
+
+// A blob that fails verification leaves no archive behind: not the file, not its .partial.
+TEST_F(StreamedFaults, AnOciArchiveIsNotWrittenWhenABlobDoesNotMatchItsDigest) {
+  flipAByteOfTheLargestBlobAtTheSource();
+  auto archive = work_.path() / "bad.tar";
+  auto copied = copyTo("oci-archive:" + archive.string() + ":v1");
+  EXPECT_NE(copied.exitCode, 0);
+  EXPECT_NE(copied.err.find("does not match its digest"), std::string::npos) << copied.err;
+  EXPECT_FALSE(std::filesystem::exists(archive));
+  EXPECT_FALSE(std::filesystem::exists(archive.string() + ".partial"));
+}
+
+TEST_F(StreamedFaults, BytesThatDoNotMatchTheDigestNeverBecomeABlobAtTheDestination) {
+  auto blob = flipAByteOfTheLargestBlobAtTheSource();
   auto copied = copyTo(dockerRef(destination_, "mirror/app", "v1"));
   EXPECT_NE(copied.exitCode, 0);
   EXPECT_NE(copied.err.find("does not match its digest"), std::string::npos) << copied.err;

@@ -240,6 +240,45 @@ std::pair<int64_t, std::string> largestBlob(const std::filesystem::path& part) {
   return {largest.offset + largest.size / 2, largest.path};
 }
 
+// --cache-dir (oc-mirror's cache folder) holds the catalog extractions every run of the machine reuses: a
+// mirror-to-disk into a new folder reads the catalog from the cache, not from the catalog image's layers.
+TEST_F(MirrorTest, ACacheDirSharesCatalogExtractionsBetweenArchiveFolders) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n", false);
+  auto cache = work_.path() / "cache";
+  auto toDisk = [&](const std::string& folder) {
+    return runFerry(withFlags({"mirror", "-c", config.string(), "file://" + (work_.path() / folder).string(),
+                               "--cache-dir", cache.string(), "--log-level", "debug"},
+                              source_, nullptr));
+  };
+  auto extractions = [](const std::filesystem::path& root) {
+    size_t count = 0;
+    if (!std::filesystem::is_directory(root)) return count;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(root))
+      if (entry.path().filename() == "catalog-image.json") ++count;
+    return count;
+  };
+
+  auto first = toDisk("one");
+  ASSERT_EQ(first.exitCode, 0) << first.err;
+  EXPECT_EQ(extractions(cache / "operator-catalogs"), 1u);
+  EXPECT_EQ(extractions(work_.path() / "one" / "working-dir" / "operator-catalogs"), 0u);
+  EXPECT_NE(first.err.find("extracting"), std::string::npos) << first.err;
+
+  auto second = toDisk("two");
+  ASSERT_EQ(second.exitCode, 0) << second.err;
+  EXPECT_NE(second.err.find("reused the extraction in " + cache.string()), std::string::npos) << second.err;
+  EXPECT_EQ(second.err.find("extracting"), std::string::npos) << second.err;
+  // Both archives carry the same images.
+  auto images = [&](const std::string& folder) {
+    auto described = runFerry({"describe", (work_.path() / folder).string(), "-o", "json"});
+    EXPECT_EQ(described.exitCode, 0) << described.err;
+    return json::parse(described.out)["images"].size();
+  };
+  EXPECT_EQ(images("two"), images("one"));
+  EXPECT_EQ(images("two"), 3u);  // catalog, bundle, operator image
+}
+
 TEST_F(MirrorTest, ADamagedPartIsRefusedByDescribeAndDiskToMirrorBeforeAnythingIsPushed) {
   MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0", "1.1.0"}}});
   auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n");

@@ -12,6 +12,7 @@
 #include "ferry/base/error.h"
 #include "ferry/layout/oci_layout.h"
 #include "ferry/oci/media_types.h"
+#include "ferry/transport/capabilities.h"
 
 namespace ferry {
 namespace {
@@ -33,13 +34,20 @@ std::pair<std::string, std::optional<std::string>> splitReference(const std::str
   return {reference.substr(0, colon), reference.substr(colon + 1)};
 }
 
-class ArchiveImageSource : public ImageSource {
+class ArchiveImageSource : public ImageSource, public TagLister {
  public:
   ArchiveImageSource(std::shared_ptr<ArchiveReader> reader, std::string name)
       : reader_(std::move(reader)), name_(std::move(name)) {}
   std::string describe() const override { return "archive:" + reader_->path().string() + " (" + name_ + ")"; }
   RawManifest getManifest(const std::string& reference) override { return reader_->manifest(name_, reference); }
   void readBlob(const Descriptor& blob, BlobWriter& out) override { reader_->readBlob(blob, out); }
+  // The tags the loaded parts list for this name (signatures and referrers travel as tags: copy/attachments.h).
+  std::vector<std::string> listTags() override {
+    std::vector<std::string> tags;
+    for (const auto& image : reader_->images())
+      if (image.name == name_ && image.tag) tags.push_back(*image.tag);
+    return tags;
+  }
 
  private:
   std::shared_ptr<ArchiveReader> reader_;

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "ferry/imagefs/tar_reader.h"
+#include "ferry/imagefs/tar_room_writer.h"
 #include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/layout/oci_layout.h"
@@ -374,41 +375,6 @@ void ArchiveWriter::checkFits(const Descriptor& blob, const std::string& member)
 
 namespace {
 
-// Receives a streamed blob into its reserved room in the open part.
-class ReservedMemberWriter : public BlobWriter {
- public:
-  ReservedMemberWriter(const TarWriter& tar, TarWriter::Reserved member, bool hashSha256)
-      : tar_(tar), member_(member) {
-    if (hashSha256) sha256_.emplace("sha256");
-  }
-  bool write(const char* data, size_t size) override {
-    if (written_ + static_cast<int64_t>(size) > member_.size) return false;
-    try {
-      tar_.writeAt(member_, written_, data, size);
-    } catch (const Error& e) {
-      error_ = e.what();
-      return false;
-    }
-    if (sha256_) sha256_->update(data, size);
-    written_ += static_cast<int64_t>(size);
-    return true;
-  }
-  void restart() override {
-    written_ = 0;
-    if (sha256_) sha256_->reset();
-  }
-  // The sha256 of what was written, when asked to hash it.
-  std::string sha256Hex() { return std::string(sha256_->finish().hex()); }
-  const std::string& error() const { return error_; }
-
- private:
-  const TarWriter& tar_;
-  TarWriter::Reserved member_;
-  std::optional<Hasher> sha256_;
-  int64_t written_ = 0;
-  std::string error_;
-};
-
 std::string sha256OfZeros(int64_t size) {
   Hasher hasher("sha256");
   std::vector<char> zeros(static_cast<size_t>(std::min<int64_t>(size, 1 << 20)), '\0');
@@ -439,11 +405,15 @@ void ArchiveWriter::writeBlob(const Descriptor& blob, const BlobProducer& produc
     ++current_->streaming;
   }
   // The part cannot close while this blob streams into it (closeWhenDrained waits), so `tar` stays valid.
+  // checksums.sha256 lists every member by sha256: a blob of another digest algorithm is hashed on the way in.
   bool isSha256 = blob.digest.algorithm() == "sha256";
-  ReservedMemberWriter out(*tar, room, !isSha256);
+  std::optional<Hasher> sha256;
+  if (!isSha256) sha256.emplace("sha256");
+  TarRoomWriter out(*tar, room, sha256 ? &*sha256 : nullptr);
   std::exception_ptr failed;
   try {
     produce(out);
+    out.finish(fmt::format("blob {} in archive '{}'", blob.digest.str(), directory_.string()));
   } catch (...) {
     failed = std::current_exception();
   }
@@ -464,7 +434,7 @@ void ArchiveWriter::writeBlob(const Descriptor& blob, const BlobProducer& produc
         shipped_.insert_or_assign(blob.digest, shippedIn(runId_, partFileName(part.number)));
       }
       part.info.blobs.push_back({blob.digest, blob.size});
-      part.checksums.emplace_back(member, isSha256 ? std::string(blob.digest.hex()) : out.sha256Hex());
+      part.checksums.emplace_back(member, isSha256 ? std::string(blob.digest.hex()) : std::string(sha256->finish().hex()));
       part.holdsBlobs = true;
     }
   } catch (const std::exception& e) {

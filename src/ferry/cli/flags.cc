@@ -101,10 +101,25 @@ void addLogFlags(CLI::App& app, LogFlags& flags) {
   app.add_flag("-v,--verbose", flags.verbose, "Same as --log-level debug");
 }
 
+namespace {
+std::string registriesConfFile;
+}  // namespace
+
+void addRegistriesConfFlag(CLI::App& app) {
+  app.add_option("--registries-conf", registriesConfFile,
+                 "registries.conf to read (mirrors, insecure and blocked registries) instead of "
+                 "$CONTAINERS_REGISTRIES_CONF or the system and user files")
+      ->option_text("FILE");
+}
+
+const RegistriesConf& registriesConf() {
+  static const RegistriesConf conf = loadRegistriesConf(
+      registriesConfFile.empty() ? std::nullopt : std::optional<std::filesystem::path>(registriesConfFile));
+  return conf;
+}
+
 std::vector<std::string> SignatureFlags::notes() const {
   std::vector<std::string> notes;
-  if (removeSignatures)
-    notes.push_back("--remove-signatures: ferry copies no signatures yet, so none are copied");
   if (securePolicy)
     notes.push_back("--secure-policy: ferry does not verify signatures yet; images are copied unverified (digests "
                     "are still checked), and the policy is honoured when signature support lands");
@@ -116,9 +131,20 @@ std::vector<std::string> SignatureFlags::notes() const {
   return notes;
 }
 
+bool SignatureFlags::copyAttachments() const {
+  if (referrers != "all" && referrers != "none")
+    fail("--referrers '{}' is not a mode; use all (signatures and referrers travel with their images) or none", referrers);
+  return !removeSignatures && referrers == "all";
+}
+
 void addSignatureFlags(CLI::App* command, SignatureFlags& flags, bool ocMirror) {
   command->add_flag("--remove-signatures", flags.removeSignatures,
-                    "Do not copy signatures (ferry copies none yet: accepted for skopeo and oc-mirror command lines)");
+                    "Leave signatures and referrers behind (cosign .sig/.att/.sbom tags and referrers fallback tags, "
+                    "which ferry copies with each image by default)");
+  command->add_option("--referrers", flags.referrers,
+                      "all (default): copy each image's signatures, attestations, SBOMs and referrers after it; none: "
+                      "leave them behind")
+      ->option_text("MODE");
   if (ocMirror)
     command->add_flag("--secure-policy", flags.securePolicy,
                       "Verify signatures by the policy (not yet: accepted, with a note, until signature support)");

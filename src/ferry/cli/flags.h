@@ -16,6 +16,7 @@
 #include "ferry/base/log.h"
 #include "ferry/copy/platform_filter.h"
 #include "ferry/http/http_client.h"
+#include "ferry/regconf/registries_conf.h"
 #include "ferry/registry/registry_client.h"
 
 namespace ferry {
@@ -105,16 +106,20 @@ struct LogFlags {
   log::Level fileLevel() const { return std::min(stderrLevel(), log::Level::Debug); }
 };
 
-// Signature flags, parsed now and honoured by the signature work to come:
-// --remove-signatures, --policy, --registries.d (and oc-mirror's --secure-policy).
+// Signature flags: --remove-signatures and --referrers none keep signatures and
+// referrers behind (copy/attachments.h); --policy, --registries.d and oc-mirror's
+// --secure-policy are parsed and noted until verification lands.
 struct SignatureFlags {
   bool removeSignatures = false;
+  std::string referrers = "all";  // all | none
   bool securePolicy = false;
   std::string policy;
   std::string registriesDirectory;
 
   // One note per flag given, saying what ferry does about it today.
   std::vector<std::string> notes() const;
+  // Whether signatures and referrers travel with their images; throws Error for a --referrers that is no mode.
+  bool copyAttachments() const;
 };
 
 // skopeo copy's multi-platform flags: --all (ferry's default), --multi-arch
@@ -132,6 +137,13 @@ struct SkopeoCopyFlags {
 void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeoPrefix, const std::string& ocPrefix,
                   const std::string& side);
 void addLogFlags(CLI::App& app, LogFlags& flags);
+
+// registries.conf for every command that reads registries: --registries-conf
+// FILE (a global flag, as skopeo's), else the files containers tools read
+// (regconf/registries_conf.h). Read once, when first asked, so a command that
+// reads no registry never fails on a broken file.
+void addRegistriesConfFlag(CLI::App& app);
+const RegistriesConf& registriesConf();
 void addSignatureFlags(CLI::App* command, SignatureFlags& flags, bool ocMirror);
 void addSkopeoCopyFlags(CLI::App* command, SkopeoCopyFlags& flags);
 // --image-timeout DURATION (10m, 90s; 0 = none) → milliseconds.

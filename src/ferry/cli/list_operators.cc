@@ -156,6 +156,7 @@ int runListOperators(const ListOperatorsFlags& flags) {
   EndpointOptions options{flags.access.options(flags.authFile, 8), {}};
   flags.retries.apply(options.source, /*quiet=*/false, nullptr);
   options.sourceMirrors = parseSourceMirrors(flags.sourceMirrors);
+  options.registriesConf = registriesConf();
   Endpoints endpoints(std::move(options));
   if (flags.catalogs) return listDefaultCatalogs(endpoints, flags);
   auto reference = ImageReference::parse(flags.catalog);

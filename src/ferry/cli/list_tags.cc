@@ -44,6 +44,7 @@ int runListTags(const ListTagsFlags& flags) {
   std::vector<std::string> tags;
   if (reference.transport == Transport::Registry) {
     EndpointOptions options{flags.access.options(flags.authFile, 8), {}};
+    options.registriesConf = registriesConf();
     flags.retries.apply(options.source, /*quiet=*/false, nullptr);
     Endpoints endpoints(std::move(options));
     tags = endpoints.repository(reference, false)->listTags();

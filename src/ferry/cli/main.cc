@@ -69,13 +69,24 @@ std::vector<CopyRequest> allTagsRequests(Endpoints& endpoints, const std::string
   return requests;
 }
 
+// The signatures and referrers that travelled with an image, indented under it.
+void printAttachments(const CopyResult& result, int depth) {
+  for (const auto& attached : result.attachments) {
+    std::printf("%*s%s %s %s\n", depth * 2, "", attached.alreadyPresent ? "present" : "with",
+                attached.request.destination.tag.value_or("").c_str(),
+                attached.digest ? attached.digest->str().c_str() : "");
+    printAttachments(attached, depth + 1);
+  }
+}
+
 // Usage errors exit 1, as oc-mirror's; image failures keep their bitmask (mirror.h).
 constexpr int kUsageError = 1;
 
 int runCopy(const std::vector<std::string>& positional, const std::string& mappingFile, const SideFlags& source,
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
             const PlatformFlags& platformFlags, const RetryFlags& retryFlags,
-            const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout, bool allTags) {
+            const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout, bool allTags,
+            bool attachments) {
   if (!mappingFile.empty() && !positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
   if (allTags && !mappingFile.empty()) fail("--all-tags takes SOURCE and DESTINATION repositories, not -f MAPPING_FILE");
   if (mappingFile.empty() && positional.size() != 2) fail("copy needs SOURCE and DESTINATION (or -f MAPPING_FILE)");
@@ -84,7 +95,8 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   auto retries = std::make_shared<std::atomic<int64_t>>(0);
   EndpointOptions endpointOptions{.source = source.options(authFile, parallel),
                                   .destination = destination.options(authFile, parallel),
-                                  .sourceMirrors = parseSourceMirrors(sourceMirrors)};
+                                  .sourceMirrors = parseSourceMirrors(sourceMirrors),
+                                  .registriesConf = registriesConf()};
   retryFlags.apply(endpointOptions.source, quiet, retries);
   retryFlags.apply(endpointOptions.destination, quiet, retries);
   Endpoints endpoints(std::move(endpointOptions));
@@ -96,8 +108,10 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   } else {
     requests.push_back(makeCopyRequest(positional[0], positional[1]));
   }
-  Copier copier(endpoints,
-                CopyOptions{.parallel = parallel, .platforms = platformFlags.selection(), .imageTimeout = imageTimeout});
+  Copier copier(endpoints, CopyOptions{.parallel = parallel,
+                                       .platforms = platformFlags.selection(),
+                                       .imageTimeout = imageTimeout,
+                                       .attachments = attachments});
   std::vector<CopyResult> results;
   std::string summary;
   bool interactive = false;
@@ -115,6 +129,7 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
       std::string filtered = result.sourceDigest ? " (narrowed from " + result.sourceDigest->str() + ")" : "";
       std::printf("%s %s -> %s %s%s\n", result.alreadyPresent ? "present" : "copied", result.request.source.str().c_str(),
                   result.request.destination.str().c_str(), result.digest->str().c_str(), filtered.c_str());
+      printAttachments(result, 1);
     }
     for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
   }
@@ -136,6 +151,7 @@ int runInspect(const std::string& text, const SideFlags& flags, const std::strin
                const std::string& output, const PlatformFlags& platformFlags, const RetryFlags& retryFlags) {
   auto reference = ImageReference::parse(text);
   EndpointOptions endpointOptions{flags.options(authFile, 8), {}};
+  endpointOptions.registriesConf = registriesConf();
   retryFlags.apply(endpointOptions.source, /*quiet=*/false, nullptr);
   Endpoints endpoints(std::move(endpointOptions));
   auto source = endpoints.source(reference);
@@ -191,8 +207,8 @@ std::optional<std::string> unknownCommand(const CLI::App& app, int argc, char** 
   const CLI::App* command = &app;
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];
-    if (word == "--log-level") {
-      ++i;  // its value
+    if (word == "--log-level" || word == "--registries-conf") {
+      ++i;  // the global option's value
       continue;
     }
     if (word.starts_with("-")) continue;
@@ -264,6 +280,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // --log-level and -v after the sub-command too, as oc-mirror takes them
   LogFlags logFlags;
   addLogFlags(app, logFlags);
+  addRegistriesConfFlag(app);
 
   std::string authFile;
   int parallel = 8;
@@ -371,7 +388,8 @@ int main(int argc, char** argv) {
       if (!quiet)
         for (const auto& note : copySignatures.notes()) printNote(note);
       return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries,
-                     copySourceMirrors, parseImageTimeout(copyImageTimeout), allTags);
+                     copySourceMirrors, parseImageTimeout(copyImageTimeout), allTags,
+                     copySignatures.copyAttachments());
     }
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);

@@ -55,6 +55,7 @@ int parallelFromOcMirror(const MirrorFlags& flags) {
 // oc-mirror v2 flags: each given its meaning in ferry, or a note saying why it needs none.
 void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options) {
   std::vector<std::string> notes = flags.signatures.notes();
+  options.attachments = flags.signatures.copyAttachments();
   if (flags.port != 0)
     notes.push_back("-p/--port: ferry runs no local cache registry (it copies straight from the source, and builds "
                     "archives itself), so there is no port to choose");
@@ -74,14 +75,8 @@ void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options
     if (const char* fromEnvironment = std::getenv("OC_MIRROR_CACHE")) cacheDir = fromEnvironment;
   if (!cacheDir.empty()) {
     options.cacheDirectory = fileLocation(cacheDir, "--cache-dir");
-    if (options.workflow == mirror::Workflow::MirrorToMirror && options.workspace.empty()) {
+    if (options.workflow == mirror::Workflow::MirrorToMirror && options.workspace.empty())
       options.workspace = options.cacheDirectory;
-    } else if (options.workflow != mirror::Workflow::MirrorToMirror || !flags.workspace.empty()) {
-      notes.push_back(fmt::format("--cache-dir: ferry keeps what it reuses in the working directory ({}); the cache "
-                                  "folder stands in for --workspace of mirror-to-mirror only",
-                                  options.workflow == mirror::Workflow::MirrorToDisk ? "DIR/working-dir"
-                                                                                     : "the workspace's working-dir"));
-    }
   }
   if (!flags.quiet)
     for (const auto& note : notes) printNote(note);
@@ -128,7 +123,8 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
   options.catalogSourceByTag = flags.catalogSourceByTag;
   options.endpoints = {.source = flags.source.options(flags.authFile, options.parallel),
                        .destination = flags.dest.options(flags.authFile, options.parallel),
-                       .sourceMirrors = parseSourceMirrors(flags.sourceMirrors)};
+                       .sourceMirrors = parseSourceMirrors(flags.sourceMirrors),
+                       .registriesConf = registriesConf()};
   flags.retries.apply(options.endpoints.source, flags.quiet, nullptr);
   flags.retries.apply(options.endpoints.destination, flags.quiet, nullptr);
   options.releases = releaseOptionsFrom(flags.updateUrl, flags.retries, flags.quiet);
@@ -226,8 +222,9 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   addSideFlags(command, flags.dest, "dest", "dest", "destination");
   addRetryFlags(command, flags.retries);
   command->add_option("--cache-dir", flags.cacheDir,
-                      "oc-mirror's cache folder (or $OC_MIRROR_CACHE): the workspace of mirror-to-mirror when "
-                      "--workspace is not given");
+                      "oc-mirror's cache folder (or $OC_MIRROR_CACHE): catalog extractions reused by every run and "
+                      "folder (DIR/operator-catalogs), and the workspace of mirror-to-mirror when --workspace is not "
+                      "given");
   command->add_option("--parallel-images", flags.parallelImages,
                       "oc-mirror's images at once; with --parallel-layers it sets --parallel (images x layers "
                       "blobs in flight, defaults 4 and 5)");

@@ -364,7 +364,7 @@ TEST(ImageSetConfig, WithoutPlatformAndHelmTheExamplesLoad) {
 
 // docs/image-set-config.md promises that its two examples load.
 TEST(ImageSetConfig, DocumentationExamplesLoad) {
-  auto doc = std::filesystem::path(__FILE__).parent_path() / "../../../docs/image-set-config.md";
+  auto doc = std::filesystem::path(FERRY_SOURCE_DIR) / "docs/image-set-config.md";
   if (!std::filesystem::exists(doc)) GTEST_SKIP() << "no " << doc;
   std::string text = readFile(doc);
   std::vector<ImageSetConfig> examples;

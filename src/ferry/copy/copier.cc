@@ -3,10 +3,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <functional>
 
 #include "ferry/base/error.h"
 #include "ferry/base/log.h"
 #include "ferry/base/files.h"
+#include "ferry/copy/attachments.h"
+#include "ferry/transport/capabilities.h"
 #include "ferry/transport/image_graph.h"
 
 namespace ferry {
@@ -103,6 +107,7 @@ Copier::~Copier() { transfers_.reset(); }
 struct Copier::ImagePlan {
   const CopyRequest* request = nullptr;
   CopyResult* result = nullptr;
+  bool selectPlatforms = true;  // attachments are copied whole
   std::shared_ptr<ImageSource> source;
   std::shared_ptr<ImageSink> sink;
   std::optional<ImageGraph> graph;
@@ -111,11 +116,70 @@ struct Copier::ImagePlan {
 };
 
 std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
+  std::vector<ImagePlan> plans;
+  auto results = runRound(requests, true, plans);
+  if (!options_.attachments) return results;
+
+  // Attachments go after their subject, a round per level of nesting. Each
+  // owner's attachments vector is sized before it is filled, so the owners of
+  // the next round (its elements) stay where they are.
+  std::vector<CopyResult*> owners;
+  for (auto& result : results) owners.push_back(&result);
+  std::deque<std::vector<CopyRequest>> rounds;  // the plans point at their requests
+  for (int depth = 0; depth < kMaxAttachmentDepth && !owners.empty(); ++depth) {
+    auto& next = rounds.emplace_back();
+    std::vector<size_t> ownerOf;  // index into owners, per request of `next`
+    for (size_t i = 0; i < owners.size(); ++i) {
+      if (!owners[i]->ok) continue;
+      for (auto& request : attachmentRequests(plans[i], *owners[i])) {
+        next.push_back(std::move(request));
+        ownerOf.push_back(i);
+      }
+    }
+    if (next.empty()) break;
+    std::vector<ImagePlan> nextPlans;
+    auto round = runRound(next, false, nextPlans);
+    std::vector<size_t> counts(owners.size(), 0);
+    for (auto owner : ownerOf) ++counts[owner];
+    for (size_t i = 0; i < owners.size(); ++i) owners[i]->attachments.reserve(counts[i]);
+    std::vector<CopyResult*> nextOwners;
+    for (size_t k = 0; k < round.size(); ++k) {
+      auto& owner = *owners[ownerOf[k]];
+      owner.attachments.push_back(std::move(round[k]));
+      nextOwners.push_back(&owner.attachments.back());
+      // The plan points at the result it filled, which moved into the owner.
+      nextPlans[k].result = nextOwners.back();
+    }
+    owners = std::move(nextOwners);
+    plans = std::move(nextPlans);
+  }
+  // An image whose signature or referrer did not arrive is not copied as it
+  // should be (a cluster that verifies would refuse it): it fails, naming what is missing.
+  std::function<const CopyResult*(const CopyResult&)> firstFailed = [&](const CopyResult& result) -> const CopyResult* {
+    for (const auto& attached : result.attachments) {
+      if (!attached.ok) return &attached;
+      if (const auto* nested = firstFailed(attached)) return nested;
+    }
+    return nullptr;
+  };
+  for (auto& result : results)
+    if (result.ok)
+      if (const auto* failed = firstFailed(result)) {
+        result.ok = false;
+        result.error = fmt::format("the image is in, but its attachment {} (signature or referrer) is not: {}",
+                                   failed->request.source.str(), failed->error);
+      }
+  return results;
+}
+
+std::vector<CopyResult> Copier::runRound(const std::vector<CopyRequest>& requests, bool selectPlatforms,
+                                         std::vector<ImagePlan>& plans) {
   std::vector<CopyResult> results(requests.size());
-  std::vector<ImagePlan> plans(requests.size());
+  plans.assign(requests.size(), ImagePlan{});
   for (size_t i = 0; i < requests.size(); ++i) {
     plans[i].request = &requests[i];
     plans[i].result = &results[i];
+    plans[i].selectPlatforms = selectPlatforms;
     results[i].request = requests[i];
   }
   progress_.imagesTotal += static_cast<int64_t>(requests.size());
@@ -141,6 +205,48 @@ std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
   return results;
 }
 
+std::vector<std::string> Copier::sourceTags(ImageSource& source, CopyResult& result) {
+  auto key = source.describe();
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = sourceTags_.find(key); it != sourceTags_.end()) return it->second;
+  }
+  std::vector<std::string> tags;
+  if (auto* lister = capability<TagLister>(source)) {
+    try {
+      tags = lister->listTags();
+    } catch (const Error& e) {
+      result.warnings.push_back(fmt::format("signatures and referrers not copied: cannot list the tags of {}: {}",
+                                            key, e.what()));
+    }
+  }
+  std::lock_guard lock(mutex_);
+  return sourceTags_.try_emplace(key, std::move(tags)).first->second;
+}
+
+std::vector<CopyRequest> Copier::attachmentRequests(const ImagePlan& plan, CopyResult& result) {
+  if (!plan.source || !plan.sink || !result.digest) return {};
+  // What the destination holds: the pushed graph's manifests, or (already there) its top.
+  std::vector<Digest> subjects;
+  if (plan.graph) {
+    for (const auto* node : plan.graph->bottomUp()) subjects.push_back(node->raw.digest);
+  } else {
+    subjects.push_back(*result.digest);
+  }
+  auto tags = attachmentTagsFor(sourceTags(*plan.source, result), subjects);
+  std::vector<CopyRequest> requests;
+  for (auto& tag : tags) {
+    CopyRequest attached{.source = plan.request->source, .destination = plan.request->destination,
+                         .from = plan.source, .to = plan.sink};
+    attached.source.tag = tag;
+    attached.source.digest.reset();
+    attached.destination.tag = std::move(tag);
+    attached.destination.digest.reset();
+    requests.push_back(std::move(attached));
+  }
+  return requests;
+}
+
 void Copier::planImage(ImagePlan& plan) {
   const auto& request = *plan.request;
   auto& result = *plan.result;
@@ -152,7 +258,7 @@ void Copier::planImage(ImagePlan& plan) {
 
     // With a platform selection the graph is needed first: the digest to look
     // for at the destination is the narrowed one.
-    if (options_.platforms.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
+    if (plan.selectPlatforms && options_.platforms.active() && Manifest::parse(top.bytes, top.mediaType).isIndex) {
       auto filtered = selectPlatforms(
           fetchImageGraph(*plan.source, top), options_.platforms,
           [&](const Descriptor& blob) { return readSmallBlob(*plan.source, blob); }, request.source.str());

@@ -19,6 +19,10 @@
 //     wait for the one push, and a further tag of a manifest already pushed is
 //     a tag-only PUT after it;
 //     manifests are pushed byte for byte as read, so every digest is kept.
+//   - attachments (CopyOptions::attachments): once an image is in, the
+//     signatures, attestations, SBOMs and referrers that point at its manifests
+//     (copy/attachments.h) are copied the same way, whole and digest for digest,
+//     and theirs after them.
 //
 // Blobs stream: a source that keeps the blob as a file (a layout) hands the
 // file over; otherwise the download goes straight into the sink's writer
@@ -67,6 +71,8 @@ struct CopyResult {
   std::string mediaType;
   std::vector<std::string> warnings;
   std::string error;
+  // What travelled with the image (copy/attachments.h), each with its own outcome.
+  std::vector<CopyResult> attachments;
 };
 
 // Counters the CLI reads while a copy runs. The totals are complete once
@@ -91,6 +97,9 @@ struct CopyOptions {
   // --image-timeout: an image whose blobs are not all in by then fails, and no
   // manifest of it is pushed; its transfers may finish for other images. 0: no bound.
   std::chrono::milliseconds imageTimeout{0};
+  // Copy each image's signatures and referrers after it (copy/attachments.h);
+  // off for --remove-signatures / --referrers none.
+  bool attachments = false;
 };
 
 class Copier {
@@ -104,6 +113,14 @@ class Copier {
 
  private:
   struct ImagePlan;
+  // One pass of planning and transfer over `requests`; `plans` receives what
+  // each image read and pushed, for its attachments.
+  std::vector<CopyResult> runRound(const std::vector<CopyRequest>& requests, bool selectPlatforms,
+                                   std::vector<ImagePlan>& plans);
+  // The requests that copy what is attached to a copied image (CopyOptions::attachments).
+  std::vector<CopyRequest> attachmentRequests(const ImagePlan& plan, CopyResult& result);
+  // The source repository's tags, listed once per run; empty when it cannot list them.
+  std::vector<std::string> sourceTags(ImageSource& source, CopyResult& result);
   // Reads the image's graph and whether the destination has it; counts what is to move.
   void planImage(ImagePlan& plan);
   void transferImage(ImagePlan& plan);
@@ -134,6 +151,8 @@ class Copier {
   std::set<std::string> plannedBlobs_;
   // Manifest pushes, by blob scope and digest (and "#tag" for a root push).
   std::map<std::string, std::shared_ptr<Completion>> manifests_;
+  // Source repositories' tags, by ImageSource::describe().
+  std::map<std::string, std::vector<std::string>> sourceTags_;
 };
 
 }  // namespace ferry

@@ -6,6 +6,7 @@
 #include "ferry/registry/registry_repository.h"
 #include "ferry/tarball/docker_archive.h"
 #include "ferry/tarball/oci_archive.h"
+#include "ferry/transport/overlay_source.h"
 
 namespace ferry {
 namespace {
@@ -71,7 +72,11 @@ std::shared_ptr<RegistryClient> Endpoints::client(const ImageReference& referenc
   if (!client) {
     std::optional<RegistryOptions> own;
     if (options_.forRegistry) own = options_.forRegistry(reference.registry, destination);
-    const auto& options = own ? *own : destination ? options_.destination : options_.source;
+    RegistryOptions options = own ? *own : destination ? options_.destination : options_.source;
+    if (options_.registriesConf.insecure(reference.registry)) {
+      options.tlsVerify = false;
+      options.httpFallback = true;
+    }
     client = std::make_shared<RegistryClient>(reference.registry, reference.apiHost(), options);
   }
   return client;
@@ -103,7 +108,33 @@ std::shared_ptr<ImageSource> Endpoints::source(const ImageReference& reference) 
   auto where = readLocation(reference);
   if (where.transport == Transport::Layout) return layout(where, false);
   if (where.isLocal()) return fileSource(where);
+  if (where.location() == reference.location())
+    if (const auto* entry = options_.registriesConf.find(reference.registry + "/" + reference.repository))
+      return throughRegistriesConf(reference, *entry);
   return repository(where, false);
+}
+
+std::shared_ptr<ImageSource> Endpoints::throughRegistriesConf(const ImageReference& reference,
+                                                              const RegistryEntry& entry) {
+  std::string name = reference.registry + "/" + reference.repository;
+  if (entry.blocked)
+    fail(ErrorKind::InvalidInput, "{} is blocked by registries.conf ({}: the [[registry]] of prefix \"{}\" says "
+         "blocked = true); remove the entry or set blocked = false to read it",
+         reference.str(), entry.where, entry.prefix);
+  auto at = [&](std::string_view location) {
+    auto rewritten = ImageReference::parse(rewrittenName(entry, location, name));
+    ImageReference moved = reference;
+    moved.registry = rewritten.registry;
+    moved.repository = rewritten.repository;
+    return std::static_pointer_cast<ImageSource>(repository(moved, false));
+  };
+  std::shared_ptr<ImageSource> chain = at(entry.location);
+  for (auto mirror = entry.mirrors.rbegin(); mirror != entry.mirrors.rend(); ++mirror) {
+    if (mirror->pullFromMirror == "digest-only" && !reference.digest) continue;
+    if (mirror->pullFromMirror == "tag-only" && reference.digest) continue;
+    chain = std::make_shared<OverlaySource>(at(mirror->location), chain);
+  }
+  return chain;
 }
 
 std::shared_ptr<ImageSink> Endpoints::sink(const ImageReference& reference) {

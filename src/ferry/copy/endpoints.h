@@ -13,9 +13,13 @@
 //     The longest matching prefix wins. The image keeps its name everywhere
 //     else (destination naming, mapping files, archives, cluster resources);
 //     the manifest is still asked for by the reference's own tag or digest.
+//   - registries.conf (regconf/registries_conf.h), for images no source mirror
+//     names: a blocked prefix is refused; its mirrors are read first, in order
+//     (each mirror over the next, the registry's location last: OverlaySource),
+//     and `insecure` lets that host talk plain HTTP or unverified TLS on either
+//     side. The image keeps its name, as with source mirrors.
 //   - registry options: each side (source, destination) has its options, and
-//     `forRegistry` may override them for one registry (registries.conf-style
-//     per-registry settings).
+//     `forRegistry` may override them for one registry.
 //
 // A store no reference names (an archive's image views, a rebuilt catalog's
 // overlay) is not registered here: it travels with its CopyRequest (from/to).
@@ -31,6 +35,7 @@
 #include <vector>
 
 #include "ferry/ref/reference.h"
+#include "ferry/regconf/registries_conf.h"
 #include "ferry/registry/registry_client.h"
 #include "ferry/transport/image_store.h"
 
@@ -51,6 +56,7 @@ struct EndpointOptions {
   RegistryOptions source;
   RegistryOptions destination;
   std::vector<SourceMirror> sourceMirrors;
+  RegistriesConf registriesConf;
   // The options for one registry ("host[:port]") on one side, when they differ
   // from the side's; nullopt keeps the side's. Asked once per registry and side.
   std::function<std::optional<RegistryOptions>(const std::string& registry, bool destination)> forRegistry;
@@ -77,6 +83,8 @@ class Endpoints {
   std::shared_ptr<class OciLayout> layout(const ImageReference& reference, bool create);
   // oci-archive:, docker-archive: and dir: (see tarball/ and dirstore/), one object per file and side.
   std::shared_ptr<ImageSource> fileSource(const ImageReference& reference);
+  // `reference` read as registries.conf's `entry` says: refused when blocked, else its mirrors then its location.
+  std::shared_ptr<ImageSource> throughRegistriesConf(const ImageReference& reference, const RegistryEntry& entry);
   std::shared_ptr<ImageSink> fileSink(const ImageReference& reference);
 
   EndpointOptions options_;

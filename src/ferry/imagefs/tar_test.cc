@@ -6,6 +6,7 @@
 
 #include "ferry/imagefs/tar_header.h"
 #include "ferry/imagefs/tar_reader.h"
+#include "ferry/imagefs/tar_room_writer.h"
 #include "ferry/imagefs/tar_writer.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
@@ -70,6 +71,49 @@ TEST(Tar, WrittenMembersAreListedAtTheirOffsets) {
   EXPECT_EQ(members[2].size, 1000);
   EXPECT_EQ(readAt(file.fd, third, 1000, "t.tar"), std::string(1000, 'f'));
   EXPECT_EQ(readAt(file.fd, first, 2, "t.tar"), "{}");
+}
+
+// A blob streamed into a reserved room in socket-sized pieces arrives whole, hashed on the way, while another
+// member is appended after the room; too many bytes are refused, and a restart starts the room over.
+TEST(Tar, ARoomWriterFillsItsRoomWhileMembersFollow) {
+  TemporaryDirectory dir;
+  auto path = dir.path() / "t.tar";
+  const int64_t size = (3 << 20) + 12345;
+  std::string data(static_cast<size_t>(size), '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 7919) >> 5);
+  int64_t after = 0;
+  TarWriter::Reserved room;
+  {
+    TarWriter tar(path, 1700000000);
+    room = tar.reserve("blobs/room", size);
+    after = tar.add("after", "next");
+    Hasher hasher;
+    TarRoomWriter out(tar, room, &hasher);
+    ASSERT_TRUE(out.write(data.data(), 5000));
+    out.restart();  // the producer starts over: what came before is forgotten
+    for (size_t at = 0; at < data.size(); at += 16384)
+      ASSERT_TRUE(out.write(data.data() + at, std::min<size_t>(16384, data.size() - at)));
+    EXPECT_FALSE(out.write("x", 1)) << "a byte beyond the room";
+    out.finish("the room");
+    EXPECT_EQ(hasher.finish().str(), Digest::sha256Of(data).str());
+    tar.close();
+  }
+  OpenFile file(path);
+  auto members = listTarMembers(file.fd, "t.tar");
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0].path, "blobs/room");
+  EXPECT_EQ(members[0].size, size);
+  EXPECT_TRUE(readAt(file.fd, room.dataOffset, static_cast<size_t>(size), "t.tar") == data);
+  EXPECT_EQ(readAt(file.fd, after, 4, "t.tar"), "next");
+}
+
+TEST(Tar, ARoomWriterThatGotTooFewBytesDoesNotFinish) {
+  TemporaryDirectory dir;
+  TarWriter tar(dir.path() / "t.tar", 0);
+  auto room = tar.reserve("blobs/short", 100);
+  TarRoomWriter out(tar, room);
+  ASSERT_TRUE(out.write("abc", 3));
+  EXPECT_THROW(out.finish("blob x"), Error);
 }
 
 TEST(Tar, AddFileRefusesAFileOfTheWrongSize) {

@@ -161,6 +161,11 @@ void TarWriter::writeAt(const Reserved& member, int64_t at, const char* data, si
   }
 }
 
+void TarWriter::startWriteback(const Reserved& member) const {
+  // Only a hint to the kernel: an error here surfaces, if it is real, in close()'s fsync.
+  ::sync_file_range(fd_, member.dataOffset, member.size, SYNC_FILE_RANGE_WRITE);
+}
+
 bool TarWriter::abandon(const Reserved& member, std::string_view replacementName) {
   int64_t end = member.dataOffset + tar::paddedSize(member.size);
   if (end == offset_) {

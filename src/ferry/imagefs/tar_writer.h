@@ -63,6 +63,9 @@ class TarWriter {
   Reserved reserve(std::string_view name, int64_t size);
   // Writes `size` bytes of a reserved member's data, `at` bytes into it. Thread-safe (pwrite).
   void writeAt(const Reserved& member, int64_t at, const char* data, size_t size) const;
+  // Starts writing a filled member's data to disk without waiting for it
+  // (sync_file_range), so close()'s fsync finds little left to write. Thread-safe.
+  void startWriteback(const Reserved& member) const;
   // Gives up a reserved member: cut off the tar when nothing follows it
   // (returns true); otherwise renamed `replacementName` (whose headers must take
   // the same room) with its data zeroed, so the tar stays well-formed (false).

@@ -68,13 +68,15 @@ std::optional<catalog::CatalogImage> readRecord(ImageSource& source, const Image
 
 catalog::CatalogImage readCatalogCached(ImageSource& source, const ImageReference& reference, const RawManifest& top,
                                         const std::filesystem::path& work) {
+  // Runs that share a --cache-dir may read the same catalog at once: one extracts, the others wait and reuse it.
+  std::filesystem::create_directories(work);
+  FileLock lock(work);
   if (auto cached = readRecord(source, reference, top, work)) {
     log::debug("catalog {}: reused the extraction in {} (same digest {})", reference.str(), work.string(),
                top.digest.str());
     return std::move(*cached);
   }
   log::debug("catalog {}: extracting {} into {}", reference.str(), top.digest.str(), work.string());
-  std::filesystem::create_directories(work);
   auto image = catalog::readCatalogImage(source, reference, work);
   writeRecord(image, work);
   return image;

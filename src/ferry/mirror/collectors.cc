@@ -63,7 +63,9 @@ CatalogContent readAndFilter(const PlanningContext& context, const config::Opera
   auto top = source->getManifest(entry.catalogRef.manifestReference());
   planned.sourceDigest = top.digest;
   auto directory = context.workspace.catalogs() / archiveName(entry.catalogRef) / top.digest.hex();
-  CatalogContent content{.image = readCatalogCached(*source, entry.catalogRef, top, directory / "extracted"),
+  CatalogContent content{.image = readCatalogCached(*source, entry.catalogRef, top,
+                                                    context.workspace.catalogExtraction(archiveName(entry.catalogRef),
+                                                                                        std::string(top.digest.hex()))),
                          .filtered = {},
                          .filteredDirectory = directory / "filtered" / selectionKey(entry)};
   for (const auto& warning : content.image.warnings) context.log.warn(fmt::format("catalog {}: {}", entry.catalog, warning));

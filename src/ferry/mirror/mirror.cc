@@ -24,18 +24,22 @@ std::string newRunId() {
   return text;
 }
 
-Workspace workspaceFor(const MirrorOptions& options) {
+std::filesystem::path workspaceRootFor(const MirrorOptions& options) {
   switch (options.workflow) {
     case Workflow::MirrorToMirror:
       if (options.workspace.empty())
         fail("mirror-to-mirror needs --workspace file://DIR: the folder where ferry keeps the working files "
              "(catalog cache, cluster resources, logs)");
-      return {options.workspace / "working-dir"};
-    case Workflow::MirrorToDisk: return {options.archiveDirectory / "working-dir"};
+      return options.workspace / "working-dir";
+    case Workflow::MirrorToDisk: return options.archiveDirectory / "working-dir";
     case Workflow::DiskToMirror:
-      return {(options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir"};
+      return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
   }
   return {};
+}
+
+Workspace workspaceFor(const MirrorOptions& options) {
+  return {.root = workspaceRootFor(options), .cache = options.cacheDirectory};
 }
 
 // The one place that looks at the workflow: it picks where images are read and written.
@@ -102,7 +106,9 @@ class MirrorRun::Impl {
   explicit Impl(MirrorOptions options)
       : options_(std::move(options)),
         endpoints_(options_.endpoints),
-        copier_(endpoints_, CopyOptions{.parallel = options_.parallel, .imageTimeout = options_.imageTimeout}),
+        copier_(endpoints_, CopyOptions{.parallel = options_.parallel,
+                                        .imageTimeout = options_.imageTimeout,
+                                        .attachments = options_.attachments}),
         runId_(newRunId()) {
     log_.onNote = options_.note;
   }

@@ -69,6 +69,8 @@ struct MirrorOptions {
   bool strictArchive = false;
   // --image-timeout: bounds each image's copy (CopyOptions::imageTimeout); 0: no bound.
   std::chrono::milliseconds imageTimeout{0};
+  // Signatures and referrers travel with their images (CopyOptions::attachments); off: --remove-signatures.
+  bool attachments = true;
   // --cache-dir (or $OC_MIRROR_CACHE): where ferry may keep what it reuses
   // between runs; empty: the working directory. The CLI makes it the workspace
   // of a mirror-to-mirror run given no --workspace.

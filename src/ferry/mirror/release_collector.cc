@@ -213,22 +213,6 @@ void addRelease(const PlanningContext& context, const ReleaseOptions& options, R
   }
   if (kubeVirt)
     for (auto& image : kubeVirtImages(payload, wanted, tag, name)) images.push_back(std::move(image));
-  // The payload's cosign signature (newer clusters verify it on the node), when the source has one.
-  auto cosignTag = fmt::format("sha256-{}.sig", payload.digest.hex());
-  try {
-    source->getManifest(cosignTag);
-    PlannedImage cosign;
-    cosign.kind = ImageKind::Release;
-    cosign.source = wanted.payload;
-    cosign.source.digest.reset();
-    cosign.source.tag = cosignTag;
-    cosign.naming.targetRepo = release::kPayloadRepository;
-    cosign.naming.targetTag = cosignTag;
-    images.push_back(std::move(cosign));
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::NotFound)
-      context.log.warn(fmt::format("release {}: cannot read its cosign signature {}: {}", tag, cosignTag, e.what()));
-  }
   context.log.note(fmt::format("release {} ({}): {} components; {}", tag, payload.digest.str(),
                                payload.components.size(), wanted.reason));
   for (auto& image : images) plan.addImage(std::move(image));

@@ -12,6 +12,9 @@
 //   history/<run id>.tsv        blobs shipped in archives (history.h)
 //   hold-release/cincinnati-graph-data/<arch>-<channel>.json   each update graph answer of the run (as oc-mirror)
 //   hold-release/<payload digest hex>/release-manifests/        a payload's release-manifests, extracted once
+//
+// With --cache-dir, the catalog extractions live under <cache>/operator-catalogs/<name>/<digest hex>/extracted
+// instead, so every workspace and archive folder of the machine reuses them; the rest stays per workspace.
 #pragma once
 
 #include <filesystem>
@@ -20,7 +23,8 @@
 namespace ferry::mirror {
 
 struct Workspace {
-  std::filesystem::path root;  // .../working-dir
+  std::filesystem::path root;   // .../working-dir
+  std::filesystem::path cache;  // --cache-dir, or empty: what may be reused between workspaces
 
   std::filesystem::path clusterResources() const { return root / "cluster-resources"; }
   std::filesystem::path dryRun() const { return root / "dry-run"; }
@@ -29,6 +33,10 @@ struct Workspace {
   std::filesystem::path history() const { return root / "history"; }
   std::filesystem::path releases() const { return root / "hold-release"; }
   std::filesystem::path graphData() const { return releases() / "cincinnati-graph-data"; }
+  // Where a catalog image's FBC is extracted (keyed by the image's digest, so any run may reuse it).
+  std::filesystem::path catalogExtraction(const std::string& catalogName, const std::string& digestHex) const {
+    return (cache.empty() ? root : cache) / "operator-catalogs" / catalogName / digestHex / "extracted";
+  }
 };
 
 }  // namespace ferry::mirror

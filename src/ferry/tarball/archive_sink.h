@@ -4,6 +4,10 @@
 // sink destroyed without commit() removes FILE.partial and leaves FILE as it was.
 #pragma once
 
+#include <mutex>
+#include <string>
+
+#include "ferry/imagefs/tar_writer.h"
 #include "ferry/transport/image_store.h"
 
 namespace ferry {
@@ -12,6 +16,14 @@ class ArchiveSink : public ImageSink {
  public:
   // Completes the file and moves it into place. Throws Error if nothing was written.
   virtual void commit() = 0;
+
+ protected:
+  // Streams a blob straight into a new member `member` of `tar` (no staging
+  // file): the room is reserved under `tarMutex`, filled without it (other
+  // blobs stream beside it), and given up when `produce` throws — cut off, or
+  // renamed "discarded/<member>" and zeroed when members follow it.
+  void streamMember(TarWriter& tar, std::mutex& tarMutex, const std::string& member, const Descriptor& blob,
+                    const BlobProducer& produce);
 };
 
 }  // namespace ferry

@@ -188,16 +188,23 @@ bool DockerArchiveSink::reuseBlob(const Descriptor& blob, const std::optional<st
   return written_.contains(blob.digest);
 }
 
-std::optional<std::filesystem::path> DockerArchiveSink::stagingDirectory() {
-  return file_.has_parent_path() ? file_.parent_path() : std::filesystem::current_path();
-}
-
 namespace {
 std::string dockerArchiveMember(const Descriptor& blob) {
   bool config = blob.mediaType == media::kDockerConfig || blob.mediaType == media::kOciConfig;
   return std::string(blob.digest.hex()) + (config ? ".json" : ".tar");
 }
 }  // namespace
+
+void DockerArchiveSink::writeBlob(const Descriptor& blob, const BlobProducer& produce) {
+  auto member = dockerArchiveMember(blob);
+  {
+    std::lock_guard lock(mutex_);
+    if (written_.contains(blob.digest)) return;
+  }
+  streamMember(*tar_, mutex_, member, blob, produce);
+  std::lock_guard lock(mutex_);
+  written_[blob.digest] = member;
+}
 
 void DockerArchiveSink::putBlob(const Descriptor& blob, const std::filesystem::path& file) {
   std::lock_guard lock(mutex_);

@@ -81,9 +81,9 @@ class DockerArchiveSink : public ArchiveSink {
   std::string describe() const override;
   std::optional<Digest> manifestDigest(const std::string& reference) override { return std::nullopt; }
   bool reuseBlob(const Descriptor& blob, const std::optional<std::string>& mountFrom) override;
+  void writeBlob(const Descriptor& blob, const BlobProducer& produce) override;
   void putBlob(const Descriptor& blob, const std::filesystem::path& file) override;
   void putBlobBytes(const Descriptor& blob, std::string bytes) override;
-  std::optional<std::filesystem::path> stagingDirectory() override;
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override;
   std::string blobScope() const override { return describe(); }
   void commit() override;

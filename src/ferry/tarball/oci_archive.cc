@@ -92,9 +92,15 @@ bool OciArchiveSink::reuseBlob(const Descriptor& blob, const std::optional<std::
   return written_.contains(blob.digest);
 }
 
-std::optional<std::filesystem::path> OciArchiveSink::stagingDirectory() {
-  // Beside the archive: the same file system, so the copy into the tar can be done in the kernel.
-  return file_.has_parent_path() ? file_.parent_path() : std::filesystem::current_path();
+void OciArchiveSink::writeBlob(const Descriptor& blob, const BlobProducer& produce) {
+  {
+    std::lock_guard lock(mutex_);
+    if (committed_) fail("{} is already complete; cannot add blob {}", describe(), blob.digest.str());
+    if (written_.contains(blob.digest)) return;
+  }
+  streamMember(*tar_, mutex_, blobMember(blob.digest), blob, produce);
+  std::lock_guard lock(mutex_);
+  written_.insert(blob.digest);
 }
 
 void OciArchiveSink::putBlob(const Descriptor& blob, const std::filesystem::path& file) {

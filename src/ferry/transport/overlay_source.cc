@@ -1,5 +1,7 @@
 #include "ferry/transport/overlay_source.h"
 
+#include <set>
+
 #include "ferry/base/error.h"
 
 namespace ferry {
@@ -74,6 +76,22 @@ std::optional<std::filesystem::path> OverlaySource::blobFile(const Descriptor& b
   } catch (const Error&) {
     return std::nullopt;  // readBlob says why, if the blob is nowhere
   }
+}
+
+std::vector<std::string> OverlaySource::listTags() {
+  std::vector<std::string> tags;
+  std::set<std::string> seen;
+  for (auto* store : {overlay_.get(), base_.get()}) {
+    auto* lister = capability<TagLister>(*store);
+    if (!lister) continue;
+    try {
+      for (auto& tag : lister->listTags())
+        if (seen.insert(tag).second) tags.push_back(std::move(tag));
+    } catch (const Error&) {
+      // A mirror without the repository lists nothing; the other side may.
+    }
+  }
+  return tags;
 }
 
 }  // namespace ferry
