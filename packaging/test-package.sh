@@ -17,6 +17,7 @@ for file in ./usr/bin/ferry ./usr/share/man/man1/ferry.1 ./usr/share/bash-comple
             ./usr/share/man/man1/ferry-copy.1 ./usr/share/man/man1/ferry-inspect.1 ./usr/share/man/man1/ferry-mirror.1 \
             ./usr/share/man/man1/ferry-describe.1 ./usr/share/man/man1/ferry-list.1 \
             ./usr/share/man/man1/ferry-list-operators.1 ./usr/share/man/man1/ferry-list-tags.1 \
+            ./usr/share/man/man1/ferry-list-releases.1 \
             ./usr/share/man/man1/ferry-version.1 \
             ./usr/share/zsh/vendor-completions/_ferry; do
   echo "$contents" | grep -q " $file\$" || { echo "the package lacks $file:"; echo "$contents"; exit 1; }
@@ -24,5 +25,5 @@ done
 completed=$(bash -c ". '$source_dir/packaging/completions/ferry.bash'; COMP_WORDS=(ferry co); COMP_CWORD=1; _ferry; echo \${COMPREPLY[*]}")
 [ "$completed" = "copy" ] || { echo "bash completion of 'ferry co' gave '$completed'"; exit 1; }
 completed=$(bash -c ". '$source_dir/packaging/completions/ferry.bash'; COMP_WORDS=(ferry list ''); COMP_CWORD=2; _ferry; echo \${COMPREPLY[*]}")
-[ "$completed" = "operators" ] || { echo "bash completion of 'ferry list' gave '$completed'"; exit 1; }
+[ "$completed" = "operators tags releases" ] || { echo "bash completion of 'ferry list' gave '$completed'"; exit 1; }
 echo "package and completion OK: $deb"

@@ -12,7 +12,7 @@ _ferry() {
                  --chunk-size --src-tls-verify --dest-tls-verify --src-cert-dir --dest-cert-dir --src-creds --dest-creds
                  --source-use-http --dest-use-http --source-skip-tls --dest-skip-tls" ;;
     inspect) words="--raw --output --authfile --tls-verify --skip-tls --use-http --cert-dir --creds --platform" ;;
-    list) words="operators" ;;
+    list) words="operators tags releases" ;;
     version) words="--output" ;;
     describe) words="--output" ;;
     mirror) words="--config --workspace --from --dry-run --source-mirror" ;;

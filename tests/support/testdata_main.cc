@@ -15,6 +15,10 @@
 //       two-platform operator catalog (packages foo and bar), its bundle and
 //       operator images and an additional image, all named as if they lived at
 //       registry.example.com/demo; and DIR/imageset-config.yaml.
+//   ferry-testdata releases DIR [--versions 4.17.0,4.18.0] [--components 24] [--arches amd64,multi]
+//       OpenShift release payloads (support/release_images.h) and their components
+//       in one layout, named as if they lived at registry.example.com; prints
+//       "repository[:tag] digest" per image and the graph a server would answer.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -28,6 +32,7 @@
 #include "support/fixtures.h"
 #include "support/mirror_scenario.h"
 #include "support/random.h"
+#include "support/release_images.h"
 
 namespace {
 
@@ -59,11 +64,12 @@ struct Options {
 };
 
 Options parse(int argc, char** argv) {
-  if (argc < 3) ferry::fail("usage: ferry-testdata shapes|bench|mirror-example DIR [--option value ...]");
+  if (argc < 3) ferry::fail("usage: ferry-testdata shapes|bench|mirror-example|releases DIR [--option value ...]");
   Options options{argv[1], argv[2], {}};
   static const std::set<std::string> known = {
       "seed",          "repos",  "images-per-repo", "base-layers",   "base-pool",
-      "base-size-mib", "layers", "layer-min-mib",   "layer-max-mib", "repo-layer-size-mib"};
+      "base-size-mib", "layers", "layer-min-mib",   "layer-max-mib", "repo-layer-size-mib",
+      "versions",      "components", "arches"};
   for (int i = 3; i < argc; i += 2) {
     std::string flag = argv[i];
     if (!flag.starts_with("--") || !known.contains(flag.substr(2))) ferry::fail("unknown option '{}'", flag);
@@ -171,6 +177,38 @@ mirror:
               << '\n';
 }
 
+std::vector<std::string> commaList(const std::string& text) {
+  std::vector<std::string> items;
+  std::string item;
+  for (char c : text + ",") {
+    if (c != ',') {
+      item += c;
+    } else if (!item.empty()) {
+      items.push_back(item);
+      item.clear();
+    }
+  }
+  return items;
+}
+
+void releases(const Options& options) {
+  ReleaseWorldSpec spec{.versions = commaList(options.get("versions", "4.17.0,4.17.1,4.18.0")),
+                        .components = static_cast<int>(options.number("components", 24)),
+                        .arches = commaList(options.get("arches", "amd64,multi"))};
+  auto layout = buildReleaseLayout(options.dir, "registry.example.com", spec);
+  for (const auto& image : layout.images)
+    std::cout << "registry.example.com/" << image.repository << (image.tag.empty() ? "" : ":" + image.tag) << ' '
+              << image.image.digest.str() << '\n';
+  FakeGraph graph;
+  for (const auto& release : layout.releases)
+    graph.releases.push_back({.version = release.version, .payload = release.payload,
+                              .channels = {"stable-" + release.version.substr(0, release.version.rfind('.'))},
+                              .arch = release.arch});
+  for (size_t i = 1; i < spec.versions.size(); ++i) graph.edges.emplace_back(spec.versions[i - 1], spec.versions[i]);
+  std::cerr << "graph of " << graph.releases.front().channels.front() << " (amd64): "
+            << fakeGraphJson(graph, graph.releases.front().channels.front(), "amd64") << '\n';
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,8 +220,10 @@ int main(int argc, char** argv) {
       bench(options);
     } else if (options.command == "mirror-example") {
       mirrorExample(options);
+    } else if (options.command == "releases") {
+      releases(options);
     } else {
-      ferry::fail("unknown command '{}': use shapes, bench or mirror-example", options.command);
+      ferry::fail("unknown command '{}': use shapes, bench, mirror-example or releases", options.command);
     }
     return 0;
   } catch (const std::exception& error) {

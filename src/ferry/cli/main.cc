@@ -18,6 +18,7 @@
 #include "ferry/cli/describe_command.h"
 #include "ferry/cli/inspect.h"
 #include "ferry/cli/list_operators.h"
+#include "ferry/cli/list_releases.h"
 #include "ferry/cli/list_tags.h"
 #include "ferry/cli/mapping.h"
 #include "ferry/transport/capabilities.h"
@@ -354,6 +355,8 @@ int main(int argc, char** argv) {
   auto* list = addListCommand(app, listFlags);
   ListTagsFlags listTagsFlags;
   auto* listTags = addListTagsCommand(list, listTagsFlags);
+  ListReleasesFlags listReleasesFlags;
+  auto* listReleases = addListReleasesCommand(list, listReleasesFlags);
 
   auto* version = app.add_subcommand("version", "Print ferry's version and the commit it was built from");
   std::string versionOutput = "text";
@@ -393,6 +396,7 @@ int main(int argc, char** argv) {
     if (*mirror) return runMirrorCommand(mirrorFlags);
     if (*describe) return runDescribe(describePath, describeOutput, describeVerify);
     if (*listTags) return runListTags(listTagsFlags);
+    if (*listReleases) return runListReleases(listReleasesFlags);
     if (*list) return runListOperators(listFlags);
     if (*version) return runVersion(versionOutput);
   } catch (const Error& e) {

@@ -8,13 +8,17 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/base/error.h"
+#include "ferry/cli/list_releases.h"
 #include "ferry/cli/progress.h"
 #include "ferry/base/log.h"
 #include "ferry/mirror/history.h"
 #include "ferry/mirror/mirror.h"
+#include "ferry/release/signature.h"
 
 namespace ferry {
 namespace {
+
+constexpr const char* kRedHatReleaseKey = "/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release";
 
 // "file://DIR" or a bare path → DIR.
 std::filesystem::path fileLocation(const std::string& text, const std::string& flag) {
@@ -138,6 +142,18 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
                        .registriesConf = registriesConf()};
   flags.retries.apply(options.endpoints.source, flags.quiet, nullptr);
   flags.retries.apply(options.endpoints.destination, flags.quiet, nullptr);
+  options.releases = releaseOptionsFrom(flags.updateUrl, flags.retries, flags.quiet);
+  options.releases.includeConditionalEdges = flags.includeConditionalEdges;
+  options.releases.ignoreSignatures = flags.ignoreReleaseSignature;
+  options.releases.signatureStoreUrl = flags.releaseSignatureUrl;
+  if (const char* url = std::getenv(release::kSignatureUrlVariable); options.releases.signatureStoreUrl.empty() && url)
+    options.releases.signatureStoreUrl = url;
+  options.releases.signatureKeyring = flags.releaseSignatureKeyring;
+  if (const char* key = std::getenv(release::kSignatureKeyVariable); options.releases.signatureKeyring.empty() && key)
+    options.releases.signatureKeyring = key;
+  // Red Hat's release key 2 signs OpenShift releases; RHEL ships it here.
+  if (options.releases.signatureKeyring.empty() && std::filesystem::exists(kRedHatReleaseKey))
+    options.releases.signatureKeyring = kRedHatReleaseKey;
   return options;
 }
 
@@ -257,6 +273,18 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
                     "digest)");
   command->add_option("-p,--port", flags.port, "oc-mirror's local cache registry port (ferry runs none; noted)");
   addSignatureFlags(command, flags.signatures, /*ocMirror=*/true);
+  command->add_option("--update-url", flags.updateUrl,
+                      "The update graph server for release channels, OCP and OKD (default: $UPDATE_URL_OVERRIDE, else "
+                      "oc-mirror's servers)");
+  command->add_flag("--include-conditional-edges", flags.includeConditionalEdges,
+                    "shortestPath may take updates with known risks (conditional edges; oc-mirror never does)");
+  command->add_option("--release-signature-url", flags.releaseSignatureUrl,
+                      "The release signature store (default: $OCP_SIGNATURE_URL, else mirror.openshift.com's)");
+  command->add_option("--release-signature-keyring", flags.releaseSignatureKeyring,
+                      "GPG keyring (armored or binary) release signatures must verify with (default: "
+                      "$OCP_SIGNATURE_VERIFICATION_PK, else /etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release when present)");
+  command->add_flag("--ignore-release-signature", flags.ignoreReleaseSignature,
+                    "Fetch and check no release signature (unsigned nightly or CI payloads)");
   return command;
 }
 

@@ -43,6 +43,12 @@ struct MirrorFlags {
   bool sparse = false;
   int port = 0;
   SignatureFlags signatures;
+  // Releases (docs/releases.md).
+  std::string updateUrl;          // --update-url, else $UPDATE_URL_OVERRIDE
+  bool includeConditionalEdges = false;
+  std::string releaseSignatureUrl;      // else $OCP_SIGNATURE_URL
+  std::string releaseSignatureKeyring;  // else $OCP_SIGNATURE_VERIFICATION_PK, else Red Hat's key file when present
+  bool ignoreReleaseSignature = false;
   LogFlags log;  // the top-level --log-level / -v, for the working-dir log file
 };
 

@@ -71,8 +71,8 @@ struct ReleaseChannel {
   SourceLocation where;
 };
 
-// mirror.platform: OpenShift/OKD release payloads. Parsed and validated, but
-// ferry cannot mirror releases yet (the loader says so unless told otherwise).
+// mirror.platform: OpenShift/OKD release payloads (mirrored by the mirror
+// library's ReleaseCollector, docs/releases.md).
 struct PlatformConfig {
   bool graph = false;
   std::string release;                     // v2alpha1 only: an explicit release image
@@ -177,9 +177,9 @@ struct ImageSetConfig {
 };
 
 struct LoadOptions {
-  // Accept mirror.platform and mirror.helm instead of failing with "not
-  // supported yet by ferry" (they are still parsed and validated). For tests
-  // and for the code that will implement them.
+  // Accept mirror.helm instead of failing with "not supported yet by ferry"
+  // (it is still parsed and validated). For tests and for the code that will
+  // implement it.
   bool acceptUnsupportedSections = false;
 };
 

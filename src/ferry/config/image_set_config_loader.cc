@@ -376,9 +376,6 @@ class Loader {
     // As oc-mirror: channels with no architecture mean amd64.
     if (!platform.channels.empty() && platform.architectures.empty() && platform.platforms.empty())
       platform.architectures.push_back("amd64");
-    if (!options_.acceptUnsupportedSections)
-      errors_.add(platform.where, "mirror.platform", "not supported yet by ferry (release payloads)",
-                  "remove it, or use oc-mirror for releases");
     config_.mirror.platform = std::move(platform);
   }
 

@@ -151,10 +151,8 @@ std::string oneCatalog(const std::string& rest) {
   return "mirror:\n  operators:\n    - catalog: registry.example.com/cat:v1\n" + rest;
 }
 
-TEST(ImageSetConfig, FullV1ExampleFailsOnlyOnPlatform) {
-  EXPECT_EQ(loadError(kFullV1),
-            "isc.yaml:8:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases");
+TEST(ImageSetConfig, FullV1ExampleLoads) {
+  EXPECT_EQ(loadError(kFullV1), "");
 }
 
 TEST(ImageSetConfig, FullV1ExampleReadsEveryField) {
@@ -279,10 +277,8 @@ TEST(ImageSetConfig, FullV1ExampleReadsEveryField) {
   EXPECT_TRUE(config.mirror.samples.empty());
 }
 
-TEST(ImageSetConfig, FullV2ExampleFailsOnlyOnPlatform) {
-  EXPECT_EQ(loadError(kFullV2),
-            "isc.yaml:5:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases");
+TEST(ImageSetConfig, FullV2ExampleLoads) {
+  EXPECT_EQ(loadError(kFullV2), "");
 }
 
 TEST(ImageSetConfig, FullV2ExampleReadsEveryField) {
@@ -753,11 +749,9 @@ TEST(ImageSetConfigValues, RequiredFields) {
 
 // --- sections ferry does not mirror ------------------------------------------------------------
 
-TEST(ImageSetConfigSections, PlatformHelmAndSamplesAreRefused) {
-  EXPECT_EQ(loadError(v2("mirror:\n  platform:\n    graph: true\n")),
-            "isc.yaml:4:3: mirror.platform: not supported yet by ferry (release payloads); remove it, or use "
-            "oc-mirror for releases");
-  // Helm charts are mirrored (src/ferry/mirror/helm_collector.cc).
+TEST(ImageSetConfigSections, PlatformAndHelmLoadSamplesAreRefused) {
+  // Releases (release_collector.h) and Helm charts (helm_collector.cc) are mirrored.
+  EXPECT_EQ(loadError(v2("mirror:\n  platform:\n    graph: true\n")), "");
   EXPECT_EQ(loadError(v2("mirror:\n  helm:\n    local:\n      - name: c\n        path: /c.tgz\n")), "");
   EXPECT_EQ(loadError(v2("mirror:\n  samples:\n    - name: ruby\n"), acceptingUnsupported()),
             "isc.yaml:4:3: mirror.samples: oc-mirror never implemented samples either; remove it");

@@ -8,6 +8,7 @@
 #include "ferry/base/error.h"
 #include "ferry/filter/filter.h"
 #include "ferry/mirror/catalog_cache.h"
+#include "ferry/mirror/release_collector.h"
 #include "ferry/mirror/run_log.h"
 
 namespace ferry::mirror {
@@ -221,8 +222,12 @@ PlatformChoice platformChoiceFor(const std::vector<Platform>& platforms, const I
   return choice;
 }
 
-std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(HelmCollectorOptions helm) {
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors() { return defaultCollectors(ReleaseOptions{}); }
+
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(const ReleaseOptions& releases,
+                                                              HelmCollectorOptions helm) {
   std::vector<std::unique_ptr<ImageCollector>> collectors;
+  collectors.push_back(std::make_unique<ReleaseCollector>(releases));
   collectors.push_back(std::make_unique<OperatorCollector>());
   collectors.push_back(std::make_unique<AdditionalImageCollector>());
   collectors.push_back(std::make_unique<HelmCollector>(std::move(helm)));
@@ -270,8 +275,9 @@ Plan narrowToConfiguration(Plan recorded, const config::ImageSetConfig& config, 
     std::set<PackageOwner> owners;
     for (const auto& owner : image.neededBy)
       if (auto it = kept.find(owner.catalog); it != kept.end()) owners.insert({it->second, owner.package});
+    bool release = image.kind == ImageKind::Release || image.kind == ImageKind::ReleaseComponent;
     bool asked = !owners.empty() || (image.kind == ImageKind::Additional && additional.count(image.source.str())) ||
-                 (isHelmKind(image.kind) && config.mirror.helm);
+                 (release && config.mirror.platform) || (isHelmKind(image.kind) && config.mirror.helm);
     if (!asked) continue;
     if (isBlocked(config.mirror.blockedImages, image.source)) {
       narrowed.blocked.push_back(matchText(image.source));

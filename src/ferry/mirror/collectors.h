@@ -6,6 +6,7 @@
 //                             run's reader, filters it, adds its bundle and
 //                             related images, owned by {catalog, package}
 //   AdditionalImageCollector  mirror.additionalImages
+//   ReleaseCollector          mirror.platform (release_collector.h)
 //   HelmCollector             mirror.helm: the images in charts, and the charts
 //
 // Adding a kind (releases, helm charts) adds a collector to defaultCollectors();
@@ -123,8 +124,12 @@ void narrowHelmContent(Plan& plan, const config::ImageSetConfig& config, RunLog&
 // sparse when it is referenced by digest, filtered when by tag; every platform when the list is empty.
 PlatformChoice platformChoiceFor(const std::vector<Platform>& platforms, const ImageReference& image);
 
-// Operators, then additional images (an image both need stays an additional image), then Helm charts.
-std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(HelmCollectorOptions helm = {});
+struct ReleaseOptions;
+
+// Releases, operators, then additional images (an image both need stays an additional image), then Helm charts.
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors();
+std::vector<std::unique_ptr<ImageCollector>> defaultCollectors(const ReleaseOptions& releases,
+                                                              HelmCollectorOptions helm = {});
 
 // Phase 1 from a configuration: every collector's images, in order.
 PlannedRun planFromConfiguration(const PlanningContext& context,

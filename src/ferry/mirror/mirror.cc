@@ -171,8 +171,9 @@ MirrorReport MirrorRun::Impl::run() {
   if (auto recorded = reader->recordedPlan(workspace_, log_)) {
     planned.plan = config ? narrowToConfiguration(std::move(*recorded), *config, log_) : std::move(*recorded);
   } else if (config) {
-    planned = planFromConfiguration({*config, *reader, workspace_, log_},
-                                    defaultCollectors({.source = options_.endpoints.source, .helmBinary = options_.helmBinary}));
+    planned = planFromConfiguration(
+        {*config, *reader, workspace_, log_},
+        defaultCollectors(options_.releases, {.source = options_.endpoints.source, .helmBinary = options_.helmBinary}));
   } else {
     fail("give the ImageSetConfiguration with -c FILE");
   }

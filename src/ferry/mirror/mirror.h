@@ -10,7 +10,7 @@
 //
 //   reader, writer = chooseWorkflowEnds(options)    registry or archive, each
 //   1. plan      the configuration's content kinds, each through its
-//                ImageCollector (collectors.h: operators, additional images),
+//                ImageCollector (collectors.h: releases, operators, additional images),
 //                or the plan an archive carries (narrowed by -c); the writer
 //                names every destination → Plan (plan.h), written as
 //                mapping.txt (and, into an archive, ferry/plan.json);
@@ -40,6 +40,7 @@
 #include "ferry/copy/copier.h"
 #include "ferry/copy/endpoints.h"
 #include "ferry/mirror/plan.h"
+#include "ferry/mirror/release_collector.h"
 #include "ferry/mirror/run_log.h"
 
 namespace ferry::mirror {
@@ -59,6 +60,7 @@ struct MirrorOptions {
   bool imageContentSourcePolicy = false;
   bool catalogSourceByTag = false;
   EndpointOptions endpoints;               // source mirrors and per-registry options included
+  ReleaseOptions releases;                 // the update graph server (--update-url), conditional edges
   // Tests: the archive part size instead of the configuration's archiveSize (in GiB).
   int64_t archivePartSizeBytes = 0;
   // Tests: called after each archive part is complete and recorded in the history.

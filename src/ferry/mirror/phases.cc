@@ -15,8 +15,14 @@ namespace ferry::mirror {
 namespace {
 
 int exitBitOf(ImageKind kind) {
-  if (kind == ImageKind::HelmChart || kind == ImageKind::HelmImage) return kExitHelm;
-  return kind == ImageKind::Additional ? kExitAdditional : kExitOperator;
+  switch (kind) {
+    case ImageKind::Additional: return kExitAdditional;
+    case ImageKind::Release:
+    case ImageKind::ReleaseComponent: return kExitRelease;
+    case ImageKind::HelmChart:
+    case ImageKind::HelmImage: return kExitHelm;
+    default: return kExitOperator;
+  }
 }
 
 ImageOutcome outcomeOf(const CopyResult& result) {

@@ -28,7 +28,7 @@ NamingOptions namingFromJson(const nlohmann::json& json) {
 
 ImageKind kindFromName(const std::string& name, const std::string& where) {
   for (auto kind : {ImageKind::Catalog, ImageKind::Bundle, ImageKind::RelatedImage, ImageKind::Additional,
-                    ImageKind::HelmChart, ImageKind::HelmImage})
+                    ImageKind::Release, ImageKind::ReleaseComponent, ImageKind::HelmChart, ImageKind::HelmImage})
     if (name == kindName(kind)) return kind;
   fail("{}: unknown image kind '{}'", where, name);
 }
@@ -75,6 +75,8 @@ const char* kindName(ImageKind kind) {
     case ImageKind::Bundle: return "bundle";
     case ImageKind::RelatedImage: return "related-image";
     case ImageKind::Additional: return "additional-image";
+    case ImageKind::Release: return "release";
+    case ImageKind::ReleaseComponent: return "release-component";
     case ImageKind::HelmChart: return "helm-chart";
     case ImageKind::HelmImage: return "helm-image";
   }

@@ -28,8 +28,10 @@
 
 namespace ferry::mirror {
 
+// Release: a release payload (mirror.platform); ReleaseComponent: an image its
+// release-manifests/image-references names.
 // HelmChart: a chart itself, as an OCI chart; HelmImage: an image found in a chart (exit bit 16 for both).
-enum class ImageKind { Catalog, Bundle, RelatedImage, Additional, HelmChart, HelmImage };
+enum class ImageKind { Catalog, Bundle, RelatedImage, Additional, Release, ReleaseComponent, HelmChart, HelmImage };
 
 const char* kindName(ImageKind kind);
 

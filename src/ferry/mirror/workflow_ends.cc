@@ -12,6 +12,7 @@
 #include "ferry/transport/image_graph.h"
 #include "ferry/mirror/cluster_resources.h"
 #include "ferry/mirror/history.h"
+#include "ferry/mirror/release_collector.h"
 
 namespace ferry::mirror {
 namespace {
@@ -24,6 +25,8 @@ ImageCategory categoryOf(ImageKind kind) {
     case ImageKind::Additional:
     case ImageKind::HelmChart:
     case ImageKind::HelmImage: return ImageCategory::Generic;
+    case ImageKind::Release:
+    case ImageKind::ReleaseComponent: return ImageCategory::Release;
   }
   return ImageCategory::Generic;
 }
@@ -53,6 +56,11 @@ void writeHelmChartList(const FinishedRun& run, const std::filesystem::path& fil
   }
   out << YAML::EndSeq << YAML::EndMap;
   if (count > 0) writeFileAtomically(file, std::string(out.c_str()) + "\n");
+}
+
+// A release payload's signature as an archive carries it (ferry/release-signature-sha256-<hex>-<n>).
+std::string signatureArchiveFile(const Digest& payload, int n) {
+  return fmt::format("release-signature-sha256-{}-{}", payload.hex(), n);
 }
 
 std::string catalogSourceTemplateFile(size_t catalog) {
@@ -105,6 +113,16 @@ std::optional<Plan> ArchiveImageReader::recordedPlan(const Workspace& workspace,
   plan.blocked = std::move(full.blocked);
   for (auto& image : full.images)
     if (held.count(archiveReference(image.source))) plan.images.push_back(std::move(image));
+  // Release signatures the archive carries, for the cluster resources of this side.
+  for (const auto& image : plan.images) {
+    if (image.kind != ImageKind::Release || !image.source.digest) continue;
+    for (int n = 1; n <= 9; ++n) {
+      auto bytes = archive_->file(signatureArchiveFile(*image.source.digest, n));
+      if (!bytes) break;
+      std::filesystem::create_directories(signatureFile(workspace, *image.source.digest, n).parent_path());
+      writeFileAtomically(signatureFile(workspace, *image.source.digest, n), *bytes);
+    }
+  }
   for (size_t i = 0; i < plan.catalogs.size(); ++i) {
     auto& catalog = plan.catalogs[i];
     if (auto text = archive_->file(catalogSourceTemplateFile(i))) {
@@ -224,7 +242,9 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     images.push_back({.source = image.source,
                       .destination = image.destination,
                       .category = categoryOf(image.kind),
-                      .byDigest = namedByDigestOnly(image.source)});
+                      .byDigest = namedByDigestOnly(image.source) ||
+                                  // release sources carry the tag ferry gives them; clusters pull by digest
+                                  categoryOf(image.kind) == ImageCategory::Release});
   }
   for (size_t i = 0; i < run.catalogs.size() && i < run.plan.catalogs.size(); ++i) {
     const auto& result = run.catalogs[i];
@@ -245,6 +265,14 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     writeClusterResources(workspace_.clusterResources(), resources);
     writeHelmChartList(run, workspace_.clusterResources() / "ferry-helm-charts.yaml");
     written_ = workspace_.clusterResources();
+    std::vector<Digest> payloads;
+    for (size_t i = 0; i < run.plan.images.size(); ++i) {
+      const auto& image = run.plan.images[i];
+      bool pushed = run.dryRun || (i < run.copied.images.size() && run.copied.images[i].ok);
+      if (pushed && image.kind == ImageKind::Release && image.source.digest) payloads.push_back(*image.source.digest);
+    }
+    if (auto count = writeSignatureConfigMap(workspace_, payloads); count > 0)
+      log.note(fmt::format("cluster-resources/signature-configmap.yaml: {} release signature(s)", count));
   } catch (const Error& e) {
     log.error(kExitGeneric, fmt::format("cannot write the cluster resources: {}", e.what()));
   }
@@ -287,6 +315,17 @@ void ArchiveImageWriter::begin(const Plan& plan, RunLog&) {
   archive_->setShippedImages(std::move(images));
   archive_->addFile("plan.json", planToJson(plan, choices_.runId));
   archive_->addFile("imageset-config.yaml", readFile(choices_.configFile));
+  // The update graph answers releases were resolved from (disk-to-mirror does not need them; they record why).
+  if (std::filesystem::is_directory(workspace_.graphData()))
+    for (const auto& entry : std::filesystem::directory_iterator(workspace_.graphData()))
+      if (entry.is_regular_file() && entry.path().extension() == ".json")
+        archive_->addFile("release-graph-" + entry.path().filename().string(), readFile(entry.path()));
+  for (const auto& image : plan.images) {
+    if (image.kind != ImageKind::Release || !image.source.digest) continue;
+    auto files = savedSignatures(workspace_, *image.source.digest);
+    for (size_t n = 0; n < files.size(); ++n)
+      archive_->addFile(signatureArchiveFile(*image.source.digest, static_cast<int>(n + 1)), readFile(files[n]));
+  }
   for (size_t i = 0; i < plan.catalogs.size(); ++i) {
     const auto& path = plan.catalogs[i].catalogSourceTemplate;
     if (!path.empty()) archive_->addFile(catalogSourceTemplateFile(i), readFile(path));

@@ -10,6 +10,8 @@
 //       filtered/<selection hash>/<variant>/configs   the filtered FBC
 //       filtered/<selection hash>/layout/              the rebuilt image's new blobs and manifests
 //   history/<run id>.tsv        blobs shipped in archives (history.h)
+//   hold-release/cincinnati-graph-data/<arch>-<channel>.json   each update graph answer of the run (as oc-mirror)
+//   hold-release/<payload digest hex>/release-manifests/        a payload's release-manifests, extracted once
 //
 // With --cache-dir, the catalog extractions live under <cache>/operator-catalogs/<name>/<digest hex>/extracted
 // instead, so every workspace and archive folder of the machine reuses them; the rest stays per workspace.
@@ -29,6 +31,8 @@ struct Workspace {
   std::filesystem::path logs() const { return root / "logs"; }
   std::filesystem::path catalogs() const { return root / "operator-catalogs"; }
   std::filesystem::path history() const { return root / "history"; }
+  std::filesystem::path releases() const { return root / "hold-release"; }
+  std::filesystem::path graphData() const { return releases() / "cincinnati-graph-data"; }
   // Where a catalog image's FBC is extracted (keyed by the image's digest, so any run may reuse it);
   // `leaf` is "extracted", or "extracted-<platforms key>" for a selection of its platforms.
   std::filesystem::path catalogExtraction(const std::string& catalogName, const std::string& digestHex,
