@@ -39,6 +39,7 @@ struct ChartJob {
   std::string origin;                   // where the chart came from (URL, oci:// reference, path)
   std::vector<std::string> imagePaths;
   std::optional<ImageReference> ociSource;  // a chart read from an oci:// repository travels as it is
+  std::vector<Platform> platforms;          // the chart's `platforms`: its images carry only those
 };
 
 class HelmPlanner {
@@ -98,7 +99,8 @@ class HelmPlanner {
                    .owner = repository.name,
                    .origin = chart::chartUrlOf(repository.url, version->urls.front()),
                    .imagePaths = wanted ? wanted->imagePaths : std::vector<std::string>{},
-                   .ociSource = std::nullopt};
+                   .ociSource = std::nullopt,
+                   .platforms = wanted ? wanted->platforms : std::vector<Platform>{}};
       try {
         auto tgz = client->fetchChart(*version);
         chartArrived(job, tgz);
@@ -113,7 +115,8 @@ class HelmPlanner {
                  .owner = entry.name,
                  .origin = entry.path,
                  .imagePaths = entry.imagePaths,
-                 .ociSource = std::nullopt};
+                 .ociSource = std::nullopt,
+                 .platforms = entry.platforms};
     try {
       std::filesystem::path path = entry.path;
       std::string tgz;
@@ -156,7 +159,8 @@ class HelmPlanner {
                    .owner = repository.name,
                    .origin = fmt::format("oci://{}/{}:{}", base, wanted.name, chart::ociTagOf(wanted.version)),
                    .imagePaths = wanted.imagePaths,
-                   .ociSource = std::nullopt};
+                   .ociSource = std::nullopt,
+                   .platforms = wanted.platforms};
       try {
         auto version = wanted.version.empty() ? newestTag(base + "/" + wanted.name) : wanted.version;
         if (wanted.version.empty()) {
@@ -224,6 +228,7 @@ class HelmPlanner {
         context_.log.error(kExitHelm, fmt::format("{}: image '{}': {}", job.label, image.reference, e.what()));
         continue;
       }
+      planned.platforms = platformChoiceFor(job.platforms, planned.source);
       for (const auto& where : image.foundIn) planned.foundIn.push_back(who + ": " + where);
       report_.push_back(fmt::format("{}\t{}", image.reference, fmt::join(planned.foundIn, "; ")));
       plan_.addImage(std::move(planned));
@@ -327,10 +332,6 @@ void narrowHelmContent(Plan& plan, const config::ImageSetConfig& config, RunLog&
 void HelmCollector::check(const config::ImageSetConfig& config) const {
   if (!config.mirror.helm) return;
   auto checkChart = [](const config::HelmChart& chart) {
-    if (!chart.platforms.empty())
-      fail("{}: mirror.helm platforms are not supported by ferry mirror yet: every platform of a chart's images is "
-           "mirrored, digest for digest. Remove it",
-           chart.where.str());
     for (const auto& path : chart.imagePaths) {
       try {
         chart::checkJsonPath(path);

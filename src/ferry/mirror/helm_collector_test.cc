@@ -112,9 +112,9 @@ TEST(HelmCollectorCheck, RefusesWhatItCannotDoBeforeFetching) {
   expectRefusal("  helm:\n    repositories:\n      - name: r\n        url: https://x\n        charts:\n"
                 "          - name: c\n            imagePaths: [\"{.spec.containers[?(@.name=='a')].image}\"]\n",
                 "isc.yaml:9:13: imagePaths");
-  expectRefusal("  helm:\n    local:\n      - name: c\n        path: /c.tgz\n        platforms:\n"
-                "          - os: linux\n            architecture: amd64\n",
-                "platforms are not supported");
+  // A chart's platforms narrow its images as additionalImages[].platforms does (platformChoiceFor).
+  EXPECT_NO_THROW(collector.check(configOf("  helm:\n    local:\n      - name: c\n        path: /c.tgz\n"
+                                           "        platforms:\n          - os: linux\n            architecture: amd64\n")));
   EXPECT_NO_THROW(collector.check(configOf("  helm:\n    repositories:\n      - name: r\n        url: oci://quay.io/x\n")));
 }
 
