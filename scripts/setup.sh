@@ -12,6 +12,8 @@ packages=(
   libgtest-dev googletest
   # for the tests and benchmarks: a real registry and independent clients
   docker-registry skopeo umoci apache2-utils openssl curl jq
+  # release signatures: gpgv verifies them (also at run time), gpg makes the tests' throw-away keys
+  gpgv gnupg
   # packaging tests (h6): the container recipe is built with buildah when it can run
   buildah
   # for the fuzz targets (fuzz/, docs/fuzzing.md): clang and its libFuzzer
