@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -476,6 +477,35 @@ TEST_F(HelmMirror, AFakeHelmBinaryAddsWhatItRenders) {
   EXPECT_NE(found.find(source_.host() + "/shop/rendered:9\t"), std::string::npos) << found;
   EXPECT_NE(found.find("helm template Deployment/"), std::string::npos) << found;
   EXPECT_NE(found.find("values.yaml image.{registry,repository,tag,digest}"), std::string::npos) << found;
+}
+
+// A chart's `platforms` narrow the images found in it as additionalImages[].platforms does: a tag-referenced
+// image becomes a filtered index, a digest-referenced one sparse (docs/platforms.md); the chart itself is no index.
+TEST(HelmPlatforms, AChartsPlatformsNarrowItsImagesInThePlan) {
+  TemporaryDirectory work{"ferry-helm-platforms"};
+  auto chart = work.path() / "chart";
+  std::filesystem::create_directories(chart / "templates");
+  writeFileAtomically(chart / "Chart.yaml", "apiVersion: v2\nname: tool\nversion: 0.3.0\n");
+  auto pinned = "quay.io/org/pinned@" + Digest::sha256Of("x").str();
+  writeFileAtomically(chart / "values.yaml", "image: quay.io/org/app:v1\nsidecar:\n  image: " + pinned + "\n");
+  auto config = work.path() / "isc.yaml";
+  writeFileAtomically(config, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                              "  helm:\n    local:\n    - name: tools\n      path: " + chart.string() + "\n"
+                              "      platforms:\n      - os: linux\n        architecture: arm64\n");
+  auto planned = runFerry({"mirror", "-c", config.string(), "--dry-run", "--workspace",
+                           "file://" + (work.path() / "ws").string(), "docker://127.0.0.1:1/mirror", "-o", "json"});
+  ASSERT_EQ(planned.exitCode, 0) << planned.err;
+  std::map<std::string, std::pair<std::string, nlohmann::json>> bySource;
+  auto plan = nlohmann::json::parse(planned.out);
+  for (const auto& image : plan["images"])
+    bySource[image["source"].get<std::string>()] = {image.value("platformMode", ""), image.value("platforms", nlohmann::json())};
+  ASSERT_EQ(bySource.count("docker://quay.io/org/app:v1"), 1u) << planned.out;
+  EXPECT_EQ(bySource["docker://quay.io/org/app:v1"].first, "filtered");
+  EXPECT_EQ(bySource["docker://quay.io/org/app:v1"].second, nlohmann::json::array({"linux/arm64"}));
+  ASSERT_EQ(bySource.count("docker://" + pinned), 1u) << planned.out;
+  EXPECT_EQ(bySource["docker://" + pinned].first, "sparse");
+  for (const auto& [source, choice] : bySource)
+    if (source.starts_with("oci:")) EXPECT_EQ(choice.first, "") << "the chart itself is copied as it is";
 }
 
 }  // namespace
