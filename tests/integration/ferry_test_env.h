@@ -39,6 +39,25 @@ inline std::vector<std::string> accessFlags(const TestRegistry& registry, const 
   return flags;
 }
 
+// `args` with the flags that let ferry reach `source` (when given) and `destination` (when given).
+inline std::vector<std::string> withFlags(std::vector<std::string> args, const TestRegistry* source,
+                                          const TestRegistry* destination) {
+  if (source)
+    for (auto& flag : accessFlags(*source, "src")) args.push_back(flag);
+  if (destination)
+    for (auto& flag : accessFlags(*destination, "dest")) args.push_back(flag);
+  return args;
+}
+inline std::vector<std::string> withFlags(std::vector<std::string> args, const TestRegistry& source,
+                                          const TestRegistry* destination) {
+  return withFlags(std::move(args), &source, destination);
+}
+
+// "docker://127.0.0.1:PORT/NS": a mirror's destination root.
+inline std::string dockerRoot(const TestRegistry& registry, const std::string& ns = "mirror") {
+  return "docker://" + registry.host() + "/" + ns;
+}
+
 // skopeo's flags for reading from `registry`.
 inline std::vector<std::string> skopeoFlags(const TestRegistry& registry, const std::string& prefix) {
   std::vector<std::string> flags;

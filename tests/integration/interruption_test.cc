@@ -56,17 +56,6 @@ std::vector<uint64_t> seeds() {
 }
 constexpr int kKillsPerSeed = 2;
 
-std::vector<std::string> withFlags(std::vector<std::string> args, const TestRegistry* source,
-                                   const TestRegistry* destination) {
-  if (source)
-    for (auto& flag : accessFlags(*source, "src")) args.push_back(flag);
-  if (destination)
-    for (auto& flag : accessFlags(*destination, "dest")) args.push_back(flag);
-  return args;
-}
-
-std::string dockerRoot(const TestRegistry& registry) { return "docker://" + registry.host() + "/mirror"; }
-
 // Runs ferry with `args` and sends it SIGKILL after `delay`, unless it ends first.
 // Returns whether it was killed.
 bool runAndKill(const std::vector<std::string>& args, milliseconds delay, const std::filesystem::path& log) {

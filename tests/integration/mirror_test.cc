@@ -24,18 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::string> withFlags(std::vector<std::string> args, const TestRegistry& source,
-                                   const TestRegistry* destination) {
-  for (auto& flag : accessFlags(source, "src")) args.push_back(flag);
-  if (destination)
-    for (auto& flag : accessFlags(*destination, "dest")) args.push_back(flag);
-  return args;
-}
-
-std::string dockerRoot(const TestRegistry& registry, const std::string& ns = "mirror") {
-  return "docker://" + registry.host() + "/" + ns;
-}
-
 // "docker://host/repo:tag" → the digest the registry holds there, read with skopeo.
 std::string digestAt(const TestRegistry& registry, const ImageReference& reference) {
   std::vector<std::string> argv{"skopeo", "inspect", "--raw"};

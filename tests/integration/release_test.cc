@@ -33,16 +33,6 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::string> withFlags(std::vector<std::string> args, const TestRegistry& source,
-                                   const TestRegistry* destination) {
-  for (auto& flag : accessFlags(source, "src")) args.push_back(flag);
-  if (destination)
-    for (auto& flag : accessFlags(*destination, "dest")) args.push_back(flag);
-  return args;
-}
-
-std::string dockerRoot(const TestRegistry& registry) { return "docker://" + registry.host() + "/mirror"; }
-
 // The digest skopeo reads at `reference` ("HOST/REPO:TAG" or "HOST/REPO@DIGEST").
 std::string skopeoDigest(const TestRegistry& registry, const std::string& reference) {
   std::vector<std::string> argv{"skopeo", "inspect", "--raw"};
