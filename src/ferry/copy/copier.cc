@@ -188,13 +188,19 @@ std::vector<CopyResult> Copier::run(const std::vector<CopyRequest>& requests) {
   for (int depth = 0; depth < kMaxAttachmentDepth && !owners.empty(); ++depth) {
     auto& next = rounds.emplace_back();
     std::vector<size_t> ownerOf;  // index into owners, per request of `next`
-    for (size_t i = 0; i < owners.size(); ++i) {
-      if (!owners[i]->ok) continue;
-      for (auto& request : attachmentRequests(plans[i], *owners[i])) {
+    // Looking for attachments asks the source (a tag list per repository, a referrers query per manifest where
+    // the API exists): as many images at once as transfers, each writing only its own entry.
+    std::vector<std::vector<CopyRequest>> found(owners.size());
+    {
+      ThreadPool lookups(std::max(1, std::min<int>(options_.parallel, static_cast<int>(owners.size()))));
+      for (size_t i = 0; i < owners.size(); ++i)
+        if (owners[i]->ok) lookups.submit([&, i] { found[i] = attachmentRequests(plans[i], *owners[i]); });
+    }
+    for (size_t i = 0; i < owners.size(); ++i)
+      for (auto& request : found[i]) {
         next.push_back(std::move(request));
         ownerOf.push_back(i);
       }
-    }
     if (next.empty()) break;
     std::vector<ImagePlan> nextPlans;
     auto round = runRound(next, false, nextPlans);
@@ -280,21 +286,27 @@ std::vector<CopyResult> Copier::runRound(const std::vector<CopyRequest>& request
 
 std::vector<std::string> Copier::sourceTags(ImageSource& source, CopyResult& result) {
   auto key = source.describe();
+  std::shared_ptr<TagListing> listing;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = sourceTags_.find(key); it != sourceTags_.end()) return it->second;
+    auto& entry = sourceTags_[key];
+    if (!entry) entry = std::make_shared<TagListing>();
+    listing = entry;
   }
-  std::vector<std::string> tags;
-  if (auto* lister = capability<TagLister>(source)) {
-    try {
-      tags = lister->listTags();
-    } catch (const Error& e) {
-      result.warnings.push_back(fmt::format("signatures and referrers not copied: cannot list the tags of {}: {}",
-                                            key, e.what()));
+  // Once per repository, whichever image asks first; the others wait for its answer.
+  std::call_once(listing->once, [&] {
+    if (auto* lister = capability<TagLister>(source)) {
+      try {
+        listing->tags = lister->listTags();
+      } catch (const Error& e) {
+        listing->error = e.what();
+      }
     }
-  }
-  std::lock_guard lock(mutex_);
-  return sourceTags_.try_emplace(key, std::move(tags)).first->second;
+  });
+  if (!listing->error.empty())
+    result.warnings.push_back(
+        fmt::format("signatures and referrers not copied: cannot list the tags of {}: {}", key, listing->error));
+  return listing->tags;
 }
 
 std::vector<CopyRequest> Copier::attachmentRequests(const ImagePlan& plan, CopyResult& result) {

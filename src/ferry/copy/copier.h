@@ -160,8 +160,13 @@ class Copier {
   std::set<std::string> plannedBlobs_;
   // Manifest pushes, by blob scope and digest (and "#tag" for a root push).
   std::map<std::string, std::shared_ptr<Completion>> manifests_;
-  // Source repositories' tags, by ImageSource::describe().
-  std::map<std::string, std::vector<std::string>> sourceTags_;
+  // Source repositories' tags, by ImageSource::describe(), listed once each.
+  struct TagListing {
+    std::once_flag once;
+    std::vector<std::string> tags;
+    std::string error;
+  };
+  std::map<std::string, std::shared_ptr<TagListing>> sourceTags_;
 };
 
 }  // namespace ferry

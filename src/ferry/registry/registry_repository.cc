@@ -373,7 +373,13 @@ std::vector<Descriptor> RegistryRepository::listReferrers(const Digest& subject,
 }
 
 std::optional<RawManifest> RegistryRepository::referrersIndex(const Digest& subject) {
-  if (noReferrersApi_) return std::nullopt;
+  if (referrersApi_ < 0) return std::nullopt;
+  // Until one answer says whether the API exists, one image asks at a time, so a registry without it hears one 404.
+  std::unique_lock probe(referrersProbe_, std::defer_lock);
+  if (referrersApi_ == 0) {
+    probe.lock();
+    if (referrersApi_ < 0) return std::nullopt;
+  }
   std::string what = fmt::format("list referrers of {}@{}", describe(), subject.str());
   HttpRequest request{.method = "GET",
                       .url = "/v2/" + repository_ + "/referrers/" + subject.str(),
@@ -382,11 +388,12 @@ std::optional<RawManifest> RegistryRepository::referrersIndex(const Digest& subj
   auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
   if (response.bodyTooLarge) fail(ErrorKind::Limit, "cannot {}: the answer is larger than 8 MiB, which ferry refuses", what);
   if (response.status == 404) {
-    noReferrersApi_ = true;
+    referrersApi_ = -1;
     return std::nullopt;
   }
   if (response.status != 200) client_->failWith(response, what);
   referrersIn(response.body, what);  // refuses an answer that is not an index
+  referrersApi_ = 1;
   return RawManifest::of(std::move(response.body), std::string(media::kOciIndex));
 }
 

@@ -118,7 +118,9 @@ class RegistryRepository : public ImageSource,
 
   std::shared_ptr<RegistryClient> client_;
   std::string repository_;
-  std::atomic<bool> noReferrersApi_{false};  // a /referrers/ request answered 404
+  // Whether the registry has the referrers API: 0 not known yet (one probe at a time), 1 yes, -1 no (a 404).
+  std::atomic<int> referrersApi_{0};
+  std::mutex referrersProbe_;
   std::mutex sessionsMutex_;
   // Upload sessions opened by a mount probe that found nothing, by blob digest.
   std::unordered_map<std::string, UploadSession> sessions_;
