@@ -15,6 +15,7 @@
 #include "ferry/base/files.h"
 #include "ferry/mirror/mapping_file.h"
 #include "integration/ferry_test_env.h"
+#include "support/registry_push.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
 #include "support/mirror_scenario.h"
@@ -61,20 +62,7 @@ class SparseFront {
     std::string mediaType;
   };
 
-  HttpResponse forward(const HttpRequest& request) {
-    std::vector<std::string> headers{"Host: " + front_.host()};
-    for (const auto& [name, value] : request.headers)
-      if (name != "host" && name != "content-length" && name != "connection" && name != "transfer-encoding" &&
-          name != "expect")
-        headers.push_back(name + ": " + value);
-    auto answer = httpRequest(request.method, registry_.url() + request.target, headers, request.body);
-    HttpResponse response{.status = static_cast<int>(answer.status), .headers = {}, .body = answer.body};
-    for (const auto& [name, value] : answer.headers)
-      if (name != "content-length" && name != "connection" && name != "transfer-encoding")
-        response.headers.emplace_back(name, value);
-    if (request.method == "HEAD") response.headers.emplace_back("content-length", answer.header("content-length"));
-    return response;
-  }
+  HttpResponse forward(const HttpRequest& request) { return forwardToRegistry(registry_, front_.host(), request); }
 
   HttpResponse serve(const HttpRequest& request) {
     auto at = request.path.find("/manifests/");

@@ -11,6 +11,7 @@
 #include "ferry/copy/endpoints.h"
 #include "ferry/registry/registry_repository.h"
 #include "integration/ferry_test_env.h"
+#include "support/registry_push.h"
 #include "support/http_client.h"
 #include "support/http_server.h"
 
@@ -40,20 +41,7 @@ class RegistryFront {
     return options;
   }
 
-  HttpResponse forward(const HttpRequest& request) {
-    std::vector<std::string> headers{"Host: " + front_.host()};  // so the registry's Locations name the front
-    for (const auto& [name, value] : request.headers)
-      if (name != "host" && name != "content-length" && name != "connection" && name != "transfer-encoding" &&
-          name != "expect")
-        headers.push_back(name + ": " + value);
-    auto answer = httpRequest(request.method, registry_.url() + request.target, headers, request.body);
-    HttpResponse response{.status = static_cast<int>(answer.status), .headers = {}, .body = answer.body};
-    for (const auto& [name, value] : answer.headers)
-      if (name != "content-length" && name != "connection" && name != "transfer-encoding")
-        response.headers.emplace_back(name, value);
-    if (request.method == "HEAD") response.headers.emplace_back("content-length", answer.header("content-length"));
-    return response;
-  }
+  HttpResponse forward(const HttpRequest& request) { return forwardToRegistry(registry_, front_.host(), request); }
 
   HttpResponse serveFront(const HttpRequest& request) {
     auto blobs = request.path.find("/blobs/sha256:");

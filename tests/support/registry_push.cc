@@ -111,4 +111,19 @@ ClientResponse getManifest(const TestRegistry& registry, std::string_view reposi
   return httpRequest("GET", url, {kAcceptAll}, {}, registryClientOptions(registry, repository));
 }
 
+HttpResponse forwardToRegistry(const TestRegistry& registry, const std::string& frontHost, const HttpRequest& request) {
+  std::vector<std::string> headers{"Host: " + frontHost};
+  for (const auto& [name, value] : request.headers)
+    if (name != "host" && name != "content-length" && name != "connection" && name != "transfer-encoding" &&
+        name != "expect")
+      headers.push_back(name + ": " + value);
+  auto answer = httpRequest(request.method, registry.url() + request.target, headers, request.body);
+  HttpResponse response{.status = static_cast<int>(answer.status), .headers = {}, .body = answer.body};
+  for (const auto& [name, value] : answer.headers)
+    if (name != "content-length" && name != "connection" && name != "transfer-encoding")
+      response.headers.emplace_back(name, value);
+  if (request.method == "HEAD") response.headers.emplace_back("content-length", answer.header("content-length"));
+  return response;
+}
+
 }  // namespace ferry::testing

@@ -9,6 +9,7 @@
 
 #include "support/fixtures.h"
 #include "support/http_client.h"
+#include "support/http_server.h"
 #include "support/test_registry.h"
 
 namespace ferry::testing {
@@ -29,5 +30,9 @@ void pushImage(const TestRegistry& registry, const std::filesystem::path& layout
 // GET /v2/<repository>/manifests/<reference>, accepting every manifest type.
 // The registry's answer as is (check status yourself).
 ClientResponse getManifest(const TestRegistry& registry, std::string_view repository, std::string_view reference);
+
+// For a front server of a test's own before `registry`: passes `request` on and
+// its answer back, with Host set to `frontHost` so the registry's Locations name the front.
+HttpResponse forwardToRegistry(const TestRegistry& registry, const std::string& frontHost, const HttpRequest& request);
 
 }  // namespace ferry::testing
