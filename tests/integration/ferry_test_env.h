@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "ferry/base/files.h"
+#include "ferry/ref/reference.h"
 #include "support/fixtures.h"
 #include "support/process.h"
 #include "support/test_registry.h"
@@ -68,6 +71,37 @@ inline std::vector<std::string> skopeoFlags(const TestRegistry& registry, const 
   }
   if (registry.needsCredentials()) flags.push_back("--" + prefix + "creds=" + registry.username() + ":" + registry.password());
   return flags;
+}
+
+// "docker://host/repo:tag" → the digest the registry holds there, read with skopeo.
+inline std::string digestAt(const TestRegistry& registry, const ImageReference& reference) {
+  std::vector<std::string> argv{"skopeo", "inspect", "--raw"};
+  for (auto& flag : skopeoFlags(registry, "")) argv.push_back(flag);
+  argv.push_back(reference.str());
+  return Digest::sha256Of(runChecked(argv)).str();
+}
+
+// How many times each blob's upload completed (PUT …/blobs/uploads/…?digest=…, answered 201:
+// a PUT cut off by a kill mid-stream stored nothing), by digest.
+inline std::map<std::string, int> uploadCounts(const std::vector<AccessLogEntry>& log) {
+  std::map<std::string, int> counts;
+  for (const auto& entry : log) {
+    if (entry.method != "PUT" || entry.status != 201 || entry.target.find("/blobs/uploads/") == std::string::npos) continue;
+    auto at = entry.target.find("digest=");
+    if (at == std::string::npos) continue;
+    auto value = entry.target.substr(at + 7);
+    value = value.substr(0, value.find('&'));
+    if (auto colon = value.find("%3A"); colon != std::string::npos) value.replace(colon, 3, ":");
+    ++counts[value];
+  }
+  return counts;
+}
+
+// The digests of blobs whose upload completed.
+inline std::set<std::string> uploadedDigests(const std::vector<AccessLogEntry>& log) {
+  std::set<std::string> digests;
+  for (const auto& [digest, count] : uploadCounts(log)) digests.insert(digest);
+  return digests;
 }
 
 // `skopeo inspect --raw` of an image: the stored bytes as an independent client sees them.

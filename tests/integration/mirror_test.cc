@@ -24,36 +24,12 @@ namespace {
 
 using nlohmann::json;
 
-// "docker://host/repo:tag" → the digest the registry holds there, read with skopeo.
-std::string digestAt(const TestRegistry& registry, const ImageReference& reference) {
-  std::vector<std::string> argv{"skopeo", "inspect", "--raw"};
-  for (auto& flag : skopeoFlags(registry, "")) argv.push_back(flag);
-  argv.push_back(reference.str());
-  return Digest::sha256Of(runChecked(argv)).str();
-}
-
 // Blob requests (anything under /blobs/) in an access log.
 size_t blobRequests(const std::vector<AccessLogEntry>& log) {
   size_t count = 0;
   for (const auto& entry : log)
     if (entry.target.find("/blobs/") != std::string::npos) ++count;
   return count;
-}
-
-// The digests of blobs whose upload completed (PUT …/blobs/uploads/…?digest=…).
-std::set<std::string> uploadedDigests(const std::vector<AccessLogEntry>& log) {
-  std::set<std::string> digests;
-  for (const auto& entry : log) {
-    // Only a completed upload (201) stored a blob: a PUT cut off by a kill mid-stream did not.
-    if (entry.method != "PUT" || entry.status != 201 || entry.target.find("/blobs/uploads/") == std::string::npos) continue;
-    auto at = entry.target.find("digest=");
-    if (at == std::string::npos) continue;
-    auto value = entry.target.substr(at + 7);
-    value = value.substr(0, value.find('&'));
-    if (auto colon = value.find("%3A"); colon != std::string::npos) value.replace(colon, 3, ":");
-    digests.insert(value);
-  }
-  return digests;
 }
 
 json listOperators(const TestRegistry& registry, const std::string& reference) {

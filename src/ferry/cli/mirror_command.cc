@@ -78,6 +78,8 @@ void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options
     fail("--platform-fallback must be fail (the default) or whole, not '{}'", flags.platformFallback);
   }
   options.sparseTagged = flags.sparse;
+  if (!flags.shard.empty()) options.shard = parseShardSpec(flags.shard);
+  options.finalize = flags.finalize;
   if (!flags.since.empty()) {
     mirror::History::checkSince(flags.since);
     options.since = flags.since;
@@ -271,6 +273,14 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   command->add_flag("--sparse", flags.sparse,
                     "Images named by tag that keep some platforms are sparse too (default: a filtered index, new "
                     "digest)");
+  command->add_option("--shard", flags.shard,
+                      "Copy only this worker's share of the blobs: I/N (I from 0 to N-1), or auto/N with I from "
+                      "$JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); the last shard to finish, or --finalize, "
+                      "pushes the manifests, tags and cluster resources (docs/scale.md)");
+  command->add_flag("--finalize", flags.finalize,
+                    "The last step of a sharded run: check that every blob is at the destination, then push the "
+                    "manifests, catalogs and tags and write the cluster resources; nothing is pushed while a shard "
+                    "is missing");
   command->add_option("-p,--port", flags.port, "oc-mirror's local cache registry port (ferry runs none; noted)");
   addSignatureFlags(command, flags.signatures, /*ocMirror=*/true);
   command->add_option("--update-url", flags.updateUrl,
@@ -324,6 +334,10 @@ int runMirrorCommand(const MirrorFlags& flags) {
     if (flags.dryRun) {
       std::printf("dry run: %zu images planned; mapping in %s\n", report.plan.images.size() + report.plan.catalogs.size(),
                   report.mappingFile.string().c_str());
+    } else if (report.leftToFinalize) {
+      std::printf("%s, shard %s: this worker's share of %zu images is in, %zu failed; the last shard or "
+                  "--finalize pushes the manifests and tags\n",
+                  describeWorkflow(workflow).c_str(), flags.shard.c_str(), copied, failed);
     } else {
       std::printf("%s: %zu images copied, %zu already there, %zu failed\n", describeWorkflow(workflow).c_str(), copied,
                   present, failed);

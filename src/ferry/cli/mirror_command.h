@@ -41,6 +41,8 @@ struct MirrorFlags {
   std::string sparseIndexes = "learn";
   std::string platformFallback = "fail";
   bool sparse = false;
+  std::string shard;      // --shard I/N or auto/N
+  bool finalize = false;  // --finalize
   int port = 0;
   SignatureFlags signatures;
   // Releases (docs/releases.md).

@@ -271,6 +271,8 @@ std::vector<CopyResult> Copier::runRound(const std::vector<CopyRequest>& request
     for (auto& plan : plans) images.submit([this, &plan] { planImage(plan); });
   }
   progress_.planning = false;
+  if (options_.shard) takeShare(plans);
+  if (options_.blobsMustExist) requireEveryBlob(plans);
   {
     ThreadPool images(coordinators);
     for (auto& plan : plans) {
@@ -394,7 +396,8 @@ void Copier::planImage(ImagePlan& plan) {
            request.destination.digest->str(), wanted.str());
 
     const auto& tag = request.destination.tag;
-    auto present = plan.sink->manifestDigest(tag ? *tag : wanted.str());
+    // A shard plans what is there already too: every worker splits the same blobs.
+    auto present = options_.shard ? std::nullopt : plan.sink->manifestDigest(tag ? *tag : wanted.str());
     if (!plan.selectPlatforms && present && *present != wanted && tag && isReferrersTag(*tag)) {
       // Another run (or tool) left referrers of its own under this fallback tag: keep them beside the source's.
       if (!plan.graph) plan.graph = fetchImageGraph(*plan.source, top);
@@ -411,7 +414,9 @@ void Copier::planImage(ImagePlan& plan) {
     } else {
       if (!plan.graph) plan.graph = fetchImageGraph(*plan.source, std::move(top));
       std::lock_guard lock(mutex_);
-      for (const auto& blob : plan.graph->blobs()) {
+      // A shard counts its share only, once the round's blobs are known (takeShare).
+      if (!options_.shard)
+        for (const auto& blob : plan.graph->blobs()) {
         if (!plannedBlobs_.insert(plan.sink->blobScope() + "@" + blob.digest.str()).second) continue;
         ++progress_.blobsTotal;
         progress_.bytesTotal += blob.size;
@@ -433,7 +438,9 @@ void Copier::transferImage(ImagePlan& plan) {
   const auto& graph = *plan.graph;
   try {
     std::vector<std::pair<Descriptor, std::shared_ptr<Completion>>> pending;
-    for (const auto& blob : graph.blobs()) pending.emplace_back(blob, ensureBlob(plan.source, plan.sink, blob));
+    for (const auto& blob : graph.blobs())
+      if (!options_.shard || ownedBlobs_.count(blob.digest.str()))
+        pending.emplace_back(blob, ensureBlob(plan.source, plan.sink, blob));
     std::string firstError;
     int failed = 0;
     for (auto& [blob, done] : pending) {
@@ -449,6 +456,11 @@ void Copier::transferImage(ImagePlan& plan) {
     }
     if (failed > 0)
       fail("{} of {} blobs failed, so no manifest was pushed; first: {}", failed, pending.size(), firstError);
+    if (options_.shard) {
+      result.ok = true;
+      result.leftToFinalize = true;
+      return;
+    }
 
     const auto& tag = plan.request->destination.tag;
     for (const auto* node : graph.bottomUp()) {
@@ -534,6 +546,18 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
   };
   auto transfer = [this, source, sink, blob, finish](std::optional<std::string> mountFrom) {
     try {
+      if (options_.blobsMustExist) {
+        // One missing blob fails the round: the others need not be asked.
+        if (missingBlobs_ > 0) return finish("not checked: another blob of the run is missing");
+        auto* checker = capability<BlobChecker>(*sink);
+        if (checker ? checker->hasBlob(blob.digest) : sink->reuseBlob(blob, std::nullopt)) {
+          ++progress_.blobsReused;
+          progress_.bytesReused += blob.size;
+          return finish({});
+        }
+        ++missingBlobs_;
+        return finish(fmt::format("blob {} is not at {}", blob.digest.str(), sink->describe()));
+      }
       if (sink->reuseBlob(blob, mountFrom)) {
         ++progress_.blobsReused;
         progress_.bytesReused += blob.size;
@@ -560,6 +584,48 @@ std::shared_ptr<Completion> Copier::ensureBlob(const std::shared_ptr<ImageSource
     transfers_->submit([transfer] { transfer(std::nullopt); });
   }
   return done;
+}
+
+void Copier::takeShare(const std::vector<ImagePlan>& plans) {
+  std::vector<ShardedBlob> blobs;
+  for (const auto& plan : plans)
+    if (!plan.finished && plan.graph)
+      for (const auto& blob : plan.graph->blobs()) blobs.push_back({blob.digest.str(), blob.size});
+  auto owners = splitByBytes(blobs, options_.shard->count);
+  std::lock_guard lock(mutex_);
+  for (const auto& plan : plans) {
+    if (plan.finished || !plan.graph) continue;
+    for (const auto& blob : plan.graph->blobs()) {
+      if (owners[blob.digest.str()] != options_.shard->index) continue;
+      ownedBlobs_.insert(blob.digest.str());
+      if (!plannedBlobs_.insert(plan.sink->blobScope() + "@" + blob.digest.str()).second) continue;
+      ++progress_.blobsTotal;
+      progress_.bytesTotal += blob.size;
+    }
+  }
+}
+
+void Copier::requireEveryBlob(std::vector<ImagePlan>& plans) {
+  std::vector<std::shared_ptr<Completion>> checks;
+  std::string firstMissing;
+  for (auto& plan : plans)
+    if (!plan.finished)
+      for (const auto& blob : plan.graph->blobs()) checks.push_back(ensureBlob(plan.source, plan.sink, blob));
+  int64_t missingBefore = missingBlobs_;
+  for (auto& check : checks)
+    if (auto error = check->wait(); !error.empty() && firstMissing.empty() && !error.starts_with("not checked"))
+      firstMissing = error;
+  if (missingBlobs_ == missingBefore && firstMissing.empty()) return;
+  // Nothing of the round is pushed: its images wait for the shards that have not finished.
+  for (auto& plan : plans) {
+    if (plan.finished) continue;
+    plan.result->error = fmt::format(
+        "not finalized, nothing pushed: {} (a shard of this run has not finished, or failed); run the missing "
+        "shards (ferry mirror --shard I/N), then finalize again",
+        firstMissing.empty() ? "a blob of the run is not at the destination" : firstMissing);
+    plan.finished = true;
+    ++progress_.imagesDone;
+  }
 }
 
 void Copier::transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob) {

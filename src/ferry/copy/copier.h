@@ -45,6 +45,7 @@
 
 #include "ferry/copy/endpoints.h"
 #include "ferry/copy/platform_filter.h"
+#include "ferry/copy/shard.h"
 #include "ferry/copy/thread_pool.h"
 
 namespace ferry {
@@ -82,6 +83,8 @@ struct CopyResult {
   std::vector<std::string> platforms;
   bool sparse = false;         // pushed (or to be pushed) as a sparse index
   bool sparseRefused = false;  // the destination refused the sparse index (nothing of the index was pushed)
+  // CopyOptions::shard: this worker's share of the image's blobs is in; its manifests wait for the finalize step.
+  bool leftToFinalize = false;
 };
 
 // Counters the CLI reads while a copy runs. The totals are complete once
@@ -109,6 +112,14 @@ struct CopyOptions {
   // Copy each image's signatures and referrers after it (copy/attachments.h);
   // off for --remove-signatures / --referrers none.
   bool attachments = false;
+  // --shard I/N (copy/shard.h): this worker moves only its share of each
+  // round's blobs and pushes no manifest. Images present at the destination are
+  // planned all the same, so every worker splits the same set of blobs.
+  std::optional<ShardSpec> shard;
+  // The finalize step of a sharded run: no blob is sent. Each round first checks
+  // that all its blobs are at the destination; when one is not (a shard has not
+  // finished), every image of the round fails before any manifest is pushed.
+  bool blobsMustExist = false;
 };
 
 class Copier {
@@ -119,6 +130,8 @@ class Copier {
   // Copies every pair; failures are reported per pair, never thrown.
   std::vector<CopyResult> run(const std::vector<CopyRequest>& requests);
   const CopyProgress& progress() const { return progress_; }
+  // CopyOptions::blobsMustExist: how many blobs were found missing (0: every round was complete).
+  int64_t missingBlobs() const { return missingBlobs_; }
 
  private:
   struct ImagePlan;
@@ -141,6 +154,10 @@ class Copier {
                                          const std::shared_ptr<ImageSink>& sink, const Descriptor& blob);
   // Moves one blob: from the source's file when it keeps one, else streamed into the sink (ImageSink::writeBlob).
   void transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob);
+  // CopyOptions::shard: takes this worker's share of the round's blobs into ownedBlobs_ and the totals.
+  void takeShare(const std::vector<ImagePlan>& plans);
+  // CopyOptions::blobsMustExist: checks every blob of the round; when one is missing, fails every image.
+  void requireEveryBlob(std::vector<ImagePlan>& plans);
 
   Endpoints& endpoints_;
   CopyOptions options_;
@@ -167,6 +184,9 @@ class Copier {
     std::string error;
   };
   std::map<std::string, std::shared_ptr<TagListing>> sourceTags_;
+  // CopyOptions::shard: the digests of this worker's share.
+  std::set<std::string> ownedBlobs_;
+  std::atomic<int64_t> missingBlobs_{0};
 };
 
 }  // namespace ferry

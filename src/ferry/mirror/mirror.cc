@@ -128,7 +128,9 @@ class MirrorRun::Impl {
         endpoints_(options_.endpoints),
         copier_(endpoints_, CopyOptions{.parallel = options_.parallel,
                                         .imageTimeout = options_.imageTimeout,
-                                        .attachments = options_.attachments}),
+                                        .attachments = options_.attachments,
+                                        .shard = options_.shard,
+                                        .blobsMustExist = options_.finalize}),
         runId_(newRunId()) {
     log_.onNote = options_.note;
   }
@@ -140,6 +142,11 @@ class MirrorRun::Impl {
   void writeMapping(const Plan& plan, const CopyResults* copied);
   void writeErrorLog();
   MirrorReport finish(Plan plan, CopyResults copied, std::vector<CatalogResult> catalogs, const ImageWriter& writer);
+  MirrorReport runShard(PlannedRun planned, ImageReader& reader, ImageWriter& writer);
+  CopyOptions finalizeOptions() const {
+    return {.parallel = options_.parallel, .imageTimeout = options_.imageTimeout,
+            .attachments = options_.attachments, .blobsMustExist = true};
+  }
 
   MirrorOptions options_;
   Endpoints endpoints_;
@@ -156,6 +163,12 @@ MirrorReport MirrorRun::run() { return impl_->run(); }
 const CopyProgress& MirrorRun::progress() const { return impl_->progress(); }
 
 MirrorReport MirrorRun::Impl::run() {
+  if (options_.shard && options_.finalize)
+    fail(ErrorKind::InvalidInput, "--shard and --finalize go to different steps: the workers run with --shard I/N, "
+                                  "the final step with --finalize");
+  if ((options_.shard || options_.finalize) && options_.workflow == Workflow::MirrorToDisk)
+    fail(ErrorKind::Unsupported, "--shard and --finalize split a run into a registry (mirror-to-mirror, "
+                                 "disk-to-mirror); mirror-to-disk is not split yet (docs/scale.md)");
   workspace_ = workspaceFor(options_);
   std::filesystem::create_directories(workspace_.root);
   report_.workingDirectory = workspace_.root;
@@ -193,8 +206,15 @@ MirrorReport MirrorRun::Impl::run() {
   // Phase 2: every image but the catalogs.
   reader->beforeCopy(plan, *writer, log_);
   writer->begin(plan, log_);
+  if (options_.shard) return runShard(std::move(planned), *reader, *writer);
   auto copied = copyImages(plan, *reader, *writer, copier_, log_, options_.platformPolicy);
   writeMapping(plan, &copied);
+  if (options_.finalize && copier_.missingBlobs() > 0) {
+    log_.error(kExitGeneric, fmt::format("--finalize: blobs of the run are not all at {}, so nothing was pushed: run "
+                                         "the shards that have not finished (--shard I/N), then finalize again",
+                                         writer->describe()));
+    return finish(std::move(plan), std::move(copied), {}, *writer);
+  }
   if (options_.strict && !log_.errors.empty()) {
     log_.error(kExitGeneric, "--strict: stopping before the catalogs are pushed, since images failed");
     return finish(std::move(plan), std::move(copied), {}, *writer);
@@ -202,8 +222,56 @@ MirrorReport MirrorRun::Impl::run() {
 
   // Phase 3: the catalogs, without the operators whose images failed; then the writer's closing work.
   auto catalogs = finalizeCatalogs(plan, planned.contents, copied, *reader, *writer, copier_, log_);
+  if (options_.finalize && copier_.missingBlobs() > 0) {
+    log_.error(kExitGeneric, fmt::format("--finalize: the catalogs' blobs are not all at {}, so no catalog was pushed "
+                                         "and no cluster resource written: run the shards that have not finished, "
+                                         "then finalize again",
+                                         writer->describe()));
+    return finish(std::move(plan), std::move(copied), std::move(catalogs), *writer);
+  }
   writer->finish({plan, copied, catalogs}, log_);
   return finish(std::move(plan), std::move(copied), std::move(catalogs), *writer);
+}
+
+// A shard moves its share of the blobs (phases 2 and 3 with a sharded Copier,
+// which pushes no manifest), then tries the finalize step: when another share
+// is still missing, that attempt pushed nothing and its refusals are not errors
+// of this worker: the run is left to the last shard or to --finalize.
+MirrorReport MirrorRun::Impl::runShard(PlannedRun planned, ImageReader& reader, ImageWriter& writer) {
+  auto& plan = planned.plan;
+  const auto shard = options_.shard->str();
+  // Shards push no index, so there is nothing to learn about sparse indexes yet: the finalize step does.
+  PlatformPolicy noPushes{.sparseIndexes = SparseIndexes::Yes, .fallback = options_.platformPolicy.fallback};
+  auto shared = copyImages(plan, reader, writer, copier_, log_, noPushes);
+  finalizeCatalogs(plan, planned.contents, shared, reader, writer, copier_, log_);
+  const auto& moved = copier_.progress();
+  log_.note(fmt::format("shard {}: its share is in: {} blobs ({} sent, {} present already), {} bytes sent", shard,
+                        moved.blobsTotal.load(), moved.blobsSent.load(), moved.blobsReused.load(),
+                        moved.bytesDone.load()));
+  if (!log_.errors.empty()) {
+    log_.error(kExitGeneric, fmt::format("shard {}: not finalizing, since some of its images failed", shard));
+    return finish(std::move(plan), std::move(shared), {}, writer);
+  }
+
+  Copier finalizer(endpoints_, finalizeOptions());
+  RunLog attempt{.onNote = log_.onNote};
+  auto copied = copyImages(plan, reader, writer, finalizer, attempt, options_.platformPolicy);
+  std::vector<CatalogResult> catalogs;
+  if (finalizer.missingBlobs() == 0) catalogs = finalizeCatalogs(plan, planned.contents, copied, reader, writer, finalizer, attempt);
+  if (finalizer.missingBlobs() > 0) {
+    log_.note(fmt::format("shard {}: other shards' blobs are not all at {} yet, so the manifests, tags and cluster "
+                          "resources are left to the last shard or to `ferry mirror --finalize`",
+                          shard, writer.describe()));
+    report_.leftToFinalize = true;
+    return finish(std::move(plan), std::move(shared), {}, writer);
+  }
+  log_.note(fmt::format("shard {}: every shard's blobs are in: finalized the run", shard));
+  writer.finish({plan, copied, catalogs}, attempt);
+  for (auto& line : attempt.errors) log_.errors.push_back(std::move(line));
+  for (auto& line : attempt.warnings) log_.warnings.push_back(std::move(line));
+  log_.exitCode |= attempt.exitCode;
+  writeMapping(plan, &copied);
+  return finish(std::move(plan), std::move(copied), std::move(catalogs), writer);
 }
 
 MirrorReport MirrorRun::Impl::finish(Plan plan, CopyResults copied, std::vector<CatalogResult> catalogs,

@@ -84,6 +84,12 @@ struct MirrorOptions {
   PlatformPolicy platformPolicy;
   // --sparse: tag-referenced images that keep some platforms are sparse too (default: a filtered index).
   bool sparseTagged = false;
+  // --shard I/N (copy/shard.h, docs/scale.md): this worker copies its share of
+  // the blobs; then, if every other share is in, it finalizes the run itself.
+  std::optional<ShardSpec> shard;
+  // --finalize: the last step of a sharded run: every blob must be at the
+  // destination already; pushes the manifests, catalogs and tags, writes the cluster resources.
+  bool finalize = false;
   // Lines worth telling the user as the run goes ("reading catalog ...", warnings).
   std::function<void(const std::string&)> note;
 };
@@ -108,6 +114,8 @@ struct MirrorReport {
   std::vector<std::string> archiveParts;           // mirror-to-disk
   std::filesystem::path clusterResources;          // mirror-to-mirror, disk-to-mirror
   bool nothingNew = false;                          // mirror-to-disk found nothing to ship
+  // --shard: this worker's share is in but other shards' are not, so the run is not finalized yet.
+  bool leftToFinalize = false;
 };
 
 class MirrorRun {

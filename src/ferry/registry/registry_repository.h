@@ -44,6 +44,7 @@ class BlobPipe;
 class RegistryRepository : public ImageSource,
                            public ImageSink,
                            public TagLister,
+                           public BlobChecker,
                            public ReferrerLister,
                            public ReferrersApi,
                            public ManifestDeleter {
@@ -66,8 +67,9 @@ class RegistryRepository : public ImageSource,
 
   // Whether the registry has the blob in this repository (one HEAD). The copy
   // engine uses reuseBlob's mount probe instead, which answers the same question
-  // and opens the upload session in the same request.
-  bool hasBlob(const Digest& digest);
+  // and opens the upload session in the same request; the finalize step of a
+  // sharded run, which sends no blob, asks this.
+  bool hasBlob(const Digest& digest) override;
 
   // Every tag of the repository, asking for `pageSize` a page and following Link pagination.
   std::vector<std::string> listTags(int pageSize);

@@ -43,6 +43,13 @@ class ReferrersApi {
   virtual std::optional<RawManifest> referrersIndex(const Digest& subject) = 0;
 };
 
+class BlobChecker {
+ public:
+  virtual ~BlobChecker() = default;
+  // Whether the store holds the blob (a HEAD at a registry), without starting an upload.
+  virtual bool hasBlob(const Digest& digest) = 0;
+};
+
 class ManifestDeleter {
  public:
   virtual ~ManifestDeleter() = default;
