@@ -7,6 +7,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "ferry/base/error.h"
 #include "ferry/base/log.h"
@@ -516,11 +517,28 @@ void Copier::pushManifest(ImageSink& sink, const RawManifest& manifest, const st
            sink.describe(), error);
   }
   if (!mine) return;
-  try {
-    sink.putManifest(manifest, tag, root);
-  } catch (const std::exception& e) {
-    mine->complete(e.what());
-    throw;
+  // The finalize step of a sharded run may run in several workers at once, each pushing the same manifests.
+  // distribution 2.8 rewrites a repository's link files in place, so a push can briefly find a child or blob
+  // "unknown" that is there (MANIFEST_BLOB_UNKNOWN, DIGEST_INVALID): every blob was checked just before,
+  // so such a refusal is tried again.
+  const int attempts = options_.blobsMustExist ? 4 : 1;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      sink.putManifest(manifest, tag, root);
+      break;
+    } catch (const Error& e) {
+      bool passing = e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::Other;
+      if (attempt < attempts && passing) {
+        log::info("pushing manifest {} to {} again: {}", manifest.digest.str(), sink.describe(), e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(250 << (attempt - 1)));
+        continue;
+      }
+      mine->complete(e.what());
+      throw;
+    } catch (const std::exception& e) {
+      mine->complete(e.what());
+      throw;
+    }
   }
   mine->complete({});
 }
