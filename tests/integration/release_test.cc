@@ -633,6 +633,42 @@ TEST_F(ReleaseTest, GraphTrueBuildsTheGraphImageAndTheUpdateServiceInEveryWorkfl
       << service;
 }
 
+TEST_F(ReleaseTest, GraphImageSignaturesPutTheVerifiedSignaturesIntoTheGraphData) {
+  if (!toolAvailable("gpg") || !toolAvailable("gpgv")) GTEST_SKIP() << "gpg and gpgv are needed";
+  GpgKey key("release@example.invalid");
+  auto keyring = scratch_.path() / "release-key.asc";
+  writeFileAtomically(keyring, key.armoredPublicKey());
+  SignatureStore store;
+  const auto& release = world_->release("4.18.1");
+  auto signature = key.sign(release.image.digest.str(), "quay.io/openshift-release-dev/ocp-release:4.18.1-x86_64");
+  store.put(release.image.digest.str(), 1, signature);
+  FixtureBuilder builder(scratch_.path() / "base-layout", 79);
+  auto base = builder.singleArchDocker("base");
+  pushImage(*source_, scratch_.path() / "base-layout", base, "graph-base/docker", "latest");
+  GraphDataServer data(graphDataTarball(scratch_.path()));
+  UpdateGraphServer server(graph());
+  TestRegistry mirror;
+  auto config = writeConfig("isc.yaml", "    graph: true\n    channels:\n      - name: stable-4.18\n");
+  auto result = runFerry(withFlags({"mirror", "-c", config.string(), "--workspace",
+                                    "file://" + (scratch_.path() / "ws").string(), "--update-url", server.url(),
+                                    "--release-signature-url", store.url(), "--release-signature-keyring",
+                                    keyring.string(), "--graph-data-url", data.url(), "--graph-base-image",
+                                    source_->host() + "/graph-base/docker:latest", "--graph-image-signatures",
+                                    dockerRoot(mirror)},
+                                   *source_, &mirror));
+  ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  // A single Docker image base stays a single Docker image, with the layer typed as Docker's.
+  auto manifest = json::parse(skopeoRaw(mirror, "mirror/openshift/graph-image", "latest"));
+  EXPECT_EQ(manifest["mediaType"], "application/vnd.docker.distribution.manifest.v2+json");
+  EXPECT_EQ(manifest["layers"].back()["mediaType"], "application/vnd.docker.image.rootfs.diff.tar.gzip");
+  auto files = graphLayerFiles(mirror, mirror.host() + "/mirror/openshift/graph-image:latest", scratch_.path());
+  auto path = "var/lib/cincinnati-graph-data/signatures/sha256/" + std::string(release.image.digest.hex()) +
+              "/signature-1";
+  ASSERT_TRUE(files.count(path)) << result.err;
+  EXPECT_EQ(files[path], signature);
+  EXPECT_EQ(files.size(), 6u);
+}
+
 TEST_F(ReleaseTest, AGraphDataServerThatIsDownOrWrongFailsWithTheUrl) {
   FixtureBuilder builder(scratch_.path() / "base-layout", 78);
   auto base = builder.singleArchOci("base");
