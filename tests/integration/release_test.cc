@@ -302,6 +302,53 @@ TEST_F(ReleaseTest, ANewerReleaseShipsOnlyWhatItDoesNotShareWithTheLastOne) {
   EXPECT_LT(ratio, 0.5);
 }
 
+// The children of the index `digest` of the source layout, by architecture.
+std::map<std::string, std::string> childrenByArch(const std::filesystem::path& layout, const std::string& digest) {
+  auto index = json::parse(readBlob(layout, Digest::parse(digest)));
+  std::map<std::string, std::string> children;
+  for (const auto& child : index["manifests"])
+    children[child["platform"]["architecture"].get<std::string>()] = child["digest"].get<std::string>();
+  return children;
+}
+
+TEST_F(ReleaseTest, PlatformsNarrowTheMultiPayloadAndItsComponentsSparsely) {
+  UpdateGraphServer server(graph());
+  auto config = writeConfig("isc.yaml", "    platforms: [linux/amd64]\n    channels:\n      - name: stable-4.18\n");
+  auto archive = scratch_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "--update-url", server.url(),
+                                    "file://" + archive.string()},
+                                   *source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  // The graph is asked for the multi payloads (as oc-mirror does with platforms).
+  EXPECT_NE(server.queries().at(0).find("arch=multi&channel=stable-4.18&id="), std::string::npos);
+  const auto& release = world_->release("4.18.1", "multi");
+  EXPECT_NE(toDisk.err.find("release 4.18.1-multi (" + release.image.digest.str() +
+                            "): 24 components, narrowed to linux/amd64"),
+            std::string::npos)
+      << toDisk.err;
+  // Every payload and component keeps its digest (sparse: they are named by digest) with only linux/amd64.
+  auto plan = json::parse(runChecked({"tar", "-xOf", (archive / "mirror_000001.tar").string(), "ferry/plan.json"}));
+  size_t narrowed = 0;
+  for (const auto& image : plan["images"]) {
+    EXPECT_EQ(image["platforms"], json({"linux/amd64"})) << image.dump();
+    EXPECT_EQ(image["sparse"], true) << image.dump();
+    ++narrowed;
+  }
+  EXPECT_EQ(narrowed, 1u + 24u);
+  auto held = partDigests(archive / "mirror_000001.tar");
+  auto layout = work_->path() / "release-layout";
+  auto payload = childrenByArch(layout, release.image.digest.str());
+  EXPECT_TRUE(held.count(release.image.digest.str()));
+  EXPECT_TRUE(held.count(payload.at("amd64")));
+  EXPECT_FALSE(held.count(payload.at("arm64")));
+  for (const auto& [name, image] : release.components) {
+    auto children = childrenByArch(layout, digestOf(image));
+    EXPECT_TRUE(held.count(digestOf(image))) << name;
+    EXPECT_TRUE(held.count(children.at("amd64"))) << name;
+    EXPECT_FALSE(held.count(children.at("arm64"))) << name;
+  }
+}
+
 TEST_F(ReleaseTest, AnExplicitReleaseBypassesTheGraph) {
   auto release = world_->release("4.17.0");
   auto config = writeConfig("isc.yaml", "    release: " + source_->host() + "/openshift-release-dev/ocp-release:" +
