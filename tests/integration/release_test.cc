@@ -24,7 +24,9 @@
 #include "integration/ferry_test_env.h"
 #include "ferry/base/base64.h"
 #include "ferry/base/error.h"
+#include "ferry/imagefs/layer_writer.h"
 #include "support/http_server.h"
+#include "support/registry_push.h"
 #include "support/release_images.h"
 #include "support/update_graph_server.h"
 
@@ -300,6 +302,53 @@ TEST_F(ReleaseTest, ANewerReleaseShipsOnlyWhatItDoesNotShareWithTheLastOne) {
   EXPECT_LT(ratio, 0.5);
 }
 
+// The children of the index `digest` of the source layout, by architecture.
+std::map<std::string, std::string> childrenByArch(const std::filesystem::path& layout, const std::string& digest) {
+  auto index = json::parse(readBlob(layout, Digest::parse(digest)));
+  std::map<std::string, std::string> children;
+  for (const auto& child : index["manifests"])
+    children[child["platform"]["architecture"].get<std::string>()] = child["digest"].get<std::string>();
+  return children;
+}
+
+TEST_F(ReleaseTest, PlatformsNarrowTheMultiPayloadAndItsComponentsSparsely) {
+  UpdateGraphServer server(graph());
+  auto config = writeConfig("isc.yaml", "    platforms: [linux/amd64]\n    channels:\n      - name: stable-4.18\n");
+  auto archive = scratch_.path() / "archive";
+  auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "--update-url", server.url(),
+                                    "file://" + archive.string()},
+                                   *source_, nullptr));
+  ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  // The graph is asked for the multi payloads (as oc-mirror does with platforms).
+  EXPECT_NE(server.queries().at(0).find("arch=multi&channel=stable-4.18&id="), std::string::npos);
+  const auto& release = world_->release("4.18.1", "multi");
+  EXPECT_NE(toDisk.err.find("release 4.18.1-multi (" + release.image.digest.str() +
+                            "): 24 components, narrowed to linux/amd64"),
+            std::string::npos)
+      << toDisk.err;
+  // Every payload and component keeps its digest (sparse: they are named by digest) with only linux/amd64.
+  auto plan = json::parse(runChecked({"tar", "-xOf", (archive / "mirror_000001.tar").string(), "ferry/plan.json"}));
+  size_t narrowed = 0;
+  for (const auto& image : plan["images"]) {
+    EXPECT_EQ(image["platforms"], json({"linux/amd64"})) << image.dump();
+    EXPECT_EQ(image["sparse"], true) << image.dump();
+    ++narrowed;
+  }
+  EXPECT_EQ(narrowed, 1u + 24u);
+  auto held = partDigests(archive / "mirror_000001.tar");
+  auto layout = work_->path() / "release-layout";
+  auto payload = childrenByArch(layout, release.image.digest.str());
+  EXPECT_TRUE(held.count(release.image.digest.str()));
+  EXPECT_TRUE(held.count(payload.at("amd64")));
+  EXPECT_FALSE(held.count(payload.at("arm64")));
+  for (const auto& [name, image] : release.components) {
+    auto children = childrenByArch(layout, digestOf(image));
+    EXPECT_TRUE(held.count(digestOf(image))) << name;
+    EXPECT_TRUE(held.count(children.at("amd64"))) << name;
+    EXPECT_FALSE(held.count(children.at("arm64"))) << name;
+  }
+}
+
 TEST_F(ReleaseTest, AnExplicitReleaseBypassesTheGraph) {
   auto release = world_->release("4.17.0");
   auto config = writeConfig("isc.yaml", "    release: " + source_->host() + "/openshift-release-dev/ocp-release:" +
@@ -494,6 +543,214 @@ TEST_F(ReleaseTest, ABadOrMissingSignatureFailsThatReleaseWithExitBitTwo) {
   args.push_back("--ignore-release-signature");
   auto ignored = runFerry(withFlags(args, *source_, nullptr));
   EXPECT_EQ(ignored.exitCode, 0) << ignored.err;
+}
+
+
+// A cincinnati-graph-data tarball (the shape api.openshift.com serves), written with ferry's own layer writer.
+std::string graphDataTarball(const std::filesystem::path& directory) {
+  LayerWriter writer(directory / "graph-data.tar.gz");
+  writer.addFile("version", "1.1.0\n");
+  writer.addFile("LICENSE", "Apache-2.0\n");
+  writer.addDirectory("channels");
+  writer.addFile("channels/stable-4.18.yaml", "name: stable-4.18\nversions:\n- 4.18.0\n- 4.18.1\n");
+  writer.addDirectory("blocked-edges");
+  writer.addFile("blocked-edges/4.18.1-ExampleRisk.yaml",
+                 "to: 4.18.1\nfrom: 4\\.17\\..*\nurl: https://example.invalid/risk\nname: ExampleRisk\n"
+                 "message: an example\nmatchingRules:\n- type: Always\n");
+  writer.addDirectory("raw");
+  writer.addFile("raw/metadata.json", "{}\n");
+  return readFile(writer.finish().file);
+}
+
+// Serves the tarball at /graph-data.
+class GraphDataServer {
+ public:
+  explicit GraphDataServer(std::string tarball)
+      : tarball_(std::move(tarball)), server_([this](const HttpRequest& request) {
+          if (request.path != "/graph-data") return HttpResponse{.status = 404, .headers = {}, .body = "no"};
+          return HttpResponse{.status = 200, .headers = {{"Content-Type", "application/gzip"}}, .body = tarball_};
+        }) {}
+  std::string url() const { return server_.url() + "/graph-data"; }
+  uint64_t requestCount() const { return server_.requestCount(); }
+
+ private:
+  std::string tarball_;
+  HttpServer server_;
+};
+
+// The files of the graph-data layer of the linux/amd64 image of `reference`, read with skopeo (copied to an
+// OCI layout) and tar: path → content.
+std::map<std::string, std::string> graphLayerFiles(const TestRegistry& registry, const std::string& reference,
+                                                   const std::filesystem::path& work, json* configOut = nullptr) {
+  auto layout = work / "skopeo-graph";
+  std::filesystem::remove_all(layout);
+  std::vector<std::string> argv{"skopeo", "copy", "--override-arch", "amd64", "--override-os", "linux"};
+  for (auto& flag : skopeoFlags(registry, "src-")) argv.push_back(flag);
+  argv.push_back("docker://" + reference);
+  argv.push_back("oci:" + layout.string() + ":graph");
+  runChecked(argv);
+  auto index = json::parse(readFile(layout / "index.json"));
+  auto manifest = json::parse(readBlob(layout, Digest::parse(index["manifests"][0]["digest"].get<std::string>())));
+  if (configOut) *configOut = json::parse(readBlob(layout, Digest::parse(manifest["config"]["digest"].get<std::string>())));
+  auto layer = Digest::parse(manifest["layers"].back()["digest"].get<std::string>());
+  auto blob = layout / "blobs" / "sha256" / std::string(layer.hex());
+  std::map<std::string, std::string> files;
+  std::istringstream names(runChecked({"tar", "-tzf", blob.string()}));
+  std::string name;
+  while (std::getline(names, name))
+    if (!name.ends_with("/")) files[name] = runChecked({"tar", "-xzOf", blob.string(), name});
+  return files;
+}
+
+TEST_F(ReleaseTest, GraphTrueBuildsTheGraphImageAndTheUpdateServiceInEveryWorkflow) {
+  auto tarball = graphDataTarball(scratch_.path());
+  // The base, pulled from the source registry like any image: amd64 and arm64, and an attestation.
+  FixtureBuilder builder(scratch_.path() / "base-layout", 77);
+  auto base = builder.indexWithAttestation("base");
+  pushImage(*source_, scratch_.path() / "base-layout", base, "graph-base/ubi", "latest");
+  auto baseFlag = source_->host() + "/graph-base/ubi:latest";
+  UpdateGraphServer server(graph());
+  auto config = writeConfig("isc.yaml", "    graph: true\n    channels:\n      - name: stable-4.18\n");
+
+  // Mirror-to-mirror.
+  std::string graphDigest;
+  {
+    GraphDataServer data(tarball);
+    TestRegistry mirror;
+    auto workspace = scratch_.path() / "ws";
+    auto args = withFlags({"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                           "--update-url", server.url(), "--graph-data-url", data.url(), "--graph-base-image",
+                           baseFlag, dockerRoot(mirror)},
+                          *source_, &mirror);
+    auto result = runFerry(args);
+    ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+    EXPECT_GE(data.requestCount(), 1u);
+    auto image = mirror.host() + "/mirror/openshift/graph-image:latest";
+    graphDigest = skopeoDigest(mirror, image);
+    // An index of the base's two platform images (the attestation dropped), each with the graph data on top.
+    auto index = json::parse(skopeoRaw(mirror, "mirror/openshift/graph-image", "latest"));
+    ASSERT_EQ(index["manifests"].size(), 2u) << index.dump(2);
+    json config;
+    auto files = graphLayerFiles(mirror, image, scratch_.path(), &config);
+    EXPECT_EQ(files["var/lib/cincinnati-graph-data/version"], "1.1.0\n");
+    EXPECT_EQ(files["var/lib/cincinnati-graph-data/channels/stable-4.18.yaml"],
+              "name: stable-4.18\nversions:\n- 4.18.0\n- 4.18.1\n");
+    EXPECT_TRUE(files.count("var/lib/cincinnati-graph-data/blocked-edges/4.18.1-ExampleRisk.yaml"));
+    EXPECT_TRUE(files.count("var/lib/cincinnati-graph-data/raw/metadata.json"));
+    EXPECT_EQ(files.size(), 5u);
+    EXPECT_EQ(config["config"]["Cmd"], json({"/bin/bash", "-c",
+                                            "exec cp -rp /var/lib/cincinnati-graph-data/* /var/lib/cincinnati/graph-data"}));
+    // The UpdateService names the releases and the graph image by digest; the mirror sets leave the graph image out.
+    auto resources = workspace / "working-dir" / "cluster-resources";
+    auto service = readFile(resources / "updateService.yaml");
+    EXPECT_NE(service.find("kind: UpdateService\n"), std::string::npos) << service;
+    EXPECT_NE(service.find("  releases: " + mirror.host() + "/mirror/openshift/release-images\n"), std::string::npos)
+        << service;
+    EXPECT_NE(service.find("  graphDataImage: " + mirror.host() + "/mirror/openshift/graph-image@" + graphDigest + "\n"),
+              std::string::npos)
+        << service;
+    EXPECT_EQ(readFile(resources / "idms-oc-mirror.yaml").find("graph-image"), std::string::npos);
+    expectMirrored(mirror, world_->release("4.18.1"));
+    // The same graph data and base: the same image, nothing new to push.
+    auto again = runFerry(args);
+    ASSERT_EQ(again.exitCode, 0) << again.err;
+    EXPECT_EQ(skopeoDigest(mirror, image), graphDigest);
+  }
+
+  // Mirror-to-disk carries the built image; disk-to-mirror pushes it with no graph-data server.
+  auto archive = scratch_.path() / "archive";
+  {
+    GraphDataServer data(tarball);
+    auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "--update-url", server.url(),
+                                      "--graph-data-url", data.url(), "--graph-base-image", baseFlag,
+                                      "file://" + archive.string()},
+                                     *source_, nullptr));
+    ASSERT_EQ(toDisk.exitCode, 0) << toDisk.out << toDisk.err;
+  }
+  TestRegistry mirror;
+  auto workspace = scratch_.path() / "ws-d2m";
+  auto fromDisk = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), "--workspace",
+                                      "file://" + workspace.string(), dockerRoot(mirror)},
+                                     mirror, &mirror));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+  EXPECT_EQ(skopeoDigest(mirror, mirror.host() + "/mirror/openshift/graph-image:latest"), graphDigest);
+  auto service = readFile(workspace / "working-dir" / "cluster-resources" / "updateService.yaml");
+  EXPECT_NE(service.find("  graphDataImage: " + mirror.host() + "/mirror/openshift/graph-image@" + graphDigest + "\n"),
+            std::string::npos)
+      << service;
+}
+
+TEST_F(ReleaseTest, GraphImageSignaturesPutTheVerifiedSignaturesIntoTheGraphData) {
+  if (!toolAvailable("gpg") || !toolAvailable("gpgv")) GTEST_SKIP() << "gpg and gpgv are needed";
+  GpgKey key("release@example.invalid");
+  auto keyring = scratch_.path() / "release-key.asc";
+  writeFileAtomically(keyring, key.armoredPublicKey());
+  SignatureStore store;
+  const auto& release = world_->release("4.18.1");
+  auto signature = key.sign(release.image.digest.str(), "quay.io/openshift-release-dev/ocp-release:4.18.1-x86_64");
+  store.put(release.image.digest.str(), 1, signature);
+  FixtureBuilder builder(scratch_.path() / "base-layout", 79);
+  auto base = builder.singleArchDocker("base");
+  pushImage(*source_, scratch_.path() / "base-layout", base, "graph-base/docker", "latest");
+  GraphDataServer data(graphDataTarball(scratch_.path()));
+  UpdateGraphServer server(graph());
+  TestRegistry mirror;
+  auto config = writeConfig("isc.yaml", "    graph: true\n    channels:\n      - name: stable-4.18\n");
+  auto result = runFerry(withFlags({"mirror", "-c", config.string(), "--workspace",
+                                    "file://" + (scratch_.path() / "ws").string(), "--update-url", server.url(),
+                                    "--release-signature-url", store.url(), "--release-signature-keyring",
+                                    keyring.string(), "--graph-data-url", data.url(), "--graph-base-image",
+                                    source_->host() + "/graph-base/docker:latest", "--graph-image-signatures",
+                                    dockerRoot(mirror)},
+                                   *source_, &mirror));
+  ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  // A single Docker image base stays a single Docker image, with the layer typed as Docker's.
+  auto manifest = json::parse(skopeoRaw(mirror, "mirror/openshift/graph-image", "latest"));
+  EXPECT_EQ(manifest["mediaType"], "application/vnd.docker.distribution.manifest.v2+json");
+  EXPECT_EQ(manifest["layers"].back()["mediaType"], "application/vnd.docker.image.rootfs.diff.tar.gzip");
+  auto files = graphLayerFiles(mirror, mirror.host() + "/mirror/openshift/graph-image:latest", scratch_.path());
+  auto path = "var/lib/cincinnati-graph-data/signatures/sha256/" + std::string(release.image.digest.hex()) +
+              "/signature-1";
+  ASSERT_TRUE(files.count(path)) << result.err;
+  EXPECT_EQ(files[path], signature);
+  EXPECT_EQ(files.size(), 6u);
+}
+
+TEST_F(ReleaseTest, AGraphDataServerThatIsDownOrWrongFailsWithTheUrl) {
+  FixtureBuilder builder(scratch_.path() / "base-layout", 78);
+  auto base = builder.singleArchOci("base");
+  pushImage(*source_, scratch_.path() / "base-layout", base, "graph-base/single", "latest");
+  UpdateGraphServer server(graph());
+  auto config = writeConfig("isc.yaml", "    graph: true\n    channels:\n      - name: stable-4.18\n");
+  int port;
+  {
+    HttpServer gone([](const HttpRequest&) { return HttpResponse{}; });
+    port = gone.port();
+  }
+  auto url = fmt::format("http://127.0.0.1:{}/graph-data", port);
+  auto run = [&](const std::string& dataUrl) {
+    return runFerry(withFlags({"mirror", "-c", config.string(), "--workspace",
+                               "file://" + (scratch_.path() / "ws").string(), "--update-url", server.url(),
+                               "--graph-data-url", dataUrl, "--graph-base-image",
+                               source_->host() + "/graph-base/single:latest", "--retry-times", "1", "--retry-delay",
+                               "10ms", "--dry-run", "docker://mirror.example:5000/ocp"},
+                              *source_, nullptr));
+  };
+  auto down = run(url);
+  EXPECT_EQ(down.exitCode, 2) << down.err;
+  EXPECT_NE(down.err.find("graph: true: the graph-data image is not built: cannot download the graph data " + url),
+            std::string::npos)
+      << down.err;
+  // The releases are mirrored all the same.
+  EXPECT_NE(down.err.find("release 4.18.1-x86_64"), std::string::npos) << down.err;
+
+  HttpServer html([](const HttpRequest&) {
+    return HttpResponse{.status = 200, .headers = {}, .body = "<html>sign in</html>"};
+  });
+  auto wrong = run(html.url() + "/graph-data");
+  EXPECT_EQ(wrong.exitCode, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find("the graph data " + html.url() + "/graph-data is not a gzip tarball"), std::string::npos)
+      << wrong.err;
 }
 
 }  // namespace

@@ -299,7 +299,7 @@ std::vector<std::pair<FixtureBuilder::Built, nlohmann::ordered_json>> FixtureBui
 
 FixtureImage FixtureBuilder::image(const std::string& tag, const ImageSpec& spec) {
   auto children = platformImages(tag, spec);
-  if (spec.platforms.empty()) return finish(tag, children.front().first);
+  if (spec.platforms.empty() || (spec.single && children.size() == 1)) return finish(tag, children.front().first);
   return finish(tag, imageIndex(children, spec.format == "docker"));
 }
 

@@ -87,6 +87,7 @@ struct ImageSpec {
   uint64_t ownLayerMinSize = 1 << 20;
   uint64_t ownLayerMaxSize = 3 << 20;
   int gzipLevel = 0;  // random content does not compress; stored gzip is fastest
+  bool single = false;  // one platform given: a plain manifest of it, not an index
 };
 
 // Remembers layers already written, so a layer shared by many images or layouts

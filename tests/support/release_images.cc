@@ -63,12 +63,18 @@ ReleaseLayout buildReleaseLayout(const std::filesystem::path& layoutDir, const s
   const std::string componentRepo = "openshift-release-dev/ocp-v4.0-art-dev";
   const std::string payloadRepo = "openshift-release-dev/ocp-release";
   std::map<std::string, FixtureImage> components;  // layout tag → image, built once
-  auto component = [&](int index, size_t version, bool multi) -> const FixtureImage& {
+  auto component = [&](int index, size_t version, bool multi, const std::string& arch = "amd64") -> const FixtureImage& {
     size_t generation = index % 3 == 0 ? version : 0;
-    auto tag = fmt::format("component-{}-g{}{}", index, generation, multi ? "-multi" : "");
+    bool ownArch = spec.perArchComponents && !multi;
+    auto tag = fmt::format("component-{}-g{}{}", index, generation, multi ? "-multi" : ownArch ? "-" + arch : "");
     if (auto it = components.find(tag); it != components.end()) return it->second;
     ImageSpec image;
     if (multi) image.platforms = {Platform{"linux", "amd64", ""}, Platform{"linux", "arm64", "v8"}};
+    if (ownArch) {
+      image.platforms = {Platform{"linux", arch, arch == "arm64" ? "v8" : ""}};
+      image.sharedLayers = {SharedLayer{.seed = 4242, .size = 64 << 10, .perPlatform = true}};
+      image.single = true;
+    }
     image.ownLayers = 1;
     image.ownLayerMinSize = 2048;
     image.ownLayerMaxSize = 8192;
@@ -86,7 +92,7 @@ ReleaseLayout buildReleaseLayout(const std::filesystem::path& layoutDir, const s
                            .image = FixtureImage{"", "", Digest::sha256Of(""), 0, {}, {}}, .components = {}};
       Json tags = Json::array();
       for (int c = 0; c < spec.components; ++c) {
-        const auto& image = component(c, v, multi);
+        const auto& image = component(c, v, multi, arch);
         auto name = fmt::format("component-{:02}", c);
         auto pull = fmt::format("{}/{}@{}", registryName, componentRepo, image.digest.str());
         release.components.emplace_back(name, pull);

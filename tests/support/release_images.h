@@ -37,6 +37,10 @@ struct ReleaseWorldSpec {
   // Payloads carry 0000_50_installer_coreos-bootimages.yaml naming a kubevirt container disk image for
   // x86_64 and s390x (pushed with the components).
   bool kubeVirt = false;
+  // Benchmarks: single-arch payloads get components of their own architecture (linux/<arch>, as real
+  // releases), all on one base layer per architecture; otherwise every single-arch payload shares the
+  // linux/amd64 components.
+  bool perArchComponents = false;
 };
 
 struct BuiltRelease {

@@ -16,6 +16,7 @@
 //       operator images and an additional image, all named as if they lived at
 //       registry.example.com/demo; and DIR/imageset-config.yaml.
 //   ferry-testdata releases DIR [--versions 4.17.0,4.18.0] [--components 24] [--arches amd64,multi]
+//                               [--per-arch-components yes]
 //       OpenShift release payloads (support/release_images.h) and their components
 //       in one layout, named as if they lived at registry.example.com; prints
 //       "repository[:tag] digest" per image and the graph a server would answer.
@@ -69,7 +70,7 @@ Options parse(int argc, char** argv) {
   static const std::set<std::string> known = {
       "seed",          "repos",  "images-per-repo", "base-layers",   "base-pool",
       "base-size-mib", "layers", "layer-min-mib",   "layer-max-mib", "repo-layer-size-mib",
-      "versions",      "components", "arches"};
+      "versions",      "components", "arches", "per-arch-components"};
   for (int i = 3; i < argc; i += 2) {
     std::string flag = argv[i];
     if (!flag.starts_with("--") || !known.contains(flag.substr(2))) ferry::fail("unknown option '{}'", flag);
@@ -194,7 +195,8 @@ std::vector<std::string> commaList(const std::string& text) {
 void releases(const Options& options) {
   ReleaseWorldSpec spec{.versions = commaList(options.get("versions", "4.17.0,4.17.1,4.18.0")),
                         .components = static_cast<int>(options.number("components", 24)),
-                        .arches = commaList(options.get("arches", "amd64,multi"))};
+                        .arches = commaList(options.get("arches", "amd64,multi")),
+                        .perArchComponents = options.get("per-arch-components", "no") == "yes"};
   auto layout = buildReleaseLayout(options.dir, "registry.example.com", spec);
   for (const auto& image : layout.images)
     std::cout << "registry.example.com/" << image.repository << (image.tag.empty() ? "" : ":" + image.tag) << ' '

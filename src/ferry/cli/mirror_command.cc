@@ -148,6 +148,9 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
   options.releases.includeConditionalEdges = flags.includeConditionalEdges;
   options.releases.ignoreSignatures = flags.ignoreReleaseSignature;
   options.releases.signatureStoreUrl = flags.releaseSignatureUrl;
+  options.releases.graphDataUrl = flags.graphDataUrl;
+  options.releases.graphBaseImage = flags.graphBaseImage;
+  options.releases.graphSignatures = flags.graphImageSignatures;
   if (const char* url = std::getenv(release::kSignatureUrlVariable); options.releases.signatureStoreUrl.empty() && url)
     options.releases.signatureStoreUrl = url;
   options.releases.signatureKeyring = flags.releaseSignatureKeyring;
@@ -295,6 +298,15 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
                       "$OCP_SIGNATURE_VERIFICATION_PK, else /etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release when present)");
   command->add_flag("--ignore-release-signature", flags.ignoreReleaseSignature,
                     "Fetch and check no release signature (unsigned nightly or CI payloads)");
+  command->add_option("--graph-data-url", flags.graphDataUrl,
+                      "graph: true: the graph-data tarball (default: oc-mirror's, "
+                      "https://api.openshift.com/api/upgrades_info/graph-data)");
+  command->add_option("--graph-base-image", flags.graphBaseImage,
+                      "graph: true: the base of the graph-data image, read from the source like any image (default: "
+                      "registry.access.redhat.com/ubi9/ubi:latest)");
+  command->add_flag("--graph-image-signatures", flags.graphImageSignatures,
+                    "graph: true: put the verified release signatures into the graph-data image too "
+                    "(signatures/sha256/HEX/signature-N, served by the Update Service)");
   return command;
 }
 

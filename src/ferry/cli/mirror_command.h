@@ -51,6 +51,9 @@ struct MirrorFlags {
   std::string releaseSignatureUrl;      // else $OCP_SIGNATURE_URL
   std::string releaseSignatureKeyring;  // else $OCP_SIGNATURE_VERIFICATION_PK, else Red Hat's key file when present
   bool ignoreReleaseSignature = false;
+  std::string graphDataUrl;             // --graph-data-url (graph: true), else oc-mirror's
+  std::string graphBaseImage;           // --graph-base-image, else oc-mirror's ubi9
+  bool graphImageSignatures = false;    // --graph-image-signatures
   LogFlags log;  // the top-level --log-level / -v, for the working-dir log file
 };
 

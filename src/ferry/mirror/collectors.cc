@@ -275,7 +275,8 @@ Plan narrowToConfiguration(Plan recorded, const config::ImageSetConfig& config, 
     std::set<PackageOwner> owners;
     for (const auto& owner : image.neededBy)
       if (auto it = kept.find(owner.catalog); it != kept.end()) owners.insert({it->second, owner.package});
-    bool release = image.kind == ImageKind::Release || image.kind == ImageKind::ReleaseComponent;
+    bool release = image.kind == ImageKind::Release || image.kind == ImageKind::ReleaseComponent ||
+                   image.kind == ImageKind::GraphImage;
     bool asked = !owners.empty() || (image.kind == ImageKind::Additional && additional.count(image.source.str())) ||
                  (release && config.mirror.platform) || (isHelmKind(image.kind) && config.mirror.helm);
     if (!asked) continue;

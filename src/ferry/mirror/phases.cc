@@ -18,7 +18,8 @@ int exitBitOf(ImageKind kind) {
   switch (kind) {
     case ImageKind::Additional: return kExitAdditional;
     case ImageKind::Release:
-    case ImageKind::ReleaseComponent: return kExitRelease;
+    case ImageKind::ReleaseComponent:
+    case ImageKind::GraphImage: return kExitRelease;
     case ImageKind::HelmChart:
     case ImageKind::HelmImage: return kExitHelm;
     default: return kExitOperator;

@@ -28,7 +28,7 @@ NamingOptions namingFromJson(const nlohmann::json& json) {
 
 ImageKind kindFromName(const std::string& name, const std::string& where) {
   for (auto kind : {ImageKind::Catalog, ImageKind::Bundle, ImageKind::RelatedImage, ImageKind::Additional,
-                    ImageKind::Release, ImageKind::ReleaseComponent, ImageKind::HelmChart, ImageKind::HelmImage})
+                    ImageKind::Release, ImageKind::ReleaseComponent, ImageKind::HelmChart, ImageKind::HelmImage, ImageKind::GraphImage})
     if (name == kindName(kind)) return kind;
   fail("{}: unknown image kind '{}'", where, name);
 }
@@ -79,6 +79,7 @@ const char* kindName(ImageKind kind) {
     case ImageKind::ReleaseComponent: return "release-component";
     case ImageKind::HelmChart: return "helm-chart";
     case ImageKind::HelmImage: return "helm-image";
+    case ImageKind::GraphImage: return "graph-image";
   }
   return "image";
 }

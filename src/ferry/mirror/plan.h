@@ -31,7 +31,10 @@ namespace ferry::mirror {
 // Release: a release payload (mirror.platform); ReleaseComponent: an image its
 // release-manifests/image-references names.
 // HelmChart: a chart itself, as an OCI chart; HelmImage: an image found in a chart (exit bit 16 for both).
-enum class ImageKind { Catalog, Bundle, RelatedImage, Additional, Release, ReleaseComponent, HelmChart, HelmImage };
+// GraphImage: the graph-data image ferry built for the Update Service (graph: true), from an OCI layout in the
+// workspace (exit bit 2, as releases).
+enum class ImageKind { Catalog, Bundle, RelatedImage, Additional, Release, ReleaseComponent, HelmChart, HelmImage,
+                       GraphImage };
 
 const char* kindName(ImageKind kind);
 

@@ -9,6 +9,8 @@
 
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
+#include "ferry/copy/copier.h"
+#include "ferry/release/graph_image.h"
 #include "ferry/release/naming.h"
 #include "ferry/release/payload.h"
 #include "ferry/release/resolve.h"
@@ -28,6 +30,17 @@ struct WantedRelease {
   std::vector<std::string> archs;  // the graph architectures it stands for (kubeVirtContainer)
 };
 
+// mirror.platform.platforms: a multi payload narrowed to these platforms (empty: every platform).
+std::vector<std::string> kubeVirtArchsOf(const std::vector<Platform>& platforms) {
+  std::set<std::string> wanted;
+  for (const auto& platform : platforms) {
+    auto arch = platform.normalized().architecture;
+    if (arch == "amd64") wanted.insert("x86_64");
+    if (arch == "s390x") wanted.insert("s390x");
+  }
+  return {wanted.begin(), wanted.end()};
+}
+
 // kubeVirtContainer: the CoreOS architectures whose container disk a payload of `archs` carries, as oc-mirror:
 // amd64 → x86_64, s390x → s390x, multi → both.
 std::vector<std::string> kubeVirtArchs(const std::vector<std::string>& archs) {
@@ -41,9 +54,10 @@ std::vector<std::string> kubeVirtArchs(const std::vector<std::string>& archs) {
 
 // The kubevirt container disk images of `payload` as components; throws Error when none is found.
 std::vector<PlannedImage> kubeVirtImages(const release::ReleasePayload& payload, const WantedRelease& wanted,
-                                         const std::string& tag, const std::string& name) {
+                                         const std::string& tag, const std::string& name,
+                                         const std::vector<Platform>& platforms) {
   auto found = release::readKubeVirtImages(payload.manifestsDirectory, name);
-  auto archs = kubeVirtArchs(wanted.archs);
+  auto archs = platforms.empty() ? kubeVirtArchs(wanted.archs) : kubeVirtArchsOf(platforms);
   std::vector<std::pair<std::string, std::string>> picks;
   for (const auto& arch : archs)
     if (auto it = found.find(arch); it != found.end()) picks.emplace_back(arch, it->second);
@@ -174,9 +188,10 @@ void checkSignatures(const PlanningContext& context, const ReleaseOptions& optio
     writeFileAtomically(signatureFile(context.workspace, digest, static_cast<int>(i + 1)), verified[i]);
 }
 
-// Reads one payload and adds it and its components; throws Error when the release cannot be mirrored whole.
-void addRelease(const PlanningContext& context, const ReleaseOptions& options, RetryingHttpClient* signatureHttp,
-                PlanBuilder& plan, const WantedRelease& wanted, bool kubeVirt) {
+// Reads one payload and adds it and its components (each narrowed to `platforms`, when given: sparse, since
+// all are named by digest); returns the payload's digest. Throws Error when the release cannot be mirrored whole.
+Digest addRelease(const PlanningContext& context, const ReleaseOptions& options, RetryingHttpClient* signatureHttp,
+                  PlanBuilder& plan, const WantedRelease& wanted, bool kubeVirt, const std::vector<Platform>& platforms) {
   auto source = context.reader.open(wanted.payload);
   auto name = wanted.payload.str();
   auto payload = release::readReleasePayload(*source, wanted.payload.manifestReference(), name,
@@ -212,10 +227,80 @@ void addRelease(const PlanningContext& context, const ReleaseOptions& options, R
     images.push_back(std::move(planned));
   }
   if (kubeVirt)
-    for (auto& image : kubeVirtImages(payload, wanted, tag, name)) images.push_back(std::move(image));
-  context.log.note(fmt::format("release {} ({}): {} components; {}", tag, payload.digest.str(),
-                               payload.components.size(), wanted.reason));
+    for (auto& image : kubeVirtImages(payload, wanted, tag, name, platforms)) images.push_back(std::move(image));
+  std::string narrowed;
+  if (!platforms.empty()) {
+    std::vector<std::string> names;
+    for (const auto& platform : platforms) names.push_back(platform.str());
+    narrowed = fmt::format(", narrowed to {}", fmt::join(names, ", "));
+    // Pulled by digest (the payload by the graph's, components by image-references'): sparse, digests kept.
+    for (auto& image : images) image.platforms = platformChoiceFor(platforms, pullReferenceFor(image.source));
+  }
+  context.log.note(fmt::format("release {} ({}): {} components{}; {}", tag, payload.digest.str(),
+                               payload.components.size(), narrowed, wanted.reason));
   for (auto& image : images) plan.addImage(std::move(image));
+  return payload.digest;
+}
+
+// graph: true: downloads the graph data, copies the base image into the workspace's graph-preparation layout,
+// builds the graph-data image there and adds it. Throws Error naming what failed.
+void addGraphImage(const PlanningContext& context, const ReleaseOptions& options, PlanBuilder& plan,
+                   const std::vector<Digest>& payloads) {
+  auto url = options.graphDataUrl.empty() ? std::string(release::kGraphDataUrl) : options.graphDataUrl;
+  auto baseText = options.graphBaseImage.empty() ? std::string(release::kGraphBaseImage) : options.graphBaseImage;
+  ImageReference base;
+  try {
+    base = ImageReference::parse(baseText);
+  } catch (const Error& e) {
+    fail(ErrorKind::InvalidInput, "the graph image's base '{}' (--graph-base-image): {}", baseText, e.what());
+  }
+  auto work = context.workspace.releases() / "graph-data";
+  auto tarball = work / "cincinnati-graph-data.tar.gz";
+  context.log.note(fmt::format("graph: downloading the graph data {}", urlForMessages(url)));
+  {
+    RetryingHttpClient http("graph data server", options.graphServer.http);
+    release::downloadGraphData(http, url, tarball);
+  }
+
+  // The base image, whole, into the layout (blobs it has already are not read again).
+  auto layoutDir = graphImageLayout(context.workspace);
+  auto layout = OciLayout::create(layoutDir);
+  ImageReference baseCopy;
+  baseCopy.transport = Transport::Layout;
+  baseCopy.layoutPath = layoutDir;
+  baseCopy.tag = "base";
+  Endpoints local(EndpointOptions{});
+  Copier copier(local, CopyOptions{.parallel = 4});
+  auto copied = copier.run({CopyRequest{.source = base, .destination = baseCopy, .from = context.reader.open(base),
+                                        .to = layout}});
+  if (copied.empty() || !copied[0].ok || !copied[0].digest)
+    fail("cannot read the graph image's base {} (--graph-base-image): {}", base.str(),
+         copied.empty() ? std::string("nothing copied") : copied[0].error);
+  auto baseTop = layout->getManifest(copied[0].digest->str());
+
+  release::GraphImageInput input{.tarball = tarball, .tarballName = urlForMessages(url), .workDirectory = work / "unpacked"};
+  if (options.graphSignatures)
+    for (const auto& digest : payloads) {
+      int n = 0;
+      for (const auto& file : savedSignatures(context.workspace, digest))
+        input.signatures.push_back({.payload = digest, .number = ++n, .file = file});
+    }
+  auto built = release::buildGraphImage(*layout, baseTop, base.str(), input);
+  context.log.note(fmt::format("graph: built the graph-data image {} ({} files{}{}, on {} for {})", built.top.digest.str(),
+                               built.files,
+                               input.signatures.empty() ? "" : fmt::format(", {} release signatures", input.signatures.size()),
+                               built.skipped ? fmt::format(", {} links left out", built.skipped) : "",
+                               base.str(), fmt::join(built.platforms, ", ")));
+  PlannedImage image;
+  image.kind = ImageKind::GraphImage;
+  image.source.transport = Transport::Layout;
+  image.source.layoutPath = layoutDir;
+  image.source.tag = release::kGraphImageTag;
+  image.source.digest = built.top.digest;
+  image.naming.targetRepo = release::kGraphImageRepository;
+  image.naming.targetTag = release::kGraphImageTag;
+  image.foundIn = {fmt::format("graph data {}", urlForMessages(url)), fmt::format("base {}", base.str())};
+  plan.addImage(std::move(image));
 }
 
 }  // namespace
@@ -270,22 +355,43 @@ size_t writeSignatureConfigMap(const Workspace& workspace, const std::vector<Dig
   return data.size();
 }
 
+std::filesystem::path graphImageLayout(const Workspace& workspace) { return workspace.root / "graph-preparation"; }
+
+void writeUpdateService(const Workspace& workspace, const ImageReference& graphImage, const std::string& releases) {
+  // As oc-mirror v2's (cluster-resources/updateService.yaml), but the graph image by digest, not :latest.
+  auto image = graphImage;
+  if (image.digest) image.tag.reset();
+  auto name = image.registry + "/" + image.repository +
+              (image.digest ? "@" + image.digest->str() : ":" + image.tag.value_or("latest"));
+  std::string text = fmt::format(
+      "apiVersion: updateservice.operator.openshift.io/v1\n"
+      "kind: UpdateService\n"
+      "metadata:\n"
+      "  name: update-service-oc-mirror\n"
+      "  namespace: openshift-update-service\n"
+      "  annotations:\n"
+      "    createdBy: ferry\n"
+      "spec:\n"
+      "  replicas: 2\n"
+      "  releases: {}\n"
+      "  graphDataImage: {}\n",
+      releases, name);
+  std::filesystem::create_directories(workspace.clusterResources());
+  writeFileAtomically(workspace.clusterResources() / "updateService.yaml", text);
+}
+
 void ReleaseCollector::check(const config::ImageSetConfig& config) const {
   if (!config.mirror.platform) return;
   const auto& platform = *config.mirror.platform;
-  if (!platform.platforms.empty())
-    fail("{}: mirror.platform.platforms (a multi payload narrowed to some platforms) is not supported by ferry yet; "
-         "use architectures (multi mirrors the whole multi payload)",
-         platform.where.str());
+  // platforms and architectures together are refused by the loader; platforms mean the multi payload.
+  (void)platform;
 }
 
 void ReleaseCollector::collect(const PlanningContext& context, PlanBuilder& plan) {
   if (!context.config.mirror.platform) return;
-  const auto& platform = *context.config.mirror.platform;
-  if (platform.graph)
-    context.log.warn(fmt::format("{}: mirror.platform.graph: ferry does not build the graph-data image or the "
-                                 "UpdateService yet; the releases are mirrored without them",
-                                 platform.where.str()));
+  auto platform = *context.config.mirror.platform;
+  // platforms: the multi payload (arch=multi in the graph, as oc-mirror), narrowed to them.
+  if (!platform.platforms.empty()) platform.architectures = {"multi"};
   std::vector<WantedRelease> wanted;
   if (!platform.release.empty()) {
     // An explicit payload: the channels are not asked (as oc-mirror).
@@ -313,11 +419,21 @@ void ReleaseCollector::collect(const PlanningContext& context, PlanBuilder& plan
     else
       signatureHttp = std::make_unique<RetryingHttpClient>("release signature store", options_.graphServer.http);
   }
+  std::vector<Digest> payloads;
   for (const auto& release : wanted) {
     try {
-      addRelease(context, options_, signatureHttp.get(), plan, release, platform.kubeVirtContainer);
+      payloads.push_back(addRelease(context, options_, signatureHttp.get(), plan, release, platform.kubeVirtContainer,
+                                    platform.platforms));
     } catch (const Error& e) {
       context.log.error(kExitRelease, fmt::format("release {}: {}", release.payload.str(), e.what()));
+    }
+  }
+  if (platform.graph) {
+    try {
+      addGraphImage(context, options_, plan, payloads);
+    } catch (const Error& e) {
+      context.log.error(kExitRelease, fmt::format("{}: graph: true: the graph-data image is not built: {}",
+                                                  platform.where.str(), e.what()));
     }
   }
 }

@@ -10,7 +10,11 @@
 // image-references names is added by digest as ImageKind::ReleaseComponent,
 // named openshift/release:<release tag>-<name>. A release that cannot be
 // resolved or read is reported with exit bit 2 (kExitRelease) and left out.
-// Disk-to-mirror mirrors what the archive's plan recorded and asks no server.
+// With graph: true, the graph-data image is built (release/graph_image.h) in
+// the workspace and added as ImageKind::GraphImage, named
+// openshift/graph-image:latest; the registry writer then writes the
+// UpdateService. Disk-to-mirror mirrors what the archive's plan recorded (the
+// built graph image among it) and asks no server.
 #pragma once
 
 #include <filesystem>
@@ -33,6 +37,12 @@ struct ReleaseOptions {
   std::filesystem::path signatureKeyring;
   // --ignore-release-signature: no signature is fetched or checked.
   bool ignoreSignatures = false;
+  // graph: true (release/graph_image.h): the graph-data tarball (--graph-data-url, else oc-mirror's URL), the
+  // base image (--graph-base-image, else oc-mirror's ubi9), and whether the mirrored release signatures go into
+  // the image too (--graph-image-signatures; oc-mirror never adds them).
+  std::string graphDataUrl;
+  std::string graphBaseImage;
+  bool graphSignatures = false;
 };
 
 // The signatures kept for a payload: <workspace>/hold-release/signatures/sha256-<hex>-<n>.
@@ -44,6 +54,14 @@ std::filesystem::path signatureFile(const Workspace& workspace, const Digest& pa
 // with the saved signatures of the release payloads in `payloads`; nothing
 // (and any older one removed) when there are none. Returns how many it holds.
 size_t writeSignatureConfigMap(const Workspace& workspace, const std::vector<Digest>& payloads);
+
+// Where graph: true builds the graph-data image: <workspace>/graph-preparation (oc-mirror's name), an OCI
+// layout holding the base image and the built one (tagged latest).
+std::filesystem::path graphImageLayout(const Workspace& workspace);
+
+// cluster-resources/updateService.yaml (oc-mirror v2's name and shape): the UpdateService that serves the
+// mirrored releases (`releases`, a repository) with the graph-data image `graphImage` (by digest).
+void writeUpdateService(const Workspace& workspace, const ImageReference& graphImage, const std::string& releases);
 
 class ReleaseCollector : public ImageCollector {
  public:

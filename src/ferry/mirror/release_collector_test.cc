@@ -38,6 +38,38 @@ TEST(ReleasePlan, ReleaseKindsRoundTripThroughThePlanDocument) {
   EXPECT_STREQ(kindName(ImageKind::ReleaseComponent), "release-component");
 }
 
+TEST(ReleasePlan, TheGraphImageFromItsLayoutRoundTripsAndTheUpdateServiceNamesItByDigest) {
+  TemporaryDirectory work("ferry-update-service");
+  PlannedImage graph;
+  graph.kind = ImageKind::GraphImage;
+  graph.source.transport = Transport::Layout;
+  graph.source.layoutPath = work.path() / "graph-preparation";
+  graph.source.tag = "latest";
+  graph.source.digest = Digest::sha256Of("g");
+  graph.naming.targetRepo = "openshift/graph-image";
+  graph.naming.targetTag = "latest";
+  Plan plan;
+  plan.images = {graph};
+  auto back = planFromJson(planToJson(plan, "r"), "plan.json");
+  ASSERT_EQ(back.images.size(), 1u);
+  EXPECT_EQ(back.images[0].kind, ImageKind::GraphImage);
+  EXPECT_EQ(back.images[0].source, graph.source);
+  EXPECT_STREQ(kindName(ImageKind::GraphImage), "graph-image");
+  // In an archive it is the layout's name.
+  EXPECT_EQ(archiveName(graph.source), "oci/graph-preparation");
+
+  Workspace workspace{work.path() / "working-dir"};
+  auto destination = ImageReference::parse("mirror.example:5000/ocp/openshift/graph-image:latest");
+  destination.digest = Digest::sha256Of("g");
+  writeUpdateService(workspace, destination, "mirror.example:5000/ocp/openshift/release-images");
+  EXPECT_EQ(readFile(workspace.clusterResources() / "updateService.yaml"),
+            "apiVersion: updateservice.operator.openshift.io/v1\nkind: UpdateService\nmetadata:\n"
+            "  name: update-service-oc-mirror\n  namespace: openshift-update-service\n  annotations:\n"
+            "    createdBy: ferry\nspec:\n  replicas: 2\n"
+            "  releases: mirror.example:5000/ocp/openshift/release-images\n"
+            "  graphDataImage: mirror.example:5000/ocp/openshift/graph-image@" + Digest::sha256Of("g").str() + "\n");
+}
+
 TEST(ReleaseSignatures, TheConfigMapCountsOverEveryReleaseAndIsRemovedWhenThereAreNone) {
   TemporaryDirectory work;
   Workspace workspace{work.path() / "working-dir"};

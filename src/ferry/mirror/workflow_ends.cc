@@ -26,7 +26,8 @@ ImageCategory categoryOf(ImageKind kind) {
     case ImageKind::HelmChart:
     case ImageKind::HelmImage: return ImageCategory::Generic;
     case ImageKind::Release:
-    case ImageKind::ReleaseComponent: return ImageCategory::Release;
+    case ImageKind::ReleaseComponent:
+    case ImageKind::GraphImage: return ImageCategory::Release;
   }
   return ImageCategory::Generic;
 }
@@ -61,6 +62,33 @@ void writeHelmChartList(const FinishedRun& run, const std::filesystem::path& fil
 // A release payload's signature as an archive carries it (ferry/release-signature-sha256-<hex>-<n>).
 std::string signatureArchiveFile(const Digest& payload, int n) {
   return fmt::format("release-signature-sha256-{}-{}", payload.hex(), n);
+}
+
+// cluster-resources/updateService.yaml when the run pushed a graph image (graph: true); any older one removed.
+void writeUpdateServiceFor(const FinishedRun& run, const Workspace& workspace, RunLog& log) {
+  std::error_code ignored;
+  std::filesystem::remove(workspace.clusterResources() / "updateService.yaml", ignored);
+  const PlannedImage* graph = nullptr;
+  std::string releases;
+  for (size_t i = 0; i < run.plan.images.size(); ++i) {
+    const auto& image = run.plan.images[i];
+    bool pushed = run.dryRun || (i < run.copied.images.size() && run.copied.images[i].ok);
+    if (!pushed) continue;
+    if (image.kind == ImageKind::GraphImage) graph = &image;
+    if (image.kind == ImageKind::Release && releases.empty())
+      releases = image.destination.registry + "/" + image.destination.repository;
+  }
+  if (!graph) return;
+  auto destination = graph->destination;
+  destination.digest = graph->source.digest;  // pushed digest for digest
+  if (releases.empty()) {
+    // No release pushed this run: where they go (openshift/release-images beside openshift/graph-image).
+    releases = destination.registry + "/" + destination.repository;
+    if (auto at = releases.rfind("graph-image"); at != std::string::npos) releases.replace(at, 11, "release-images");
+  }
+  writeUpdateService(workspace, destination, releases);
+  log.note(fmt::format("cluster-resources/updateService.yaml: the UpdateService for {} with graphDataImage {}", releases,
+                       destination.str()));
 }
 
 std::string catalogSourceTemplateFile(size_t catalog) {
@@ -238,7 +266,8 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     // A dry run lists what a real run would write, but catalogs: their digests are known only once rebuilt.
     bool pushed = run.dryRun || (i < run.copied.images.size() && run.copied.images[i].ok);
     // A chart is pulled by helm, not by the cluster's runtime: it has no place in the mirror sets (ferry-helm-charts.yaml lists it).
-    if (!pushed || image.kind == ImageKind::HelmChart) continue;
+    // Nor is the graph image (the UpdateService names it at the mirror).
+    if (!pushed || image.kind == ImageKind::HelmChart || image.kind == ImageKind::GraphImage) continue;
     images.push_back({.source = image.source,
                       .destination = image.destination,
                       .category = categoryOf(image.kind),
@@ -273,6 +302,7 @@ void RegistryWriter::finish(const FinishedRun& run, RunLog& log) {
     }
     if (auto count = writeSignatureConfigMap(workspace_, payloads); count > 0)
       log.note(fmt::format("cluster-resources/signature-configmap.yaml: {} release signature(s)", count));
+    writeUpdateServiceFor(run, workspace_, log);
   } catch (const Error& e) {
     log.error(kExitGeneric, fmt::format("cannot write the cluster resources: {}", e.what()));
   }

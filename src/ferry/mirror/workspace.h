@@ -12,6 +12,8 @@
 //   history/<run id>.tsv        blobs shipped in archives (history.h)
 //   hold-release/cincinnati-graph-data/<arch>-<channel>.json   each update graph answer of the run (as oc-mirror)
 //   hold-release/<payload digest hex>/release-manifests/        a payload's release-manifests, extracted once
+//   hold-release/graph-data/    graph: true: the downloaded graph-data tarball (and its unpacking, while built)
+//   graph-preparation/          graph: true: an OCI layout with the base image and the graph-data image built on it
 //
 // With --cache-dir, the catalog extractions live under <cache>/operator-catalogs/<name>/<digest hex>/extracted
 // instead, so every workspace and archive folder of the machine reuses them; the rest stays per workspace.
