@@ -46,6 +46,7 @@
 #include "ferry/copy/endpoints.h"
 #include "ferry/copy/platform_filter.h"
 #include "ferry/copy/thread_pool.h"
+#include "ferry/policy/policy.h"
 
 namespace ferry {
 
@@ -65,6 +66,9 @@ struct CopyRequest {
   // The destination is known not to take sparse indexes: an image that would be
   // one fails at planning (sparseRefused), before any blob moves.
   bool sparseRefusedByDestination = false;
+  // The caller checked CopyOptions::policy for what this image was made from
+  // (a rebuilt catalog: its original image, Copier::checkPolicy), so it is not checked again.
+  bool policyChecked = false;
 };
 
 struct CopyResult {
@@ -109,6 +113,10 @@ struct CopyOptions {
   // Copy each image's signatures and referrers after it (copy/attachments.h);
   // off for --remove-signatures / --referrers none.
   bool attachments = false;
+  // --policy / --secure-policy: every image (not its attachments) must pass it
+  // before anything of it is pushed; one that fails is reported with the rule
+  // that refused it (policy/policy.h). Unset: no signature policy.
+  std::shared_ptr<const policy::PolicyChecker> policy;
 };
 
 class Copier {
@@ -119,6 +127,9 @@ class Copier {
   // Copies every pair; failures are reported per pair, never thrown.
   std::vector<CopyResult> run(const std::vector<CopyRequest>& requests);
   const CopyProgress& progress() const { return progress_; }
+  // Checks `image`, read from `source`, against CopyOptions::policy (nothing
+  // when unset); throws Error naming the rule that refused it.
+  void checkPolicy(const ImageReference& image, ImageSource& source) const;
 
  private:
   struct ImagePlan;

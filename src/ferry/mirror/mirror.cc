@@ -128,7 +128,8 @@ class MirrorRun::Impl {
         endpoints_(options_.endpoints),
         copier_(endpoints_, CopyOptions{.parallel = options_.parallel,
                                         .imageTimeout = options_.imageTimeout,
-                                        .attachments = options_.attachments}),
+                                        .attachments = options_.attachments,
+                                        .policy = options_.policy}),
         runId_(newRunId()) {
     log_.onNote = options_.note;
   }
