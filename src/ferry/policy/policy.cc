@@ -102,9 +102,10 @@ std::string identityProblem(const ImageReference& image, const SignedIdentity& r
     case IdentityMatch::RemapIdentity: {
       if (!intended) break;
       Identity remapped = *intended;
-      auto prefix = normalizedName(rule.prefix);
+      // Prefixes are host[/namespace] as written (containers/image compares them as strings).
+      const auto& prefix = rule.prefix;
       if (remapped.name == prefix || remapped.name.starts_with(prefix + "/"))
-        remapped.name = normalizedName(rule.signedPrefix) + remapped.name.substr(prefix.size());
+        remapped.name = rule.signedPrefix + remapped.name.substr(prefix.size());
       ok = repoDigestOrExact(remapped, *signature);
       wanted = remapped.digest ? remapped.name + " (any tag or digest)" : describeIdentity(remapped);
       break;
@@ -295,7 +296,7 @@ std::string PolicyChecker::checkRule(const Rule& rule, const ImageReference& ima
       if (!registriesD_.sigstoreAttachmentsFor(image))
         return "registries.d sets use-sigstore-attachments: false for it, so its sigstore signatures are not read";
       auto tag = referrersTag(top.digest) + ".sig";
-      RawManifest signatureManifest;
+      std::optional<RawManifest> signatureManifest;
       try {
         signatureManifest = source.getManifest(tag);
       } catch (const Error& e) {
@@ -304,7 +305,7 @@ std::string PolicyChecker::checkRule(const Rule& rule, const ImageReference& ima
       }
       Manifest parsed;
       try {
-        parsed = Manifest::parse(signatureManifest.bytes, signatureManifest.mediaType);
+        parsed = Manifest::parse(signatureManifest->bytes, signatureManifest->mediaType);
       } catch (const Error& e) {
         return fmt::format("{} is not a signature manifest: {}", tag, e.what());
       }

@@ -21,7 +21,7 @@ std::string errorOf(const std::function<void()>& action) {
   return "";
 }
 
-ImageReference ref(const std::string& text) { return ImageReference::parse(text); }
+ImageReference imageRef(const std::string& text) { return ImageReference::parse(text); }
 
 TEST(Policy, SyntaxErrorsNameTheFileAndLine) {
   auto message = errorOf([] { parsePolicy("{\n  \"default\": [\n    {\"type\": \"reject\"},\n  ]\n}\n", "policy.json"); });
@@ -96,20 +96,20 @@ TEST(Policy, TheMostSpecificDockerScopeWins) {
      "oci": {"": [{"type": "insecureAcceptAnything"}]}}})",
                             "p.json");
   PolicyChecker checker(std::move(policy), {});
-  EXPECT_EQ(checker.rulesFor(ref("quay.io/team/app:v1")).scope, "transports.docker[\"quay.io/team/app:v1\"]");
-  EXPECT_EQ(checker.rulesFor(ref("quay.io/team/app:v2")).scope, "transports.docker[\"quay.io/team\"]");
-  EXPECT_EQ(checker.rulesFor(ref("quay.io/other/app:v2")).scope, "transports.docker[\"quay.io\"]");
-  EXPECT_EQ(checker.rulesFor(ref("registry.sub.example.com/x:1")).scope, "transports.docker[\"*.example.com\"]");
-  EXPECT_EQ(checker.rulesFor(ref("docker.io/library/busybox")).scope,
+  EXPECT_EQ(checker.rulesFor(imageRef("quay.io/team/app:v1")).scope, "transports.docker[\"quay.io/team/app:v1\"]");
+  EXPECT_EQ(checker.rulesFor(imageRef("quay.io/team/app:v2")).scope, "transports.docker[\"quay.io/team\"]");
+  EXPECT_EQ(checker.rulesFor(imageRef("quay.io/other/app:v2")).scope, "transports.docker[\"quay.io\"]");
+  EXPECT_EQ(checker.rulesFor(imageRef("registry.sub.example.com/x:1")).scope, "transports.docker[\"*.example.com\"]");
+  EXPECT_EQ(checker.rulesFor(imageRef("docker.io/library/busybox")).scope,
             "transports.docker[\"\"] (the docker transport's default)");
-  EXPECT_EQ(checker.rulesFor(ref("oci:/tmp/layout:v1")).scope, "transports.oci[\"\"] (the oci transport's default)");
-  EXPECT_EQ(checker.rulesFor(ref("dir:/tmp/d")).scope, "\"default\"");
+  EXPECT_EQ(checker.rulesFor(imageRef("oci:/tmp/layout:v1")).scope, "transports.oci[\"\"] (the oci transport's default)");
+  EXPECT_EQ(checker.rulesFor(imageRef("dir:/tmp/d")).scope, "\"default\"");
 }
 
 TEST(Policy, DockerScopesAreTriedMostSpecificFirst) {
-  EXPECT_EQ(dockerScopes(ref("quay.io/a/b:v1")),
+  EXPECT_EQ(dockerScopes(imageRef("quay.io/a/b:v1")),
             (std::vector<std::string>{"quay.io/a/b:v1", "quay.io/a/b", "quay.io/a", "quay.io", "*.io"}));
-  EXPECT_EQ(dockerScopes(ref("127.0.0.1:5000/app")), (std::vector<std::string>{"127.0.0.1:5000/app:latest",
+  EXPECT_EQ(dockerScopes(imageRef("127.0.0.1:5000/app")), (std::vector<std::string>{"127.0.0.1:5000/app:latest",
                                                                                  "127.0.0.1:5000/app", "127.0.0.1:5000"}));
 }
 
@@ -128,7 +128,7 @@ TEST(Policy, PayloadsAreCheckedForTheDigestAndTheIdentity) {
   auto other = Digest::sha256Of("other");
   const std::string type = "cosign container image signature";
   SignedIdentity byDefault;
-  auto byTag = ref("quay.io/team/app:v1");
+  auto byTag = imageRef("quay.io/team/app:v1");
   EXPECT_EQ(payloadProblem(payload(digest.str(), "quay.io/team/app:v1"), type, digest, byTag, byDefault), "");
   EXPECT_NE(payloadProblem(payload(digest.str(), "quay.io/team/app:v2"), type, digest, byTag, byDefault), "");
   EXPECT_NE(payloadProblem(payload(other.str(), "quay.io/team/app:v1"), type, digest, byTag, byDefault)
@@ -138,7 +138,7 @@ TEST(Policy, PayloadsAreCheckedForTheDigestAndTheIdentity) {
                            byTag, byDefault),
             "");
   // By digest: any signature of the repository.
-  auto byDigest = ref("quay.io/team/app@" + digest.str());
+  auto byDigest = imageRef("quay.io/team/app@" + digest.str());
   EXPECT_EQ(payloadProblem(payload(digest.str(), "quay.io/team/app:v9"), type, digest, byDigest, byDefault), "");
   EXPECT_NE(payloadProblem(payload(digest.str(), "quay.io/team/other:v9"), type, digest, byDigest, byDefault), "");
 
@@ -150,10 +150,10 @@ TEST(Policy, PayloadsAreCheckedForTheDigestAndTheIdentity) {
   // A mirror's name remapped to the name the signer used.
   SignedIdentity remap{.match = IdentityMatch::RemapIdentity, .prefix = "mirror.local:5000/quay", .signedPrefix = "quay.io"};
   EXPECT_EQ(payloadProblem(payload(digest.str(), "quay.io/team/app:v1"), type, digest,
-                           ref("mirror.local:5000/quay/team/app:v1"), remap),
+                           imageRef("mirror.local:5000/quay/team/app:v1"), remap),
             "");
   EXPECT_NE(payloadProblem(payload(digest.str(), "mirror.local:5000/quay/team/app:v1"), type, digest,
-                           ref("mirror.local:5000/quay/team/app:v1"), remap),
+                           imageRef("mirror.local:5000/quay/team/app:v1"), remap),
             "");
 }
 
@@ -189,11 +189,11 @@ TEST(RegistriesD, LookasideAndAttachmentsByTheMostSpecificScope) {
   directory.add("docker:\n  quay.io/team:\n    lookaside: file:///srv/sigs\n    use-sigstore-attachments: false\n"
                 "  quay.io/team/app:\n    use-sigstore-attachments: true\n",
                 "quay.yaml");
-  EXPECT_EQ(directory.lookasideFor(ref("quay.io/team/app:v1")), "file:///srv/sigs");
-  EXPECT_EQ(directory.lookasideFor(ref("docker.io/library/busybox")), "https://sigs.example/store");
-  EXPECT_TRUE(directory.sigstoreAttachmentsFor(ref("quay.io/team/app:v1")));
-  EXPECT_FALSE(directory.sigstoreAttachmentsFor(ref("quay.io/team/other:v1")));
-  EXPECT_TRUE(directory.sigstoreAttachmentsFor(ref("docker.io/library/busybox")));
+  EXPECT_EQ(directory.lookasideFor(imageRef("quay.io/team/app:v1")), "file:///srv/sigs");
+  EXPECT_EQ(directory.lookasideFor(imageRef("docker.io/library/busybox")), "https://sigs.example/store");
+  EXPECT_TRUE(directory.sigstoreAttachmentsFor(imageRef("quay.io/team/app:v1")));
+  EXPECT_FALSE(directory.sigstoreAttachmentsFor(imageRef("quay.io/team/other:v1")));
+  EXPECT_TRUE(directory.sigstoreAttachmentsFor(imageRef("docker.io/library/busybox")));
 
   auto twice = errorOf([&] { directory.add("docker:\n  quay.io/team:\n    lookaside: file:///x\n", "again.yaml"); });
   EXPECT_TRUE(twice.starts_with("again.yaml:2: docker scope 'quay.io/team' is set in quay.yaml:3 already")) << twice;
