@@ -285,8 +285,15 @@ TEST_F(SignaturePolicy, SignedByReadsLookasideSignaturesOverHttpAndFromFiles) {
   EXPECT_FALSE(arrived("team/unsigned"));
 
   // Without a lookaside location for the image, the rule says where it looked.
-  auto nowhere = copy("team/unsigned", {"--policy", policy.string(), "--registries.d", (work_.path() / "none").string()});
+  auto empty = work_.path() / "registries.d-empty";
+  std::filesystem::create_directories(empty);
+  auto nowhere = copy("team/unsigned", {"--policy", policy.string(), "--registries.d", empty.string()});
   EXPECT_EQ(nowhere.exitCode, 1);
+  EXPECT_TRUE(contains(nowhere.err, "no lookaside location is configured for " + source_.host() + "/team/unsigned"))
+      << nowhere.err;
+  auto absent = copy("team/unsigned", {"--policy", policy.string(), "--registries.d", (work_.path() / "none").string()});
+  EXPECT_EQ(absent.exitCode, 1);
+  EXPECT_TRUE(contains(absent.err, "no such folder")) << absent.err;
 }
 
 // ferry mirror: --secure-policy with --policy in mirror-to-mirror; mirror-to-disk then disk-to-mirror verifies
