@@ -175,7 +175,7 @@ TEST_F(CredentialsAndCertificates, HelperFailuresSayWhichHelperAndRegistryAndNev
   EXPECT_TRUE(contains(garbled.err, "docker-credential-ferrytest")) << garbled.err;
   EXPECT_FALSE(contains(garbled.err, "hunter2")) << garbled.err;
 
-  // An identity token is refused by name, and not shown.
+  // An identity token cannot answer Basic authentication: refused by name, and not shown.
   env_.writeHelper("ferrytest", R"(printf '{"ServerURL":"x","Username":"<token>","Secret":"refresh-hunter2"}')" "\n");
   auto token = copy();
   EXPECT_EQ(token.exitCode, 1);
@@ -183,6 +183,50 @@ TEST_F(CredentialsAndCertificates, HelperFailuresSayWhichHelperAndRegistryAndNev
   EXPECT_FALSE(contains(token.err, "hunter2")) << token.err;
 
   EXPECT_EQ(registry.accessLogCount("PUT"), 0u);
+}
+
+// Identity tokens (a helper's user "<token>", an auth file's "identitytoken") are
+// OAuth2 refresh tokens, exchanged at the token realm with the refresh-token grant.
+TEST_F(CredentialsAndCertificates, IdentityTokensAreExchangedWithTheRefreshTokenGrant) {
+  TestRegistry registry(RegistryMode::Token);
+  const auto& refresh = registry.tokenServer()->config().refreshToken;
+  auto log = env_.path("helper.log");
+  env_.writeHelper("ferrytest", ferrytestHelper(registry.host(), log, "<token>", refresh));
+  writeFile(env_.home() / ".docker/config.json", R"({"credsStore":"ferrytest"})");
+  auto push = env_.ferry({"copy", "-q", "--dest-use-http", source(), dockerRef(registry, "team/app", "v1")});
+  ASSERT_EQ(push.exitCode, 0) << push.err;
+  auto requests = registry.tokenServer()->requests();  // ferry's, before skopeo asks with a password
+  EXPECT_EQ(skopeoRaw(registry, "team/app", "v1"), manifest());
+  ASSERT_FALSE(requests.empty());
+  for (const auto& request : requests) {
+    EXPECT_EQ(request.method, "POST");
+    EXPECT_EQ(request.grantType, "refresh_token");
+    EXPECT_EQ(request.clientId, "ferry");
+    EXPECT_EQ(request.status, 200);
+    EXPECT_EQ(request.account, registry.username());  // the push scope was granted: not anonymous
+  }
+
+  // The auth file's identitytoken, the same way (docker writes it beside an empty "auth").
+  std::filesystem::remove(env_.home() / ".docker/config.json");
+  writeFile(env_.home() / ".docker/config.json",
+            nlohmann::json{{"auths", {{registry.host(), {{"auth", base64Encode("00000000-0000-0000-0000-000000000000:")},
+                                                         {"identitytoken", refresh}}}}}}
+                .dump());
+  auto before = registry.tokenServer()->requests().size();
+  auto again = env_.ferry({"copy", "-q", "--dest-use-http", source(), dockerRef(registry, "team/other", "v1")});
+  ASSERT_EQ(again.exitCode, 0) << again.err;
+  auto later = registry.tokenServer()->requests();
+  ASSERT_GT(later.size(), before);
+  EXPECT_EQ(later.back().method, "POST");
+  EXPECT_EQ(later.back().grantType, "refresh_token");
+
+  // A refresh token the server does not know: refused by name, never shown.
+  writeFile(env_.home() / ".docker/config.json",
+            nlohmann::json{{"auths", {{registry.host(), {{"identitytoken", "stale-hunter2"}}}}}}.dump());
+  auto stale = env_.ferry({"copy", "-q", "--dest-use-http", source(), dockerRef(registry, "team/third", "v1")});
+  EXPECT_EQ(stale.exitCode, 1);
+  EXPECT_TRUE(contains(stale.err, "refused the identity token")) << stale.err;
+  EXPECT_FALSE(contains(stale.err, "hunter2")) << stale.err;
 }
 
 // --- auth files ----------------------------------------------------------------

@@ -171,20 +171,25 @@ TEST_F(DropIn, OcMirrorFlagsAreTakenWithTheirMeaningOrANote) {
   pushOne(source, "app", "v1");
   auto config = additionalImageConfig(work_.path(), source.host() + "/app:v1");
   auto cache = work_.path() / "cache";
+  // --secure-policy, --policy and --registries.d have their meaning (docs/signatures.md): an accept-all policy here.
+  auto policy = work_.path() / "policy.json";
+  writeFileAtomically(policy, R"({"default": [{"type": "insecureAcceptAnything"}]})");
+  auto registriesD = work_.path() / "registries.d";
+  std::filesystem::create_directories(registriesD);
   auto result = runFerry({"mirror", "--v2", "-c", config.string(), "--dry-run", "docker://127.0.0.1:1/mirror",
                           "--src-tls-verify=false", "--cache-dir", cache.string(), "-p", "55000",
                           "--parallel-images", "2", "--parallel-layers", "3", "--since", "2026-01-01",
                           "--image-timeout", "10m", "--strict-archive", "--secure-policy", "--remove-signatures",
-                          "--policy", "/etc/containers/policy.json", "--registries.d", "/etc/containers/registries.d",
+                          "--policy", policy.string(), "--registries.d", registriesD.string(),
                           "--log-level", "info"});
   ASSERT_EQ(result.exitCode, 0) << result.err;
   // --cache-dir stands in for --workspace: the dry run's mapping is there.
   EXPECT_TRUE(std::filesystem::exists(cache / "working-dir" / "dry-run" / "mapping.txt")) << result.err;
   for (std::string note : {"note: -p/--port: ferry runs no local cache registry", "note: --since: only mirror-to-disk",
-                           "note: --strict-archive: only mirror-to-disk", "note: --secure-policy: ferry does not verify",
-                           "note: --policy /etc/containers/policy.json",
-                           "note: --registries.d /etc/containers/registries.d"})
+                           "note: --strict-archive: only mirror-to-disk"})
     EXPECT_TRUE(contains(result.err, note)) << note << "\n" << result.err;
+  for (std::string gone : {"note: --secure-policy", "note: --policy", "note: --registries.d"})
+    EXPECT_FALSE(contains(result.err, gone)) << "it has its meaning now: " << gone << "\n" << result.err;
 
   auto badSince = runFerry({"mirror", "-c", config.string(), "file://" + (work_.path() / "out").string(), "--since",
                             "last week"});
@@ -226,11 +231,17 @@ TEST_F(DropIn, SkopeoCopyFlags) {
   EXPECT_EQ(indexOnly.exitCode, 1);
   EXPECT_TRUE(contains(indexOnly.err, "index-only")) << indexOnly.err;
 
-  auto notes = runFerry({"copy", "--dest-use-http", "--remove-signatures", "--policy", "/p.json",
+  auto acceptAll = work.path() / "policy.json";
+  writeFileAtomically(acceptAll, R"({"default": [{"type": "insecureAcceptAnything"}]})");
+  auto notes = runFerry({"copy", "--dest-use-http", "--remove-signatures", "--policy", acceptAll.string(),
                          layoutRef(fixtures, "one"), dockerRef(plain, "app", "notes")});
   EXPECT_EQ(notes.exitCode, 0) << notes.err;
   EXPECT_FALSE(contains(notes.err, "note: --remove-signatures")) << "it has its meaning now: " << notes.err;
-  EXPECT_TRUE(contains(notes.err, "note: --policy /p.json")) << notes.err;
+  EXPECT_FALSE(contains(notes.err, "note: --policy")) << "it has its meaning now: " << notes.err;
+  auto missing = runFerry({"copy", "--dest-use-http", "--policy", "/no/such/policy.json", layoutRef(fixtures, "one"),
+                           dockerRef(plain, "app", "notes")});
+  EXPECT_EQ(missing.exitCode, 1);
+  EXPECT_TRUE(contains(missing.err, "cannot read the signature policy '/no/such/policy.json'")) << missing.err;
 }
 
 TEST_F(DropIn, ImageTimeoutBoundsOneImage) {

@@ -173,22 +173,42 @@ std::string TokenServer::issueToken(const std::string& subject, const std::vecto
 
 HttpResponse TokenServer::handle(const HttpRequest& request) {
   if (request.path != "/token") return errorResponse(404, "NOT_FOUND", "the token endpoint is /token");
-  // Only GET: per the distribution token spec a 404 on POST makes clients fall back to GET.
-  if (request.method != "GET") return errorResponse(404, "NOT_FOUND", "only GET /token is served");
+  if (request.method != "GET" && request.method != "POST")
+    return errorResponse(405, "UNSUPPORTED", "GET or POST /token only");
   ++requestCount_;
 
   TokenRequestRecord record;
+  record.method = request.method;
   std::string service;
-  for (const auto& [name, value] : parseQuery(request.query)) {
+  std::string refreshToken;
+  // GET: the query; POST: the OAuth2 form in the body.
+  for (const auto& [name, value] : parseQuery(request.method == "POST" ? request.body : request.query)) {
     if (name == "service") service = value;
     if (name == "scope") {
       for (auto& scope : splitOn(value, ' ')) record.scopes.push_back(scope);
     }
+    if (name == "grant_type") record.grantType = value;
+    if (name == "client_id") record.clientId = value;
+    if (name == "refresh_token") refreshToken = value;
   }
 
   auto authorization = request.header("authorization");
   bool authenticated = false;
-  if (!authorization.empty()) {
+  if (request.method == "POST") {
+    std::string problem;
+    if (record.grantType != "refresh_token") problem = "only grant_type=refresh_token is served";
+    else if (record.clientId.empty()) problem = "client_id is required";
+    else if (refreshToken != config_.refreshToken) problem = "invalid_grant";
+    if (!problem.empty()) {
+      record.status = 400;
+      std::lock_guard lock(mutex_);
+      requests_.push_back(record);
+      return jsonResponse(400, {{"error", problem == "invalid_grant" ? "invalid_grant" : "invalid_request"},
+                                {"error_description", problem}});
+    }
+    authenticated = true;
+    record.account = config_.username;
+  } else if (!authorization.empty()) {
     std::optional<std::string> credentials;
     if (authorization.starts_with("Basic ")) credentials = base64Decode(authorization.substr(6));
     authenticated = credentials && *credentials == config_.username + ":" + config_.password;
@@ -229,6 +249,11 @@ HttpResponse TokenServer::handle(const HttpRequest& request) {
     std::lock_guard lock(mutex_);
     requests_.push_back(record);
   }
+  if (request.method == "POST")
+    return jsonResponse(200, {{"access_token", token},
+                              {"refresh_token", config_.refreshToken},
+                              {"expires_in", lifetimeSeconds_.load()},
+                              {"scope", fmt::format("{}", fmt::join(record.scopes, " "))}});
   return jsonResponse(200, {{"token", token},
                             {"access_token", token},
                             {"expires_in", lifetimeSeconds_.load()},

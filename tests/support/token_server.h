@@ -3,8 +3,13 @@
 //
 //   GET /token?service=S&scope=repository:foo/bar:pull,push&scope=...
 //
-// With valid Basic credentials every requested action is granted; anonymous
-// callers get at most "pull"; wrong credentials get 401. Tokens are RS256 JWTs
+//   POST /token  grant_type=refresh_token&refresh_token=R&service=S&client_id=C&scope=A B
+//
+// With valid Basic credentials (or, on POST, the refresh token of
+// config.refreshToken: the OAuth2 refresh-token grant of the distribution token
+// spec, which identity tokens use) every requested action is granted;
+// anonymous callers get at most "pull"; wrong credentials get 401, a wrong
+// refresh token 400 (invalid_grant), as OAuth2 says. Tokens are RS256 JWTs
 // whose header `kid` is the libtrust fingerprint of the signing key, which is
 // how docker-registry 2.8 finds the key in its rootcertbundle.
 #pragma once
@@ -33,6 +38,9 @@ struct TokenRequestRecord {
   std::string account;              // "" for anonymous
   std::vector<std::string> scopes;  // as requested, e.g. "repository:foo/bar:pull,push"
   int status = 0;                   // 200; 401 bad credentials; 400 bad scope or service
+  std::string method;               // "GET", or "POST" for the OAuth2 form
+  std::string grantType;            // POST: "refresh_token"
+  std::string clientId;             // POST: client_id
 };
 
 struct TokenServerConfig {
@@ -42,6 +50,8 @@ struct TokenServerConfig {
   std::string issuer = "harness-token-issuer";
   std::string username = "testuser";
   std::string password = "testpass";
+  // The one refresh token (identity token) the POST form accepts, for `username`.
+  std::string refreshToken = "harness-refresh-token";
 };
 
 class TokenServer {

@@ -120,15 +120,29 @@ const RegistriesConf& registriesConf() {
 
 std::vector<std::string> SignatureFlags::notes() const {
   std::vector<std::string> notes;
-  if (securePolicy)
-    notes.push_back("--secure-policy: ferry does not verify signatures yet; images are copied unverified (digests "
-                    "are still checked), and the policy is honoured when signature support lands");
-  if (!policy.empty())
-    notes.push_back(fmt::format("--policy {}: not read yet; honoured when signature support lands", policy));
-  if (!registriesDirectory.empty())
-    notes.push_back(
-        fmt::format("--registries.d {}: not read yet; honoured when signature support lands", registriesDirectory));
+  if (!registriesDirectory.empty() && policy.empty() && !securePolicy)
+    notes.push_back(fmt::format("--registries.d {}: read only when a signature policy is checked (--policy FILE or "
+                                "--secure-policy)",
+                                registriesDirectory));
   return notes;
+}
+
+std::shared_ptr<const policy::PolicyChecker> SignatureFlags::checker() const {
+  if (policy.empty() && !securePolicy) return nullptr;
+  std::filesystem::path file = policy;
+  if (file.empty()) {
+    auto found = policy::defaultPolicyFile();
+    if (!found)
+      fail(ErrorKind::NotFound, "--secure-policy: no signature policy found ($HOME/.config/containers/policy.json, "
+           "/etc/containers/policy.json); give one with --policy FILE");
+    file = *found;
+  }
+  auto loaded = policy::loadPolicy(file);
+  auto directory = registriesDirectory.empty() ? policy::defaultRegistriesDirectory()
+                                               : std::filesystem::path(registriesDirectory);
+  if (!registriesDirectory.empty() && !std::filesystem::is_directory(directory))
+    fail(ErrorKind::NotFound, "--registries.d {}: no such folder", registriesDirectory);
+  return std::make_shared<policy::PolicyChecker>(std::move(loaded), policy::RegistriesDirectory::load(directory));
 }
 
 bool SignatureFlags::copyAttachments() const {
@@ -147,10 +161,15 @@ void addSignatureFlags(CLI::App* command, SignatureFlags& flags, bool ocMirror) 
       ->option_text("MODE");
   if (ocMirror)
     command->add_flag("--secure-policy", flags.securePolicy,
-                      "Verify signatures by the policy (not yet: accepted, with a note, until signature support)");
-  command->add_option("--policy", flags.policy, "Trust policy file (policy.json; read once signature support lands)");
+                      "Check every image against the signature policy (--policy FILE, else "
+                      "$HOME/.config/containers/policy.json or /etc/containers/policy.json) before copying it");
+  command->add_option("--policy", flags.policy,
+                      "Signature policy (containers policy.json) every image must pass before it is copied")
+      ->option_text("FILE");
   command->add_option("--registries.d", flags.registriesDirectory,
-                      "Folder of registries.d signature-storage files (read once signature support lands)");
+                      "Folder of registries.d files: lookaside signature locations, use-sigstore-attachments "
+                      "(default $HOME/.config/containers/registries.d, else /etc/containers/registries.d)")
+      ->option_text("DIR");
 }
 
 void SkopeoCopyFlags::apply(PlatformFlags& platforms) const {

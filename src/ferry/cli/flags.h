@@ -16,6 +16,7 @@
 #include "ferry/base/log.h"
 #include "ferry/copy/platform_filter.h"
 #include "ferry/http/http_client.h"
+#include "ferry/policy/policy.h"
 #include "ferry/regconf/registries_conf.h"
 #include "ferry/registry/registry_client.h"
 
@@ -107,8 +108,9 @@ struct LogFlags {
 };
 
 // Signature flags: --remove-signatures and --referrers none keep signatures and
-// referrers behind (copy/attachments.h); --policy, --registries.d and oc-mirror's
-// --secure-policy are parsed and noted until verification lands.
+// referrers behind (copy/attachments.h); --policy FILE (skopeo's) and
+// oc-mirror's --secure-policy verify every image against a containers
+// policy.json, with --registries.d for where signatures are kept (policy/policy.h).
 struct SignatureFlags {
   bool removeSignatures = false;
   std::string referrers = "all";  // all | none
@@ -116,10 +118,14 @@ struct SignatureFlags {
   std::string policy;
   std::string registriesDirectory;
 
-  // One note per flag given, saying what ferry does about it today.
+  // One note per flag given that has no effect, saying why.
   std::vector<std::string> notes() const;
   // Whether signatures and referrers travel with their images; throws Error for a --referrers that is no mode.
   bool copyAttachments() const;
+  // The policy to check images against: --policy FILE, or with --secure-policy
+  // alone the file containers tools read (policy::defaultPolicyFile); null when
+  // neither flag is given. Throws Error for a missing or malformed file.
+  std::shared_ptr<const policy::PolicyChecker> checker() const;
 };
 
 // skopeo copy's multi-platform flags: --all (ferry's default), --multi-arch

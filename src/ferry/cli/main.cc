@@ -86,7 +86,7 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
             const SideFlags& destination, const std::string& authFile, int parallel, bool quiet,
             const PlatformFlags& platformFlags, const RetryFlags& retryFlags,
             const std::vector<std::string>& sourceMirrors, std::chrono::milliseconds imageTimeout, bool allTags,
-            bool attachments) {
+            bool attachments, std::shared_ptr<const policy::PolicyChecker> policy) {
   if (!mappingFile.empty() && !positional.empty()) fail("give either SOURCE DESTINATION or -f MAPPING_FILE, not both");
   if (allTags && !mappingFile.empty()) fail("--all-tags takes SOURCE and DESTINATION repositories, not -f MAPPING_FILE");
   if (mappingFile.empty() && positional.size() != 2) fail("copy needs SOURCE and DESTINATION (or -f MAPPING_FILE)");
@@ -111,7 +111,8 @@ int runCopy(const std::vector<std::string>& positional, const std::string& mappi
   Copier copier(endpoints, CopyOptions{.parallel = parallel,
                                        .platforms = platformFlags.selection(),
                                        .imageTimeout = imageTimeout,
-                                       .attachments = attachments});
+                                       .attachments = attachments,
+                                       .policy = std::move(policy)});
   std::vector<CopyResult> results;
   std::string summary;
   bool interactive = false;
@@ -390,7 +391,7 @@ int main(int argc, char** argv) {
         for (const auto& note : copySignatures.notes()) printNote(note);
       return runCopy(copyArgs, mappingFile, source, destination, authFile, parallel, quiet, copyPlatforms, copyRetries,
                      copySourceMirrors, parseImageTimeout(copyImageTimeout), allTags,
-                     copySignatures.copyAttachments());
+                     copySignatures.copyAttachments(), copySignatures.checker());
     }
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);

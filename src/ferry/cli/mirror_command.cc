@@ -56,6 +56,7 @@ int parallelFromOcMirror(const MirrorFlags& flags) {
 void applyOcMirrorFlags(const MirrorFlags& flags, mirror::MirrorOptions& options) {
   std::vector<std::string> notes = flags.signatures.notes();
   options.attachments = flags.signatures.copyAttachments();
+  options.policy = flags.signatures.checker();
   if (flags.port != 0)
     notes.push_back("-p/--port: ferry runs no local cache registry (it copies straight from the source, and builds "
                     "archives itself), so there is no port to choose");

@@ -287,6 +287,11 @@ std::vector<CopyResult> Copier::runRound(const std::vector<CopyRequest>& request
   return results;
 }
 
+void Copier::checkPolicy(const ImageReference& image, ImageSource& source) const {
+  if (!options_.policy) return;
+  options_.policy->check(image, source, source.getManifest(image.manifestReference()));
+}
+
 std::vector<std::string> Copier::sourceTags(ImageSource& source, CopyResult& result) {
   auto key = source.describe();
   std::shared_ptr<TagListing> listing;
@@ -366,6 +371,9 @@ void Copier::planImage(ImagePlan& plan) {
     plan.sink = request.to ? request.to : endpoints_.sink(request.destination);
     auto top = plan.source->getManifest(request.source.manifestReference());
     result.mediaType = top.mediaType;
+    // The signature policy judges the image as the source holds it, before anything of it moves.
+    if (options_.policy && plan.selectPlatforms && !request.policyChecked)
+      options_.policy->check(request.source, *plan.source, top);
 
     // With a platform selection the graph is needed first: the digest to look
     // for at the destination is the narrowed one.

@@ -47,6 +47,7 @@
 #include "ferry/copy/platform_filter.h"
 #include "ferry/copy/shard.h"
 #include "ferry/copy/thread_pool.h"
+#include "ferry/policy/policy.h"
 
 namespace ferry {
 
@@ -66,6 +67,9 @@ struct CopyRequest {
   // The destination is known not to take sparse indexes: an image that would be
   // one fails at planning (sparseRefused), before any blob moves.
   bool sparseRefusedByDestination = false;
+  // The caller checked CopyOptions::policy for what this image was made from
+  // (a rebuilt catalog: its original image, Copier::checkPolicy), so it is not checked again.
+  bool policyChecked = false;
 };
 
 struct CopyResult {
@@ -120,6 +124,10 @@ struct CopyOptions {
   // that all its blobs are at the destination; when one is not (a shard has not
   // finished), every image of the round fails before any manifest is pushed.
   bool blobsMustExist = false;
+  // --policy / --secure-policy: every image (not its attachments) must pass it
+  // before anything of it is pushed; one that fails is reported with the rule
+  // that refused it (policy/policy.h). Unset: no signature policy.
+  std::shared_ptr<const policy::PolicyChecker> policy;
 };
 
 class Copier {
@@ -132,6 +140,9 @@ class Copier {
   const CopyProgress& progress() const { return progress_; }
   // CopyOptions::blobsMustExist: how many blobs were found missing (0: every round was complete).
   int64_t missingBlobs() const { return missingBlobs_; }
+  // Checks `image`, read from `source`, against CopyOptions::policy (nothing
+  // when unset); throws Error naming the rule that refused it.
+  void checkPolicy(const ImageReference& image, ImageSource& source) const;
 
  private:
   struct ImagePlan;

@@ -130,7 +130,8 @@ class MirrorRun::Impl {
                                         .imageTimeout = options_.imageTimeout,
                                         .attachments = options_.attachments,
                                         .shard = options_.shard,
-                                        .blobsMustExist = options_.finalize}),
+                                        .blobsMustExist = options_.finalize,
+                                        .policy = options_.policy}),
         runId_(newRunId()) {
     log_.onNote = options_.note;
   }
@@ -145,7 +146,7 @@ class MirrorRun::Impl {
   MirrorReport runShard(PlannedRun planned, ImageReader& reader, ImageWriter& writer);
   CopyOptions finalizeOptions() const {
     return {.parallel = options_.parallel, .imageTimeout = options_.imageTimeout,
-            .attachments = options_.attachments, .blobsMustExist = true};
+            .attachments = options_.attachments, .blobsMustExist = true, .policy = options_.policy};
   }
 
   MirrorOptions options_;

@@ -71,6 +71,8 @@ struct MirrorOptions {
   std::chrono::milliseconds imageTimeout{0};
   // Signatures and referrers travel with their images (CopyOptions::attachments); off: --remove-signatures.
   bool attachments = true;
+  // --policy / --secure-policy: the signature policy every image must pass (CopyOptions::policy); null: none.
+  std::shared_ptr<const policy::PolicyChecker> policy;
   // --cache-dir (or $OC_MIRROR_CACHE): where ferry may keep what it reuses
   // between runs; empty: the working directory. The CLI makes it the workspace
   // of a mirror-to-mirror run given no --workspace.

@@ -278,7 +278,17 @@ std::vector<CatalogResult> finalizeCatalogs(const Plan& plan, const std::vector<
                                            planned.name, package));
     result.leftOut = failedHere;
     try {
+      // The rebuilt image has a digest of its own, which nobody signed: the policy judges the original.
+      auto original = pullReferenceFor(planned.source);
+      copier.checkPolicy(original, *reader.open(original));
+    } catch (const Error& e) {
+      result.copy.error = e.what();
+      log.error(kExitOperator, fmt::format("catalog {}: {}", planned.name, e.what()));
+      continue;
+    }
+    try {
       auto request = rebuildCatalog(planned, *content, failedHere, reader, writer, log, result.rebuiltDigest);
+      request.policyChecked = true;
       result.destination = request.destination;
       copies.push_back({i, std::move(request)});
     } catch (const Error& e) {

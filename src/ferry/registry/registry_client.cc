@@ -88,13 +88,8 @@ std::optional<Credential> RegistryClient::credential(const std::vector<std::stri
   if (known != credentials_.end()) return known->second;
   if (!credentialStore_) credentialStore_ = CredentialStore::fromEnvironment(options_.authFile);
   auto found = credentialStore_->find(registry_, repository);
-  // An identity token is an OAuth2 refresh token, to be traded at the token
-  // realm (POST grant_type=refresh_token); ferry does not do that yet, and
-  // going on without it would only end in a puzzling 401.
-  if (found && found->username.empty() && !found->identityToken.empty())
-    fail("cannot log in to {}: the {} holds an identity token for it (user \"<token>\"), which ferry cannot use yet; "
-         "log in with a user name and password or access token instead, or pass --src-creds/--dest-creds",
-         registry_, found->source);
+  // An identity token is an OAuth2 refresh token, traded at the token realm
+  // (POST grant_type=refresh_token, see fetchTokenWithRefreshToken).
   credentials_.emplace(repository, found);
   return found;
 }
@@ -152,6 +147,7 @@ std::string RegistryClient::fetchToken(const std::vector<std::string>& scopes, i
   for (const auto& scope : scopes) url += "&scope=" + urlEncode(scope);
   HttpRequest request{.method = "GET", .url = url};
   auto user = credential(scopes);
+  if (user && !user->identityToken.empty()) return fetchTokenWithRefreshToken(scopes, *user, lifetimeSeconds);
   if (user) request.headers.push_back("Authorization: Basic " + base64Encode(user->username + ":" + user->password));
   // A realm may redirect (a load balancer, a moved endpoint); the credentials
   // stay with the realm's own origin.
@@ -173,6 +169,50 @@ std::string RegistryClient::fetchToken(const std::vector<std::string>& scopes, i
   return token;
 }
 
+std::string RegistryClient::fetchTokenWithRefreshToken(const std::vector<std::string>& scopes, const Credential& user,
+                                                       int& lifetimeSeconds) {
+  // The distribution token spec's OAuth2 form (docs/oauth.md): an identity token
+  // is a refresh token, exchanged at the realm for an access token of the scopes.
+  std::string scopeList;
+  for (const auto& scope : scopes) scopeList += (scopeList.empty() ? "" : " ") + scope;
+  std::string body = "grant_type=refresh_token&service=" + urlEncode(service_) + "&client_id=ferry" +
+                     "&refresh_token=" + urlEncode(user.identityToken);
+  if (!scopeList.empty()) body += "&scope=" + urlEncode(scopeList);
+  HttpRequest request{.method = "POST",
+                      .url = realm_,
+                      .headers = {"Content-Type: application/x-www-form-urlencoded"},
+                      .body = std::move(body)};
+  auto response = retrying([&](int) { return http_->attemptFollowingRedirects(request); });
+  if (response.failure != TransportFailure::None)
+    failUnreached(response, fmt::format("cannot get a token for {} from {}", registry_, originOf(realm_)), "");
+  if (response.status == 400 || response.status == 401 || response.status == 403)
+    fail(ErrorKind::Unauthorized,
+         "authentication to {} failed: the token server refused the identity token (OAuth2 refresh token) from the {} "
+         "(HTTP {}); log in again to renew it, or pass --src-creds/--dest-creds",
+         registry_, user.source, response.status);
+  if (response.status == 404 || response.status == 405)
+    fail(ErrorKind::Unsupported,
+         "cannot log in to {}: its token server {} does not take OAuth2 refresh tokens (POST answered HTTP {}), and the "
+         "{} holds an identity token for it; log in with a user name and password instead",
+         registry_, originOf(realm_), response.status, user.source);
+  if (response.status != 200)
+    fail("cannot get a token for {}: token server answered HTTP {} to the refresh-token grant", registry_,
+         response.status);
+  auto document = nlohmann::json::parse(response.body, nullptr, false);
+  if (document.is_discarded() || !document.is_object()) fail("token server for {} sent no JSON", registry_);
+  std::string token = document.value("access_token", "");
+  if (token.empty()) token = document.value("token", "");
+  if (token.empty()) fail("token server for {} sent no access token for the identity token", registry_);
+  // A server may rotate the refresh token: the next exchange uses the new one.
+  if (auto next = document.value("refresh_token", ""); !next.empty() && !options_.credential)
+    if (auto known = credentials_.find(credentialRepository(scopes)); known != credentials_.end() && known->second)
+      known->second->identityToken = next;
+  lifetimeSeconds = document.contains("expires_in") && document["expires_in"].is_number_integer()
+                        ? document["expires_in"].get<int>()
+                        : 60;
+  return token;
+}
+
 std::optional<std::string> RegistryClient::authorization(const std::vector<std::string>& scopes, bool refresh) {
   std::lock_guard lock(authMutex_);
   switch (scheme_) {
@@ -182,6 +222,11 @@ std::optional<std::string> RegistryClient::authorization(const std::vector<std::
     case Scheme::Basic: {
       auto user = credential(scopes);
       if (!user) return std::nullopt;
+      if (user->username.empty() && !user->identityToken.empty())
+        fail(ErrorKind::Unauthorized,
+             "cannot log in to {}: it asks for Basic authentication, and the {} holds only an identity token for it "
+             "(an OAuth2 refresh token, for bearer-token registries); pass --src-creds/--dest-creds",
+             registry_, user->source);
       return "Basic " + base64Encode(user->username + ":" + user->password);
     }
     case Scheme::Bearer: {

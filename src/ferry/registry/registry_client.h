@@ -5,7 +5,10 @@
 // fetches a token from the challenge's realm for the scopes a request needs
 // ("repository:NAME:pull", "repository:NAME:pull,push", plus "pull" on a mount
 // source), caches it per scope set until it expires, and asks again once when
-// the registry answers 401. Credentials are only ever sent to the registry's
+// the registry answers 401. An identity token (docker config "identitytoken",
+// a helper's user "<token>") is an OAuth2 refresh token, exchanged at the realm
+// with POST grant_type=refresh_token&client_id=ferry as the distribution token
+// spec says. Credentials are only ever sent to the registry's
 // own origin and to its token realm: a redirect to another host (object
 // storage) gets no Authorization header.
 //
@@ -141,6 +144,8 @@ class RegistryClient {
   HttpResponse pingOverPlainHttp(const HttpResponse& overTls);
   std::optional<std::string> authorization(const std::vector<std::string>& scopes, bool refresh);
   std::string fetchToken(const std::vector<std::string>& scopes, int& lifetimeSeconds);
+  std::string fetchTokenWithRefreshToken(const std::vector<std::string>& scopes, const Credential& user,
+                                         int& lifetimeSeconds);
   void learnChallenge(const std::string& header);
   std::optional<Credential> credential(const std::vector<std::string>& scopes);
   std::string transportHint() const;

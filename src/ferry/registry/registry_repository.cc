@@ -350,18 +350,41 @@ std::vector<Descriptor> referrersIn(const std::string& body, const std::string& 
 
 }  // namespace
 
+std::optional<std::string> RegistryRepository::referrersPages(std::string url, const std::string& what) {
+  nlohmann::ordered_json merged;
+  for (int page = 0;; ++page) {
+    if (page >= kMaxReferrersPages)
+      fail(ErrorKind::Limit, "cannot {}: the registry's answer runs over more than {} pages (Link: rel=\"next\"), "
+           "ferry's limit (see docs/limits.md)", what, kMaxReferrersPages);
+    HttpRequest request{.method = "GET",
+                        .url = url,
+                        .headers = {"Accept: " + std::string(media::kOciIndex)},
+                        .maxBodyBytes = kMaxManifestRead};
+    auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
+    if (response.bodyTooLarge) fail(ErrorKind::Limit, "cannot {}: the answer is larger than 8 MiB, which ferry refuses", what);
+    if (response.status == 404 && page == 0) return std::nullopt;
+    if (response.status != 200) client_->failWith(response, what);
+    referrersIn(response.body, what);  // refuses an answer that is not an index
+    auto next = nextLink(response.linkHeaders);
+    if (page == 0 && !next) return std::move(response.body);
+    auto document = nlohmann::ordered_json::parse(response.body);
+    if (page == 0) {
+      merged = std::move(document);
+      if (!merged.contains("manifests") || !merged["manifests"].is_array()) merged["manifests"] = nlohmann::ordered_json::array();
+    } else if (document.contains("manifests") && document["manifests"].is_array()) {
+      for (auto& entry : document["manifests"]) merged["manifests"].push_back(std::move(entry));
+    }
+    if (!next) break;
+    url = resolveUrl(response.url, *next);
+  }
+  return merged.dump();
+}
+
 std::vector<Descriptor> RegistryRepository::listReferrers(const Digest& subject, const std::string& artifactType) {
   std::string what = fmt::format("list referrers of {}@{}", describe(), subject.str());
   std::string url = "/v2/" + repository_ + "/referrers/" + subject.str();
   if (!artifactType.empty()) url += "?artifactType=" + urlEncode(artifactType);
-  HttpRequest request{.method = "GET",
-                      .url = url,
-                      .headers = {"Accept: " + std::string(media::kOciIndex)},
-                      .maxBodyBytes = kMaxManifestRead};
-  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
-  if (response.bodyTooLarge) fail(ErrorKind::Limit, "cannot {}: the answer is larger than 8 MiB, which ferry refuses", what);
-  if (response.status == 200) return filterReferrers(referrersIn(response.body, what), artifactType);
-  if (response.status != 404) client_->failWith(response, what);
+  if (auto body = referrersPages(url, what)) return filterReferrers(referrersIn(*body, what), artifactType);
   // No referrers API here: the referrers tag schema keeps them in an index under a tag of its own.
   try {
     auto fallback = getManifest(referrersTag(subject));
@@ -381,20 +404,13 @@ std::optional<RawManifest> RegistryRepository::referrersIndex(const Digest& subj
     if (referrersApi_ < 0) return std::nullopt;
   }
   std::string what = fmt::format("list referrers of {}@{}", describe(), subject.str());
-  HttpRequest request{.method = "GET",
-                      .url = "/v2/" + repository_ + "/referrers/" + subject.str(),
-                      .headers = {"Accept: " + std::string(media::kOciIndex)},
-                      .maxBodyBytes = kMaxManifestRead};
-  auto response = client_->send(request, pullScope(), /*followRedirects=*/true);
-  if (response.bodyTooLarge) fail(ErrorKind::Limit, "cannot {}: the answer is larger than 8 MiB, which ferry refuses", what);
-  if (response.status == 404) {
+  auto body = referrersPages("/v2/" + repository_ + "/referrers/" + subject.str(), what);
+  if (!body) {
     referrersApi_ = -1;
     return std::nullopt;
   }
-  if (response.status != 200) client_->failWith(response, what);
-  referrersIn(response.body, what);  // refuses an answer that is not an index
   referrersApi_ = 1;
-  return RawManifest::of(std::move(response.body), std::string(media::kOciIndex));
+  return RawManifest::of(std::move(*body), std::string(media::kOciIndex));
 }
 
 void RegistryRepository::deleteManifest(const Digest& digest) {

@@ -74,9 +74,12 @@ class RegistryRepository : public ImageSource,
   // Every tag of the repository, asking for `pageSize` a page and following Link pagination.
   std::vector<std::string> listTags(int pageSize);
   std::vector<std::string> listTags() override { return listTags(1000); }
+  // Both follow the referrers API's pagination (Link: <...>; rel="next"), at most
+  // kMaxReferrersPages pages, merged into one index (one page stays byte for byte).
   std::vector<Descriptor> listReferrers(const Digest& subject, const std::string& artifactType = {}) override;
-  // One GET of /referrers/; after a 404 (no API) it answers nullopt without asking again.
+  // GETs /referrers/ (and its further pages); after a 404 (no API) it answers nullopt without asking again.
   std::optional<RawManifest> referrersIndex(const Digest& subject) override;
+  static constexpr int kMaxReferrersPages = 64;
   void deleteManifest(const Digest& digest) override;
 
   // The registry's client (its counters, its options).
@@ -93,6 +96,8 @@ class RegistryRepository : public ImageSource,
   static constexpr int64_t kLargestChunk = 64 << 20;
 
  private:
+  // The referrers API's answer at `url`, every page merged; nullopt when the first page is a 404.
+  std::optional<std::string> referrersPages(std::string url, const std::string& what);
   struct UploadSession {
     std::string url;
     int64_t minimumChunk = 0;  // the registry's OCI-Chunk-Min-Length, if it sent one
