@@ -1,10 +1,7 @@
 #include "ferry/release/graph_image.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <cstdio>
 #include <fstream>
 #include <map>
 
