@@ -10,6 +10,7 @@
 #include "ferry/mirror/collectors.h"
 #include "ferry/mirror/mapping_file.h"
 #include "ferry/mirror/phases.h"
+#include "ferry/mirror/run_record.h"
 #include "ferry/mirror/workflow_ends.h"
 #include "ferry/mirror/workspace.h"
 
@@ -203,6 +204,16 @@ MirrorReport MirrorRun::Impl::run() {
   // Phase 3: the catalogs, without the operators whose images failed; then the writer's closing work.
   auto catalogs = finalizeCatalogs(plan, planned.contents, copied, *reader, *writer, copier_, log_);
   writer->finish({plan, copied, catalogs}, log_);
+  // What reached the registry, for `ferry delete --generate` (run_record.h).
+  if (options_.workflow != Workflow::MirrorToDisk) {
+    try {
+      recordMirroredRun(workspace_, runId_, DestinationRoot::parse(options_.destination).str(), plan, copied,
+                        catalogs);
+    } catch (const std::exception& e) {
+      log_.warn(fmt::format("cannot record the run in {}: {}; ferry delete --generate will not know its images",
+                            recordsDirectory(workspace_).string(), e.what()));
+    }
+  }
   return finish(std::move(plan), std::move(copied), std::move(catalogs), *writer);
 }
 
