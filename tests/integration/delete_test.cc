@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "ferry/base/files.h"
 #include "ferry/oci/media_types.h"
@@ -38,13 +39,7 @@ int statusOf(const TestRegistry& registry, const std::string& repository, const 
 class Delete : public ::testing::Test {
  protected:
   void SetUp() override {
-    FixtureBuilder builder(work_.path() / "fixtures", 1601);
-    app_ = builder.ociIndex("v1");
-    child_ = app_.manifests.at(1);
-    other_ = app_.manifests.at(2);
-    tool_ = builder.singleArchOci("1.0");
-    shared_ = builder.singleArchOci("shared");
-    only_ = builder.singleArchOci("only");
+    auto& builder = builder_;
     auto layout = work_.path() / "fixtures";
     pushImage(source_, layout, app_, "team/app", "v1");
     signature_ = cosignSignature(builder, app_.digest);
@@ -126,8 +121,12 @@ class Delete : public ::testing::Test {
   std::filesystem::path workspace_ = work_.path() / "ws";
   TestRegistry source_;
   TestRegistry destination_;
-  FixtureImage app_, tool_, shared_, only_;
-  Digest child_ = Digest::sha256Of(""), other_ = Digest::sha256Of(""), signature_ = Digest::sha256Of("");
+  FixtureBuilder builder_{work_.path() / "fixtures", 1601};
+  FixtureImage app_ = builder_.ociIndex("v1");
+  FixtureImage tool_ = builder_.singleArchOci("1.0");
+  FixtureImage shared_ = builder_.singleArchOci("shared");
+  FixtureImage only_ = builder_.singleArchOci("only");
+  Digest child_ = app_.manifests.at(1), other_ = app_.manifests.at(2), signature_ = Digest::sha256Of("");
   Digest referrer_ = Digest::sha256Of(""), fallback_ = Digest::sha256Of("");
 };
 
@@ -156,6 +155,7 @@ TEST_F(Delete, GenerateListsWhatOnlyTheFirstRunNeedsAndDeleteRemovesItWithItsAtt
   EXPECT_TRUE(std::filesystem::exists(workspace_ / "working-dir" / "delete" / "delete-imageset-config.yaml"));
 
   // Dry run: everything is listed, nothing goes.
+  auto puts = destination_.accessLogCount("PUT");
   auto dry = runFerry({"delete", "--delete-yaml-file", listFile().string(), "--dry-run", "--dest-use-http",
                        dockerRoot(destination_)});
   ASSERT_EQ(dry.exitCode, 0) << dry.out << dry.err;
@@ -164,7 +164,7 @@ TEST_F(Delete, GenerateListsWhatOnlyTheFirstRunNeedsAndDeleteRemovesItWithItsAtt
   EXPECT_NE(dry.out.find("would remove tag docker://" + destination_.host() + "/mirror/team/tool:1.0"),
             std::string::npos) << dry.out;
   EXPECT_EQ(destination_.accessLogCount("DELETE"), 0u);
-  EXPECT_EQ(destination_.accessLogCount("PUT"), 0u);
+  EXPECT_EQ(destination_.accessLogCount("PUT"), puts);
   for (auto [repository, tag] : std::vector<std::pair<std::string, std::string>>{
            {"mirror/team/app", "v1"}, {"mirror/team/tool", "1.0"}, {"mirror/team/only", "1.0"}})
     EXPECT_TRUE(canPull(destination_, repository, tag)) << repository << ":" << tag;
@@ -208,7 +208,7 @@ TEST_F(Delete, GenerateListsWhatOnlyTheFirstRunNeedsAndDeleteRemovesItWithItsAtt
 TEST_F(Delete, ARegistryThatRefusesDeletingGetsTheFixAndNothingChanges) {
   mirrorBoth(destination_);
   ASSERT_EQ(generate(destination_).exitCode, 0);
-  destination_.disableDelete();
+  destination_.disableDelete();  // access-log counts start again
   auto refused = runFerry({"delete", "--delete-yaml-file", listFile().string(), "--dest-use-http",
                            dockerRoot(destination_)});
   EXPECT_EQ(refused.exitCode, 1) << refused.out << refused.err;

@@ -352,23 +352,42 @@ GenerateReport generateDeleteList(const GenerateOptions& options) {
 
   Selection selection(config);
   selection.noteReleases(runs);
-  // Destination → the first recorded image that keeps it (one the configuration does not name).
-  std::map<std::string, const RecordedImage*> keptBy;
+  // What stays in use: the latest run of each configuration, unless the DeleteImageSetConfiguration names every
+  // image it mirrored (then that configuration is being retired); and any recorded image it does not name.
+  std::map<std::string, const RecordedRun*> latest;  // configuration → its newest run (runs are oldest first)
+  for (const auto& run : runs) latest[run.configuration.empty() ? "run " + run.runId : run.configuration] = &run;
+  std::set<const RecordedRun*> standing;
+  for (const auto& [configuration, run] : latest)
+    for (const auto& image : run->images)
+      if (!selection.selects(image)) {
+        standing.insert(run);
+        break;
+      }
+  // Destination → why it stays (the first reason found).
+  std::map<std::string, std::string> keptBy;
   std::map<std::string, const RecordedImage*> selected;
   for (const auto& run : runs)
     for (const auto& image : run.images) {
       auto destination = normalized(image.destination);
-      if (selection.selects(image)) selected.emplace(destination, &image);
-      else keptBy.emplace(destination, &image);
+      if (!selection.selects(image)) {
+        keptBy.emplace(destination, fmt::format("it is also mirrored as {}, which {} does not name",
+                                                describeRecorded(image), options.configFile.string()));
+        continue;
+      }
+      selected.emplace(destination, &image);
+      if (standing.count(&run))
+        keptBy.emplace(destination,
+                       fmt::format("the latest run of {} (run {}) mirrored it and still mirrors what {} does not name; "
+                                   "mirror {} without it first, then generate the list again",
+                                   run.configuration, run.runId, options.configFile.string(), run.configuration));
     }
   for (const auto& [destination, image] : selected) {
     if (auto kept = keptBy.find(destination); kept != keptBy.end()) {
-      report.kept.push_back(fmt::format("{} ({}) stays: it is also mirrored as {}, which {} does not name",
-                                        destination, describeRecorded(*image), describeRecorded(*kept->second),
-                                        options.configFile.string()));
+      report.kept.push_back(fmt::format("{} ({}) stays: {}", destination, describeRecorded(*image), kept->second));
       continue;
     }
-    report.list.items.push_back({.imageName = image->origin, .imageReference = destination, .type = typeOf(image->kind)});
+    auto origin = image->origin.starts_with("docker://") ? image->origin.substr(9) : image->origin;
+    report.list.items.push_back({.imageName = origin, .imageReference = destination, .type = typeOf(image->kind)});
   }
   std::sort(report.list.items.begin(), report.list.items.end(),
             [](const DeleteItem& a, const DeleteItem& b) { return a.imageReference < b.imageReference; });

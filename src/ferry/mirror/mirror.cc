@@ -207,8 +207,11 @@ MirrorReport MirrorRun::Impl::run() {
   // What reached the registry, for `ferry delete --generate` (run_record.h).
   if (options_.workflow != Workflow::MirrorToDisk) {
     try {
-      recordMirroredRun(workspace_, runId_, DestinationRoot::parse(options_.destination).str(), plan, copied,
-                        catalogs);
+      auto configuration = options_.configFile.empty()
+                               ? "archive " + std::filesystem::absolute(options_.archiveDirectory).lexically_normal().string()
+                               : std::filesystem::absolute(options_.configFile).lexically_normal().string();
+      recordMirroredRun(workspace_, runId_, DestinationRoot::parse(options_.destination).str(), configuration, plan,
+                        copied, catalogs);
     } catch (const std::exception& e) {
       log_.warn(fmt::format("cannot record the run in {}: {}; ferry delete --generate will not know its images",
                             recordsDirectory(workspace_).string(), e.what()));

@@ -23,7 +23,7 @@ ImageKind kindFrom(const std::string& name, const std::string& where) {
 }  // namespace
 
 void recordMirroredRun(const Workspace& workspace, const std::string& runId, const std::string& destination,
-                       const Plan& plan, const CopyResults& copied, const std::vector<CatalogResult>& catalogs) {
+                       const std::string& configuration, const Plan& plan, const CopyResults& copied, const std::vector<CatalogResult>& catalogs) {
   ordered_json images = ordered_json::array();
   for (size_t i = 0; i < plan.images.size() && i < copied.images.size(); ++i) {
     const auto& image = plan.images[i];
@@ -58,6 +58,7 @@ void recordMirroredRun(const Workspace& workspace, const std::string& runId, con
                       {"kind", "MirroredImages"},
                       {"runId", runId},
                       {"destination", destination},
+                      {"configuration", configuration},
                       {"images", std::move(images)}};
   std::filesystem::create_directories(recordsDirectory(workspace));
   auto file = recordsDirectory(workspace) / (runId + ".json");
@@ -87,6 +88,7 @@ std::vector<RecordedRun> loadRecordedRuns(const Workspace& workspace) {
         fail(ErrorKind::InvalidInput, "{}: kind is not MirroredImages", where);
       run.runId = json.at("runId").get<std::string>();
       run.destination = json.at("destination").get<std::string>();
+      run.configuration = json.value("configuration", std::string());
       const auto& images = json.at("images");
       if (images.size() > kMaxRecordImages)
         fail(ErrorKind::Limit, "{}: more than {} images in one run record (docs/limits.md)", where, kMaxRecordImages);

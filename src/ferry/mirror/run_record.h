@@ -7,6 +7,7 @@
 //
 //   {"apiVersion": "ferry.mirror/v1alpha1", "kind": "MirroredImages",
 //    "runId": "20261202T160000Z", "destination": "docker://reg:5000/ns",
+//    "configuration": "/abs/isc.yaml",                   // what the run mirrored (-c; else the archive)
 //    "images": [{"kind": "additional-image",          // plan.h kindName
 //                "source": "quay.io/org/app:v1",         // as the plan names it
 //                "origin": "quay.io/org/app:v1",         // what was pulled (by digest when known)
@@ -48,6 +49,7 @@ struct RecordedImage {
 struct RecordedRun {
   std::string runId;
   std::string destination;  // DestinationRoot::str()
+  std::string configuration;  // the ImageSetConfiguration's absolute path, or "archive DIR" (disk-to-mirror without -c)
   std::filesystem::path file;
   std::vector<RecordedImage> images;
 };
@@ -58,7 +60,7 @@ inline std::filesystem::path recordsDirectory(const Workspace& workspace) { retu
 // Writes the record of a finished run into `destination` (plan, copy results
 // and catalog results as the run's phases made them).
 void recordMirroredRun(const Workspace& workspace, const std::string& runId, const std::string& destination,
-                       const Plan& plan, const CopyResults& copied, const std::vector<CatalogResult>& catalogs);
+                       const std::string& configuration, const Plan& plan, const CopyResults& copied, const std::vector<CatalogResult>& catalogs);
 
 // Every recorded run of the workspace, oldest first. Throws Error naming the
 // file and field for a record that is not one (docs/limits.md bounds its size).
