@@ -14,6 +14,7 @@
 #include "ferry/oci/media_types.h"
 #include "integration/ferry_test_env.h"
 #include "support/registry_push.h"
+#include "support/release_images.h"
 
 namespace ferry::testing {
 namespace {
@@ -253,6 +254,65 @@ TEST_F(Delete, GenerateNeedsRecordedRunsIntoThatDestination) {
   auto v1 = runFerry({"delete", "--delete-v1-images", "--delete-yaml-file", "x.yaml", dockerRoot(destination_)});
   EXPECT_EQ(v1.exitCode, 1);
   EXPECT_NE(v1.err.find("--delete-v1-images"), std::string::npos) << v1.err;
+}
+
+// Two releases share most components (one in three changes per version): deleting the older one deletes its
+// payload and the components only it has, and removes only the tags of the shared ones, whose digests the
+// newer release still names under its own tags.
+TEST(DeleteReleases, TheOlderReleaseGoesAndTheComponentsTheNewerSharesKeepTheirDigests) {
+  TemporaryDirectory work("ferry-delete-releases");
+  TestRegistry source, destination;
+  ReleaseWorld world(source, work.path() / "world", ReleaseWorldSpec{.versions = {"4.17.0", "4.17.1"}, .components = 6});
+  const auto& old = world.release("4.17.0");
+  const auto& current = world.release("4.17.1");
+  auto workspace = work.path() / "ws";
+  auto mirrorRelease = [&](const std::string& file, const BuiltRelease& release) {
+    auto config = work.path() / file;
+    writeFileAtomically(config, "apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror:\n"
+                                "  platform:\n    release: " + source.host() + "/openshift-release-dev/ocp-release:" +
+                                    release.tag + "\n");
+    auto result = runFerry(withFlags({"mirror", "-c", config.string(), "--workspace", "file://" + workspace.string(),
+                                      "--ignore-release-signature", dockerRoot(destination)},
+                                     source, &destination));
+    ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  };
+  mirrorRelease("old.yaml", old);
+  mirrorRelease("current.yaml", current);
+
+  auto disc = work.path() / "delete-old.yaml";
+  writeFileAtomically(disc, "apiVersion: mirror.openshift.io/v2alpha1\nkind: DeleteImageSetConfiguration\ndelete:\n"
+                            "  platform:\n    release: " + source.host() + "/openshift-release-dev/ocp-release:" +
+                                old.tag + "\n");
+  auto generated = runFerry({"delete", "--generate", "-c", disc.string(), "--workspace", "file://" + workspace.string(),
+                             dockerRoot(destination)});
+  ASSERT_EQ(generated.exitCode, 0) << generated.out << generated.err;
+  auto list = YAML::LoadFile((workspace / "working-dir" / "delete" / "delete-images.yaml").string());
+  ASSERT_EQ(list["items"].size(), 7u) << "the payload and its 6 components";
+  std::map<std::string, int> types;
+  for (const auto& item : list["items"]) ++types[item["type"].as<std::string>()];
+  EXPECT_EQ(types, (std::map<std::string, int>{{"ocpRelease", 1}, {"ocpReleaseContent", 6}}));
+
+  auto deleted = runFerry({"delete", "--delete-yaml-file",
+                           (workspace / "working-dir" / "delete" / "delete-images.yaml").string(), "--dest-use-http",
+                           dockerRoot(destination)});
+  ASSERT_EQ(deleted.exitCode, 0) << deleted.out << deleted.err;
+  EXPECT_EQ(statusOf(destination, "mirror/openshift/release-images", old.tag), 404);
+  EXPECT_EQ(statusOf(destination, "mirror/openshift/release-images", old.image.digest.str()), 404);
+  EXPECT_TRUE(canPull(destination, "mirror/openshift/release-images", current.tag));
+  size_t shared = 0;
+  for (size_t i = 0; i < old.components.size(); ++i) {
+    const auto& [name, pullSpec] = old.components[i];
+    auto digest = pullSpec.substr(pullSpec.find('@') + 1);
+    EXPECT_EQ(statusOf(destination, "mirror/openshift/release", old.tag + "-" + name), 404) << name;
+    bool stillUsed = false;
+    for (const auto& [otherName, otherSpec] : current.components) stillUsed = stillUsed || otherSpec == pullSpec;
+    shared += stillUsed;
+    EXPECT_EQ(statusOf(destination, "mirror/openshift/release", digest), stillUsed ? 200 : 404) << name;
+  }
+  EXPECT_GT(shared, 0u);
+  EXPECT_LT(shared, old.components.size());
+  for (const auto& [name, pullSpec] : current.components)
+    EXPECT_TRUE(canPull(destination, "mirror/openshift/release", current.tag + "-" + name)) << name;
 }
 
 }  // namespace
