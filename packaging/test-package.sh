@@ -15,7 +15,7 @@ done
 contents=$(dpkg-deb -c "$deb")
 for file in ./usr/bin/ferry ./usr/share/man/man1/ferry.1 ./usr/share/bash-completion/completions/ferry \
             ./usr/share/man/man1/ferry-copy.1 ./usr/share/man/man1/ferry-inspect.1 ./usr/share/man/man1/ferry-mirror.1 \
-            ./usr/share/man/man1/ferry-describe.1 ./usr/share/man/man1/ferry-list.1 \
+            ./usr/share/man/man1/ferry-describe.1 ./usr/share/man/man1/ferry-delete.1 ./usr/share/man/man1/ferry-list.1 \
             ./usr/share/man/man1/ferry-list-operators.1 ./usr/share/man/man1/ferry-list-tags.1 \
             ./usr/share/man/man1/ferry-list-releases.1 \
             ./usr/share/man/man1/ferry-version.1 \

@@ -1,7 +1,7 @@
 # bash completion for ferry: sub-commands, their sub-commands and flags.
 _ferry() {
   local cur=${COMP_WORDS[COMP_CWORD]}
-  local commands="copy inspect mirror describe list version"
+  local commands="copy inspect mirror delete describe list version"
   if [[ $COMP_CWORD -eq 1 ]]; then
     COMPREPLY=($(compgen -W "$commands --help --help-all" -- "$cur"))
     return
@@ -16,6 +16,8 @@ _ferry() {
     version) words="--output" ;;
     describe) words="--output" ;;
     mirror) words="--config --workspace --from --dry-run --source-mirror" ;;
+    delete) words="--generate --config --workspace --delete-id --delete-yaml-file --dry-run --dest-use-http
+                   --dest-tls-verify --dest-cert-dir --dest-creds --authfile --output" ;;
   esac
   if [[ $cur == -* || -n $words ]]; then
     COMPREPLY=($(compgen -W "$words" -- "$cur"))

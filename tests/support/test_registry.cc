@@ -178,7 +178,7 @@ void TestRegistry::writeConfig() const {
       "  filesystem:\n"
       "    rootdirectory: \"{}\"\n"
       "  delete:\n"
-      "    enabled: true\n"
+      "    enabled: {}\n"
       "  cache:\n"
       "    blobdescriptor: inmemory\n"
       "  maintenance:\n"
@@ -190,7 +190,7 @@ void TestRegistry::writeConfig() const {
       "  draintimeout: 1s\n"
       "  headers:\n"
       "    X-Content-Type-Options: [nosniff]\n",
-      dataDir().string(), port_);
+      dataDir().string(), deleteEnabled_ ? "true" : "false", port_);
   if (tls()) {
     config += fmt::format(
         "  tls:\n"

@@ -85,6 +85,12 @@ class TestRegistry {
   // Starts it again on the same port with the same storage. Access-log counts
   // start again from zero. Throws Error if the port has been taken meanwhile.
   void restart();
+  // Restarts it with deleting turned off (distribution's default: DELETE answers 405 UNSUPPORTED).
+  void disableDelete() {
+    deleteEnabled_ = false;
+    stop();
+    restart();
+  }
 
  private:
   void prepareFiles();
@@ -97,7 +103,8 @@ class TestRegistry {
   int port_ = 0;
   std::unique_ptr<TokenServer> tokenServer_;
   std::unique_ptr<ChildProcess> process_;
-  uintmax_t logStart_ = 0;  // byte offset of the first line accessLog() reads
+  uintmax_t logStart_ = 0;
+  bool deleteEnabled_ = true;  // byte offset of the first line accessLog() reads
 };
 
 // Parses combined-log-format access lines (other lines are skipped), e.g.

@@ -15,6 +15,7 @@
 #include "ferry/base/log.h"
 #include "ferry/base/strings.h"
 #include "ferry/cli/flags.h"
+#include "ferry/cli/delete_command.h"
 #include "ferry/cli/describe_command.h"
 #include "ferry/cli/inspect.h"
 #include "ferry/cli/list_operators.h"
@@ -341,6 +342,9 @@ int main(int argc, char** argv) {
   MirrorFlags mirrorFlags;
   auto* mirror = addMirrorCommand(app, mirrorFlags);
 
+  DeleteFlags deleteFlags;
+  auto* deleteCommand = addDeleteCommand(app, deleteFlags);
+
   auto* describe = app.add_subcommand("describe", "Show what a mirror-to-disk archive holds");
   std::string describePath;
   std::string describeOutput = "text";
@@ -395,6 +399,7 @@ int main(int argc, char** argv) {
     }
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
+    if (*deleteCommand) return runDeleteCommand(deleteFlags);
     if (*describe) return runDescribe(describePath, describeOutput, describeVerify);
     if (*listTags) return runListTags(listTagsFlags);
     if (*listReleases) return runListReleases(listReleasesFlags);

@@ -168,7 +168,10 @@ struct ImageSetConfig {
   std::string file;                // the name used in messages
   int64_t archiveSizeGiB = 500;    // archives are split at this size
   std::optional<StorageConfig> storageConfig;  // v1alpha2 only; ignored by ferry
+  // The content kinds: mirror: of an ImageSetConfiguration, or delete: of a
+  // DeleteImageSetConfiguration (deleteKind; same sub-schemas, no blockedImages).
   MirrorConfig mirror;
+  bool deleteKind = false;
   // Things accepted but worth telling the user (deprecated or ignored fields),
   // each "file:line:col: path: what; what to do".
   std::vector<std::string> warnings;
@@ -190,5 +193,13 @@ ImageSetConfig loadImageSetConfig(const std::filesystem::path& file, const LoadO
 // The same from text; `fileName` is used in messages.
 ImageSetConfig loadImageSetConfigText(std::string_view text, const std::string& fileName,
                                       const LoadOptions& options = {});
+
+// Reads a DeleteImageSetConfiguration (oc-mirror v2's kind for `delete --generate`):
+// apiVersion mirror.openshift.io/v2alpha1, kind DeleteImageSetConfiguration and a
+// delete: section with the sub-schemas of mirror: (platform, operators,
+// additionalImages, helm), checked by the same rules and errors. The result has
+// deleteKind set and the delete: section in `mirror`.
+ImageSetConfig loadDeleteImageSetConfig(const std::filesystem::path& file);
+ImageSetConfig loadDeleteImageSetConfigText(std::string_view text, const std::string& fileName);
 
 }  // namespace ferry::config

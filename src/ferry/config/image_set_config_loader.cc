@@ -36,6 +36,13 @@ const std::vector<FieldSpec> kRootFields = {
     {"storageConfig", FV::V1Only, "remove it: with v2alpha1 the history lives in the workspace"},
     {"mirror"},
 };
+// A DeleteImageSetConfiguration: oc-mirror v2's delete: section, the same content kinds but blockedImages.
+const std::vector<FieldSpec> kDeleteRootFields = {{"apiVersion"}, {"kind"}, {"delete"}};
+const std::vector<FieldSpec> kDeleteFields = {
+    {"platform"}, {"operators"}, {"additionalImages"}, {"helm"}, {"samples"},
+    {"blockedImages", FV::None, "a DeleteImageSetConfiguration names what to delete; blockedImages belongs to mirror:"},
+};
+constexpr std::string_view kDeleteKind = "DeleteImageSetConfiguration";
 const std::vector<FieldSpec> kStorageFields = {{"local"}, {"registry"}};
 const std::vector<FieldSpec> kStorageLocalFields = {{"path"}};
 const std::vector<FieldSpec> kStorageRegistryFields = {{"imageURL"}, {"skipTLS"}};
@@ -101,17 +108,25 @@ struct Seen {
 
 class Loader {
  public:
-  Loader(const std::string& file, const LoadOptions& options) : errors_(file), options_(options) {
+  Loader(const std::string& file, const LoadOptions& options, bool deleteKind = false)
+      : errors_(file), options_(options), delete_(deleteKind), section_(deleteKind ? "delete" : "mirror") {
     config_.file = file;
+    config_.deleteKind = deleteKind;
   }
 
   ImageSetConfig load(std::string_view text) {
     YAML::Node root = parseDocument(text);
     readHeader(root);
-    FieldReader reader(root, "", SourceLocation{errors_.file(), 1, 1}, version_, kRootFields, errors_);
-    readArchiveSize(reader);
-    readStorageConfig(reader);
-    if (reader.has("mirror")) readMirror(reader);
+    FieldReader reader(root, "", SourceLocation{errors_.file(), 1, 1}, version_,
+                       delete_ ? kDeleteRootFields : kRootFields, errors_);
+    if (!delete_) {
+      readArchiveSize(reader);
+      readStorageConfig(reader);
+    } else if (!reader.has("delete")) {
+      errors_.add(SourceLocation{errors_.file(), 1, 1}, "", "required field \"delete\" is missing",
+                  "add a delete: section naming what to delete (platform, operators, additionalImages, helm)");
+    }
+    if (reader.has(section_)) readMirror(reader);
     errors_.throwIfAny();
     config_.warnings = errors_.warnings();
     return std::move(config_);
@@ -166,12 +181,30 @@ class Loader {
                   fmt::format("use {}", accepted));
     }
     auto kindText = readString(kind, "kind", errors_.at(kind, top), errors_);
+    if (delete_) {
+      if (!kind.IsDefined() || kind.IsNull()) {
+        errors_.add(top, "", "required field \"kind\" is missing", "add kind: DeleteImageSetConfiguration");
+      } else if (kindText == kKind) {
+        errors_.add(errors_.at(kind), "kind", "an ImageSetConfiguration says what to mirror, not what to delete",
+                    "give ferry delete --generate a kind: DeleteImageSetConfiguration with a delete: section");
+      } else if (kindText && *kindText != kDeleteKind) {
+        errors_.add(errors_.at(kind), "kind", fmt::format("\"{}\" is not accepted", *kindText),
+                    "use kind: DeleteImageSetConfiguration");
+      }
+      if (version_ == ApiVersion::V1Alpha2)
+        errors_.add(errors_.at(apiVersion), "apiVersion",
+                    "a DeleteImageSetConfiguration exists only in mirror.openshift.io/v2alpha1",
+                    "use apiVersion: mirror.openshift.io/v2alpha1");
+      errors_.throwIfAny();
+      config_.apiVersion = version_;
+      return;
+    }
     if (!kind.IsDefined() || kind.IsNull()) {
       errors_.add(top, "", "required field \"kind\" is missing", "add kind: ImageSetConfiguration");
     } else if (kindText == "DeleteImageSetConfiguration") {
       errors_.add(errors_.at(kind), "kind",
-                  "DeleteImageSetConfiguration is not supported by ferry mirror (ferry delete comes later)",
-                  "give ferry mirror a kind: ImageSetConfiguration");
+                  "a DeleteImageSetConfiguration says what to delete, not what to mirror",
+                  "give it to ferry delete --generate -c FILE; give ferry mirror a kind: ImageSetConfiguration");
     } else if (kindText && *kindText != kKind) {
       errors_.add(errors_.at(kind), "kind", fmt::format("\"{}\" is not accepted", *kindText),
                   "use kind: ImageSetConfiguration");
@@ -233,7 +266,8 @@ class Loader {
   // --- mirror -----------------------------------------------------------------------------------
 
   void readMirror(const FieldReader& root) {
-    FieldReader mirror(root.value("mirror"), "mirror", root.at("mirror"), version_, kMirrorFields, errors_);
+    FieldReader mirror(root.value(section_), section_, root.at(section_), version_,
+                       delete_ ? kDeleteFields : kMirrorFields, errors_);
     if (!mirror.valid()) return;
     readPlatform(mirror);
     readOperators(mirror);
@@ -313,7 +347,7 @@ class Loader {
 
   void readPlatform(const FieldReader& mirror) {
     if (!mirror.has("platform")) return;
-    FieldReader reader(mirror.value("platform"), "mirror.platform", mirror.at("platform"), version_, kPlatformFields,
+    FieldReader reader(mirror.value("platform"), section_ + ".platform", mirror.at("platform"), version_, kPlatformFields,
                        errors_);
     if (!reader.valid() || reader.empty()) return;
     PlatformConfig platform;
@@ -664,7 +698,7 @@ class Loader {
 
   void readHelm(const FieldReader& mirror) {
     if (!mirror.has("helm")) return;
-    FieldReader reader(mirror.value("helm"), "mirror.helm", mirror.at("helm"), version_, kHelmFields, errors_);
+    FieldReader reader(mirror.value("helm"), section_ + ".helm", mirror.at("helm"), version_, kHelmFields, errors_);
     if (!reader.valid() || reader.empty()) return;
     HelmConfig helm;
     helm.where = mirror.keyAt("helm");
@@ -695,11 +729,13 @@ class Loader {
       if (reader.valid()) config_.mirror.samples.push_back(SampleImage{reader.requiredString("name", "ruby"), at});
     });
     if (!config_.mirror.samples.empty())
-      errors_.add(mirror.keyAt("samples"), "mirror.samples", "oc-mirror never implemented samples either", "remove it");
+      errors_.add(mirror.keyAt("samples"), section_ + ".samples", "oc-mirror never implemented samples either", "remove it");
   }
 
   ErrorList errors_;
   LoadOptions options_;
+  bool delete_ = false;
+  std::string section_;  // "mirror", or "delete" for a DeleteImageSetConfiguration
   ApiVersion version_ = ApiVersion::V2Alpha1;
   ImageSetConfig config_;
 };
@@ -715,6 +751,20 @@ ImageSetConfig loadImageSetConfigText(std::string_view text, const std::string& 
     if (e.kind() != ErrorKind::Other) throw;
     throw Error(ErrorKind::InvalidInput, e.what());
   }
+}
+
+ImageSetConfig loadDeleteImageSetConfigText(std::string_view text, const std::string& fileName) {
+  try {
+    return Loader(fileName, LoadOptions{.acceptUnsupportedSections = true}, /*deleteKind=*/true).load(text);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Other) throw;
+    throw Error(ErrorKind::InvalidInput, e.what());
+  }
+}
+
+ImageSetConfig loadDeleteImageSetConfig(const std::filesystem::path& file) {
+  return loadDeleteImageSetConfigText(
+      readYamlFile(file, configurationYamlLimits("a DeleteImageSetConfiguration")), file.string());
 }
 
 ImageSetConfig loadImageSetConfig(const std::filesystem::path& file, const LoadOptions& options) {

@@ -423,8 +423,8 @@ TEST(ImageSetConfigHeader, ApiVersionAndKind) {
   EXPECT_EQ(loadError("apiVersion: mirror.openshift.io/v2alpha1\nkind: Imageset\n"),
             "isc.yaml:2:7: kind: \"Imageset\" is not accepted; use kind: ImageSetConfiguration");
   EXPECT_EQ(loadError("apiVersion: mirror.openshift.io/v2alpha1\nkind: DeleteImageSetConfiguration\ndelete: {}\n"),
-            "isc.yaml:2:7: kind: DeleteImageSetConfiguration is not supported by ferry mirror (ferry delete comes "
-            "later); give ferry mirror a kind: ImageSetConfiguration");
+            "isc.yaml:2:7: kind: a DeleteImageSetConfiguration says what to delete, not what to mirror; give it to "
+            "ferry delete --generate -c FILE; give ferry mirror a kind: ImageSetConfiguration");
   EXPECT_EQ(loadError("apiVersion: mirror.openshift.io/v2alpha1\n"),
             "isc.yaml:1:1: required field \"kind\" is missing; add kind: ImageSetConfiguration");
 }
@@ -927,6 +927,90 @@ TEST(ImageSetConfigBounds, SizeDepthAndAliasLimitsAreNamed) {
                                        "ImageSetConfiguration is 1000000 nodes"),
             std::string::npos)
       << loadError(v2(laughs));
+}
+
+}  // namespace
+}  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+
+TEST(DeleteImageSetConfig, ReadsTheDeleteSectionWithTheMirrorSubSchemas) {
+  auto config = loadDeleteImageSetConfigText(R"(apiVersion: mirror.openshift.io/v2alpha1
+kind: DeleteImageSetConfiguration
+delete:
+  platform:
+    architectures: [amd64]
+    channels:
+      - name: stable-4.15
+        minVersion: 4.15.1
+        maxVersion: 4.15.3
+  operators:
+    - catalog: registry.redhat.io/redhat/redhat-operator-index:v4.15
+      packages:
+        - name: aws-load-balancer-operator
+  additionalImages:
+    - name: registry.redhat.io/ubi8/ubi:latest
+  helm:
+    repositories:
+      - name: podinfo
+        url: https://stefanprodan.github.io/podinfo
+        charts:
+          - name: podinfo
+            version: 5.0.0
+)", "disc.yaml");
+  EXPECT_TRUE(config.deleteKind);
+  ASSERT_TRUE(config.mirror.platform);
+  EXPECT_EQ(config.mirror.platform->channels.at(0).minVersion, "4.15.1");
+  ASSERT_EQ(config.mirror.operators.size(), 1u);
+  EXPECT_EQ(config.mirror.operators[0].selection.packages.at(0).name, "aws-load-balancer-operator");
+  EXPECT_EQ(config.mirror.additionalImages.at(0).ref.str(), "docker://registry.redhat.io/ubi8/ubi:latest");
+  ASSERT_TRUE(config.mirror.helm);
+  EXPECT_EQ(config.mirror.helm->repositories.at(0).charts.at(0).version, "5.0.0");
+}
+
+std::string deleteErrorOf(const std::string& text) {
+  try {
+    loadDeleteImageSetConfigText(text, "disc.yaml");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "loaded:\n" << text;
+  return "";
+}
+
+TEST(DeleteImageSetConfig, ErrorsNameLineColumnAndField) {
+  EXPECT_NE(deleteErrorOf("apiVersion: mirror.openshift.io/v2alpha1\nkind: ImageSetConfiguration\nmirror: {}\n")
+                .find("disc.yaml:2:7: kind: an ImageSetConfiguration says what to mirror"),
+            std::string::npos);
+  EXPECT_NE(deleteErrorOf("apiVersion: mirror.openshift.io/v1alpha2\nkind: DeleteImageSetConfiguration\ndelete: {}\n")
+                .find("disc.yaml:1:13: apiVersion: a DeleteImageSetConfiguration exists only in"),
+            std::string::npos);
+  auto blocked = deleteErrorOf(
+      "apiVersion: mirror.openshift.io/v2alpha1\nkind: DeleteImageSetConfiguration\ndelete:\n  blockedImages:\n"
+      "    - name: x\n");
+  EXPECT_NE(blocked.find("disc.yaml:4:3: delete: field \"blockedImages\" is not accepted"), std::string::npos)
+      << blocked;
+  auto typo = deleteErrorOf(
+      "apiVersion: mirror.openshift.io/v2alpha1\nkind: DeleteImageSetConfiguration\ndelete:\n  additionalImages:\n"
+      "    - nmae: quay.io/a/b:v1\n");
+  EXPECT_NE(typo.find("disc.yaml:5:7: delete.additionalImages[0]"), std::string::npos) << typo;
+  auto version = deleteErrorOf(
+      "apiVersion: mirror.openshift.io/v2alpha1\nkind: DeleteImageSetConfiguration\ndelete:\n  platform:\n"
+      "    channels:\n      - name: stable-4.15\n        minVersion: v4.15.1\n");
+  EXPECT_NE(version.find("disc.yaml:7:21: delete.platform.channels[0].minVersion"), std::string::npos) << version;
+  EXPECT_NE(deleteErrorOf("apiVersion: mirror.openshift.io/v2alpha1\nkind: DeleteImageSetConfiguration\n")
+                .find("required field \"delete\" is missing"),
+            std::string::npos);
+  // And ferry mirror refuses a DeleteImageSetConfiguration, pointing at ferry delete.
+  try {
+    loadImageSetConfigText("apiVersion: mirror.openshift.io/v2alpha1\nkind: DeleteImageSetConfiguration\ndelete: {}\n",
+                           "isc.yaml");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ferry delete --generate"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "ferry/mirror/collectors.h"
 #include "ferry/mirror/mapping_file.h"
 #include "ferry/mirror/phases.h"
+#include "ferry/mirror/run_record.h"
 #include "ferry/mirror/workflow_ends.h"
 #include "ferry/mirror/workspace.h"
 
@@ -231,6 +232,19 @@ MirrorReport MirrorRun::Impl::run() {
     return finish(std::move(plan), std::move(copied), std::move(catalogs), *writer);
   }
   writer->finish({plan, copied, catalogs}, log_);
+  // What reached the registry, for `ferry delete --generate` (run_record.h).
+  if (options_.workflow != Workflow::MirrorToDisk) {
+    try {
+      auto configuration = options_.configFile.empty()
+                               ? "archive " + std::filesystem::absolute(options_.archiveDirectory).lexically_normal().string()
+                               : std::filesystem::absolute(options_.configFile).lexically_normal().string();
+      recordMirroredRun(workspace_, runId_, DestinationRoot::parse(options_.destination).str(), configuration, plan,
+                        copied, catalogs);
+    } catch (const std::exception& e) {
+      log_.warn(fmt::format("cannot record the run in {}: {}; ferry delete --generate will not know its images",
+                            recordsDirectory(workspace_).string(), e.what()));
+    }
+  }
   return finish(std::move(plan), std::move(copied), std::move(catalogs), *writer);
 }
 

@@ -418,9 +418,12 @@ void RegistryRepository::deleteManifest(const Digest& digest) {
   HttpRequest request{.method = "DELETE", .url = "/v2/" + repository_ + "/manifests/" + digest.str()};
   auto response = client_->send(request, {"repository:" + repository_ + ":pull,push,delete"});
   if (response.status == 202 || response.status == 200) return;
-  if (response.status == 405)
-    fail(ErrorKind::Unsupported, "cannot {}: {} does not allow deleting (HTTP 405); enable deletion in its storage "
-         "configuration", what, client_->registry());
+  // distribution answers 405 UNSUPPORTED when its storage has deleting off (the default).
+  if (response.status == 405 || (response.status == 400 && response.body.find("UNSUPPORTED") != std::string::npos))
+    fail(ErrorKind::Unsupported, "cannot {}: {} does not allow deleting (HTTP {}, UNSUPPORTED); enable deletion in "
+         "its storage configuration: for distribution (docker-registry) `storage: delete: enabled: true` in "
+         "config.yml or REGISTRY_STORAGE_DELETE_ENABLED=true in its environment, then restart it",
+         what, client_->registry(), response.status);
   client_->failWith(response, what);
 }
 
