@@ -229,7 +229,7 @@ TEST_F(S3ArchiveTest, ProfileCredentialsTheEndpointVariableAndAPagedListingWork)
   MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0"}}});
   auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n");
   auto credentials = work_.path() / "aws-credentials";
-  writeFile(credentials, std::string("[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n[ci]\n") +
+  writeFileAtomically(credentials, std::string("[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n[ci]\n") +
                              "aws_access_key_id = " + S3Server::kAccessKey + "\naws_secret_access_key = " +
                              S3Server::kSecretKey + "\n");
   // Objects before the archive's, so the listing of the bucket needs several pages of 2.

@@ -389,6 +389,12 @@ int runMirrorCommand(const MirrorFlags& flags) {
   if (flags.emitJob > 0) {
     // The pods run the workflow; this process only checks the command line and writes the Jobs.
     auto checkedFlags = flags;
+    for (const auto* archive : {&flags.from, flags.destination.empty() ? &flags.from : &flags.destination.front()})
+      if (!archive->empty() && !isS3Url(*archive) && !archive->starts_with("docker://"))
+        fail(ErrorKind::InvalidInput,
+             "--emit-job: the pods cannot reach the local archive '{}'; a Job mirrors registry to registry, or to "
+             "and from an s3:// archive",
+             *archive);
     if (checkedFlags.workspace.empty()) checkedFlags.workspace = "file:///work";
     return emitJobs(flags, optionsFrom(checkedFlags));
   }

@@ -9,6 +9,9 @@
 namespace ferry::mirror {
 namespace {
 
+// Scalars emit() writes double-quoted (and without the tag).
+constexpr const char* kQuoted = "!ferry-quoted";
+
 // An Indexed Job's completions are bounded by Kubernetes (100,000); ferry's own bound is lower.
 constexpr int kMaxShards = 1000;
 
@@ -48,9 +51,15 @@ YAML::Node podTemplate(const JobSpec& spec, const std::string& component, const 
   container["name"] = "ferry";
   container["image"] = spec.image;
   YAML::Node args(YAML::NodeType::Sequence);
-  args.push_back("mirror");
-  for (const auto& arg : spec.mirrorArgs) args.push_back(arg);
-  for (const auto& arg : extraArgs) args.push_back(arg);
+  auto add = [&args](const std::string& arg) {
+    // Container args are strings: "4" must not be read back as a number (emit() quotes what is marked).
+    YAML::Node node(arg);
+    node.SetTag(kQuoted);
+    args.push_back(node);
+  };
+  add("mirror");
+  for (const auto& arg : spec.mirrorArgs) add(arg);
+  for (const auto& arg : extraArgs) add(arg);
   container["args"] = args;
   YAML::Node home;
   home["name"] = "HOME";
@@ -100,9 +109,33 @@ YAML::Node podTemplate(const JobSpec& spec, const std::string& component, const 
   return pod;
 }
 
+void emitNode(YAML::Emitter& out, const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      out << YAML::BeginMap;
+      for (const auto& entry : node) {
+        out << YAML::Key << entry.first.as<std::string>() << YAML::Value;
+        emitNode(out, entry.second);
+      }
+      out << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      out << YAML::BeginSeq;
+      for (const auto& item : node) emitNode(out, item);
+      out << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (node.Tag() == kQuoted) out << YAML::DoubleQuoted;
+      out << node.Scalar();
+      break;
+    default:
+      out << YAML::Null;
+  }
+}
+
 std::string emit(const YAML::Node& node) {
   YAML::Emitter out;
-  out << node;
+  emitNode(out, node);
   return std::string(out.c_str()) + "\n";
 }
 

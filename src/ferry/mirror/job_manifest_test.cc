@@ -58,7 +58,11 @@ void checkContainer(const YAML::Node& container, const std::set<std::string>& vo
   ASSERT_TRUE(container["name"].IsScalar());  // required
   ASSERT_TRUE(container["image"].IsScalar());
   ASSERT_TRUE(container["args"].IsSequence());
-  for (const auto& arg : container["args"]) EXPECT_TRUE(arg.IsScalar());
+  // []string: every arg a quoted scalar, so "16" stays a string (a plain 16 is an integer, which the API refuses).
+  for (const auto& arg : container["args"]) {
+    EXPECT_TRUE(arg.IsScalar());
+    EXPECT_EQ(arg.Tag(), "!") << arg.as<std::string>() << " is not a string scalar";
+  }
   for (const auto& env : container["env"]) {
     ASSERT_TRUE(env["name"].IsScalar());
     EXPECT_TRUE(env["value"].IsScalar());

@@ -310,6 +310,11 @@ void S3Client::getRange(const std::string& key, int64_t offset, int64_t size,
       return true;
     };
     auto answer = http_.attempt(request);
+    if (stopped) {  // the consumer stopped the transfer: not a failure to ask again for
+      answer.failure = TransportFailure::None;
+      answer.status = 206;
+      return answer;
+    }
     // A body cut short is asked again from where it stopped (the retry's Range).
     if (answer.failure == TransportFailure::None && answer.status / 100 == 2 && done < size && !stopped &&
         !answer.abandoned) {
