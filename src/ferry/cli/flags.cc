@@ -46,7 +46,7 @@ void addS3Flags(CLI::App* command, S3Flags& flags) {
                       "5GiB; default 16MiB)");
 }
 
-void S3Flags::apply() const {
+void S3Flags::apply(const RetryFlags* retries, bool quiet) const {
   S3Overrides overrides{.endpoint = endpoint, .pathStyle = std::nullopt, .region = region};
   if (pathStyle == "true") {
     overrides.pathStyle = true;
@@ -56,6 +56,13 @@ void S3Flags::apply() const {
     fail(ErrorKind::InvalidInput, "--s3-path-style must be true or false, not '{}'", pathStyle);
   }
   if (!partSize.empty()) overrides.partSize = parseByteSize(partSize);
+  if (retries) {
+    RetryPolicy policy;
+    policy.times = retries->times;
+    policy.delay = parseDuration(retries->delay);
+    overrides.retry = policy;
+  }
+  if (!quiet) overrides.warn = printWarning;
   setS3Overrides(std::move(overrides));
 }
 

@@ -161,8 +161,9 @@ struct S3Flags {
   std::string pathStyle;  // "", "true" or "false"
   std::string region;
   std::string partSize;
-  // Hands them to the S3 layer (setS3Overrides); throws Error for a bad value.
-  void apply() const;
+  // Hands them to the S3 layer (setS3Overrides), with the retry flags when
+  // given (S3 requests retry as registry requests do); throws Error for a bad value.
+  void apply(const RetryFlags* retries = nullptr, bool quiet = false) const;
 };
 void addS3Flags(CLI::App* command, S3Flags& flags);
 

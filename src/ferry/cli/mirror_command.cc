@@ -384,7 +384,7 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
 
 int runMirrorCommand(const MirrorFlags& flags) {
   if (flags.output != "text" && flags.output != "json") fail("--output must be 'text' or 'json', not '{}'", flags.output);
-  flags.s3.apply();
+  flags.s3.apply(&flags.retries, flags.quiet || flags.output == "json");
   if (flags.emitJob < 0) fail(ErrorKind::InvalidInput, "--emit-job takes the number of shards (1 or more)");
   if (flags.emitJob > 0) {
     // The pods run the workflow; this process only checks the command line and writes the Jobs.

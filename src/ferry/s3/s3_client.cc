@@ -169,6 +169,8 @@ S3Settings S3Settings::resolve() {
          "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)", settings.endpoint);
   settings.pathStyle = flags.pathStyle.value_or(!isAws(settings.endpoint));
   settings.partSize = flags.partSize;
+  if (flags.retry) settings.retry = *flags.retry;
+  settings.warn = flags.warn;
   return settings;
 }
 
@@ -200,7 +202,7 @@ S3Client::S3Client(S3Settings settings, std::string bucket)
     : settings_(std::move(settings)),
       bucket_(std::move(bucket)),
       http_(TlsSettings{}),
-      retrier_("s3://" + bucket_, originOf(settings_.endpoint), settings_.retry) {}
+      retrier_("s3://" + bucket_, originOf(settings_.endpoint), settings_.retry, settings_.warn) {}
 
 std::string S3Client::describe(std::string_view key) const {
   return fmt::format("s3://{}/{} at {}", bucket_, key, settings_.endpoint);

@@ -55,6 +55,8 @@ struct S3Overrides {
   std::optional<bool> pathStyle;
   std::string region;
   int64_t partSize = 0;  // --s3-part-size: bytes per multipart upload part; 0: the default (16 MiB)
+  std::optional<RetryPolicy> retry;  // --retry-times, --retry-delay
+  std::function<void(const std::string&)> warn;  // each retry, as a line for the user
 };
 void setS3Overrides(S3Overrides overrides);
 
@@ -69,6 +71,7 @@ struct S3Settings {
   // Where the credentials came from, for messages ("AWS_ACCESS_KEY_ID", "profile 'ci' in ~/.aws/credentials").
   std::string credentialSource;
   RetryPolicy retry;
+  std::function<void(const std::string&)> warn;
 
   // From the overrides, the environment and the AWS files, as above. Throws
   // Error naming the variables and files looked at when no credentials are found.
