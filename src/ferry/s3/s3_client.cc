@@ -239,7 +239,7 @@ HttpResponse S3Client::send(const Call& call) {
 }
 
 void S3Client::failed(const Call& call, const HttpResponse& response) const {
-  auto what = fmt::format("{} {}", call.method, describe(call.key));
+  auto what = fmt::format("{} {}", call.method, describe(call.subject.empty() ? call.key : call.subject));
   if (response.failure != TransportFailure::None)
     failUnreached(response, fmt::format("cannot reach S3 endpoint {} ({})", settings_.endpoint, what),
                   "check the endpoint (--s3-endpoint, AWS_ENDPOINT_URL_S3) and the network");
@@ -355,7 +355,7 @@ std::vector<S3Object> S3Client::list(const std::string& prefix, const std::strin
     parameters.emplace_back("prefix", prefix);
     std::string query;
     for (const auto& [name, value] : parameters) query += (query.empty() ? "" : "&") + name + "=" + s3Encode(value, false);
-    Call call{.method = "GET", .key = "", .query = query};
+    Call call{.method = "GET", .key = "", .query = query, .subject = prefix};
     auto response = send(call);
     if (response.failure != TransportFailure::None || response.status / 100 != 2) failed(call, response);
     size_t at = 0;

@@ -127,6 +127,7 @@ class S3Client {
     std::string method = "GET";
     std::string key;    // empty: the bucket
     std::string query;  // canonical: sorted, encoded
+    std::string subject;  // what messages name when not the key (a listing's prefix)
     std::string_view body;
     std::vector<std::string> headers;
     std::function<bool(const char*, size_t)> onBody;
