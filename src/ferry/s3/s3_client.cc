@@ -234,8 +234,10 @@ HttpResponse S3Client::send(const Call& call) {
     request.expectedBytes = std::max<int64_t>(call.expectedBytes, static_cast<int64_t>(call.body.size()));
     request.awsSigV4 = "aws:amz:" + settings_.region + ":s3";
     request.awsCredentials = settings_.accessKeyId + ":" + settings_.secretAccessKey;
-    return http_.attempt(request);
-  });
+    auto answer = http_.attempt(request);
+    if (answer.status > 0) contacted_ = true;
+    return answer;
+  }, !contacted_);
 }
 
 void S3Client::failed(const Call& call, const HttpResponse& response) const {
@@ -312,6 +314,7 @@ void S3Client::getRange(const std::string& key, int64_t offset, int64_t size,
       return true;
     };
     auto answer = http_.attempt(request);
+    if (answer.status > 0) contacted_ = true;
     if (stopped) {  // the consumer stopped the transfer: not a failure to ask again for
       answer.failure = TransportFailure::None;
       answer.status = 206;
@@ -324,7 +327,7 @@ void S3Client::getRange(const std::string& key, int64_t offset, int64_t size,
       answer.failureDetail = fmt::format("the answer ended after {} of {} bytes", done, size);
     }
     return answer;
-  });
+  }, !contacted_);
   if (stopped) return;
   if (response.abandoned)
     fail("S3 GET {} did not answer the range asked for (bytes {}-{}); the store must support ranged GETs",

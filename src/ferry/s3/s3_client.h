@@ -23,6 +23,7 @@
 // --s3-path-style=false says otherwise.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -143,6 +144,8 @@ class S3Client {
   std::string bucket_;
   HttpClient http_;
   Retrier retrier_;
+  // Whether the endpoint ever answered: before that, a refused connection fails at once (a wrong endpoint).
+  std::atomic<bool> contacted_{false};
 };
 
 // Percent-encodes as SigV4 wants (RFC 3986 unreserved kept; '/' kept when `keepSlash`).
