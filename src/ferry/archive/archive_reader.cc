@@ -10,6 +10,7 @@
 #include <set>
 
 #include "ferry/base/error.h"
+#include "ferry/s3/s3_client.h"
 #include "ferry/layout/oci_layout.h"
 #include "ferry/oci/media_types.h"
 #include "ferry/transport/capabilities.h"
@@ -70,10 +71,78 @@ void streamAt(int fd, int64_t offset, int64_t size, const std::string& name, Con
   }
 }
 
+// A part in object storage read for its tar headers: ranged GETs of a window
+// at a time, data skipped without reading it (kS3HeaderWindow bytes per request).
+constexpr int64_t kS3HeaderWindow = 256 << 10;
+
+class S3TarInput : public TarInput {
+ public:
+  S3TarInput(S3Client& s3, std::string key, int64_t length) : s3_(s3), key_(std::move(key)), length_(length) {}
+  size_t read(char* buffer, size_t size) override {
+    if (position_ >= length_) return 0;
+    if (position_ < windowStart_ || position_ >= windowStart_ + static_cast<int64_t>(window_.size())) {
+      windowStart_ = position_;
+      window_ = s3_.getRangeBytes(key_, position_, std::min(kS3HeaderWindow, length_ - position_));
+    }
+    auto within = static_cast<size_t>(position_ - windowStart_);
+    size_t n = std::min(size, window_.size() - within);
+    std::memcpy(buffer, window_.data() + within, n);
+    position_ += static_cast<int64_t>(n);
+    return n;
+  }
+  int64_t skip(int64_t size) override {
+    auto n = std::min(size, length_ - position_);
+    position_ += n;
+    return n;
+  }
+  std::optional<int64_t> length() const override { return length_; }
+
+ private:
+  S3Client& s3_;
+  std::string key_;
+  int64_t length_;
+  int64_t position_ = 0;
+  int64_t windowStart_ = 0;
+  std::string window_;
+};
+
 }  // namespace
+
+std::string ArchiveReader::readPart(const Part& part, int64_t offset, int64_t size) const {
+  if (s3_) return s3_->getRangeBytes(part.key, offset, size);
+  return readAt(part.fd, offset, size, part.path.string());
+}
+
+void ArchiveReader::streamPart(const Part& part, int64_t offset, int64_t size,
+                               const std::function<bool(const char*, size_t)>& consume) const {
+  if (s3_) return s3_->getRange(part.key, offset, size, consume);
+  streamAt(part.fd, offset, size, part.path.string(), consume);
+}
 
 std::shared_ptr<ArchiveReader> ArchiveReader::open(const std::filesystem::path& path) {
   std::shared_ptr<ArchiveReader> reader(new ArchiveReader(path));
+  if (auto location = S3Location::parse(path.string())) {
+    reader->s3_ = std::make_shared<S3Client>(S3Settings::resolve(), location->bucket);
+    auto leaf = location->prefix.substr(location->prefix.rfind('/') + 1);
+    if (partNumberOf(leaf)) {  // one part: s3://bucket/…/mirror_000002.tar
+      auto size = reader->s3_->objectSize(location->prefix);
+      if (!size) fail(ErrorKind::NotFound, "archive part {} does not exist", reader->s3_->describe(location->prefix));
+      reader->loadS3(location->prefix, *size);
+      return reader;
+    }
+    std::vector<std::pair<int, S3Object>> parts;
+    for (auto& object : reader->s3_->list(location->prefix.empty() ? "" : location->prefix + "/"))
+      if (auto number = partNumberOf(object.key.substr(object.key.rfind('/') + 1)))
+        parts.emplace_back(*number, std::move(object));
+    if (parts.empty())
+      fail(ErrorKind::NotFound,
+           "{} holds no archive parts (mirror_000001.tar, …) at {}; a part still being uploaded is not listed "
+           "until it is complete",
+           location->str(), reader->s3_->settings().endpoint);
+    std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [number, object] : parts) reader->loadS3(object.key, object.size);
+    return reader;
+  }
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
     std::vector<std::pair<int, std::filesystem::path>> parts;
@@ -113,8 +182,24 @@ void ArchiveReader::load(const std::filesystem::path& file) {
   struct stat status {};
   if (::fstat(loaded.fd, &status) != 0) fail("cannot read archive part '{}': {}", name, std::strerror(errno));
   loaded.size = status.st_size;
+  loadMembers(loaded, listTarMembers(loaded.fd, name));
+}
 
-  for (auto& member : listTarMembers(loaded.fd, name)) {
+void ArchiveReader::loadS3(const std::string& key, int64_t size) {
+  Part part;
+  part.key = key;
+  part.path = s3_->describe(key);
+  part.file = key.substr(key.rfind('/') + 1);
+  part.size = size;
+  parts_.push_back(part);
+  auto& loaded = parts_.back();
+  S3TarInput input(*s3_, key, size);
+  loadMembers(loaded, listTarMembers(static_cast<TarInput&>(input), loaded.path.string()));
+}
+
+void ArchiveReader::loadMembers(Part& loaded, std::vector<TarMember> listed) {
+  const std::string name = loaded.path.string();
+  for (auto& member : listed) {
     if (member.directory) continue;
     if (loaded.members.contains(member.path))
       fail("archive part '{}' has two members named '{}'; refusing the part", name, member.path);
@@ -137,7 +222,7 @@ void ArchiveReader::load(const std::filesystem::path& file) {
     if (found == loaded.members.end()) return std::nullopt;
     if (found->second.size > limit)
       fail("archive part '{}': {} is {} bytes, more than ferry reads ({})", name, memberName, found->second.size, limit);
-    return readAt(loaded.fd, found->second.offset, found->second.size, name);
+    return readPart(loaded, found->second.offset, found->second.size);
   };
   auto info = readMember(kPartInfoMember, kLargestMetadataFile);
   if (!info)
@@ -262,7 +347,7 @@ RawManifest ArchiveReader::manifest(const std::string& name, const std::string& 
   const auto& part = parts_[found->part];
   if (found->member.size > kLargestManifest)
     fail("manifest {} in archive part '{}' is larger than 8 MiB, which ferry refuses", digest->str(), part.file);
-  auto bytes = readAt(part.fd, found->member.offset, found->member.size, part.path.string());
+  auto bytes = readPart(part, found->member.offset, found->member.size);
   Hasher hasher(digest->algorithm());
   hasher.update(bytes);
   if (hasher.finish() != *digest)
@@ -283,8 +368,8 @@ void ArchiveReader::readBlob(const Descriptor& blob, BlobWriter& out) const {
   if (found->member.size != blob.size)
     fail("blob {} in archive part '{}' has {} bytes, its descriptor says {}; the part is damaged", blob.digest.str(),
          part.path.string(), found->member.size, blob.size);
-  streamAt(part.fd, found->member.offset, found->member.size, part.path.string(),
-           [&out](const char* data, size_t size) { return out.write(data, size); });
+  streamPart(part, found->member.offset, found->member.size,
+             [&out](const char* data, size_t size) { return out.write(data, size); });
 }
 
 std::shared_ptr<ArchiveReader> ArchiveReader::openVerified(const std::filesystem::path& path, ArchiveCheck check) {
@@ -305,7 +390,7 @@ std::vector<std::string> ArchiveReader::checksumProblems(ArchiveCheck check) con
       problems.push_back(fmt::format("{}: {} is too large", part.file, kChecksumsMember));
       continue;
     }
-    auto text = readAt(part.fd, sums->second.offset, sums->second.size, part.path.string());
+    auto text = readPart(part, sums->second.offset, sums->second.size);
     std::set<std::string> listed;
     size_t lineNumber = 0;
     for (size_t start = 0; start < text.size();) {
@@ -331,7 +416,7 @@ std::vector<std::string> ArchiveReader::checksumProblems(ArchiveCheck check) con
       if (check == ArchiveCheck::Quick && member.starts_with("blobs/") && found->second.size > kQuickCheckBlobSize)
         continue;  // verified against its digest while it streams
       Hasher hasher("sha256");
-      streamAt(part.fd, found->second.offset, found->second.size, part.path.string(), [&](const char* data, size_t size) {
+      streamPart(part, found->second.offset, found->second.size, [&](const char* data, size_t size) {
         hasher.update(data, size);
         return true;
       });
@@ -369,7 +454,7 @@ std::vector<std::string> ArchiveReader::files(const std::string& name) const {
     if (found->second.size > kLargestMetadataFile)
       fail("archive part '{}': {} is {} bytes, more than ferry reads ({} MiB, see docs/limits.md)", part.file, member,
            found->second.size, kLargestMetadataFile >> 20);
-    auto text = readAt(part.fd, found->second.offset, found->second.size, part.path.string());
+    auto text = readPart(part, found->second.offset, found->second.size);
     if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(std::move(text));
   }
   return texts;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,9 +60,13 @@ enum class ArchiveCheck {
 };
 constexpr int64_t kQuickCheckBlobSize = int64_t{1} << 20;
 
+class S3Client;
+
 class ArchiveReader : public std::enable_shared_from_this<ArchiveReader> {
  public:
-  // A directory (every mirror_NNNNNN.tar in it) or one part file. Throws Error
+  // A directory (every mirror_NNNNNN.tar in it) or one part file; or
+  // "s3://bucket/prefix" (every prefix/mirror_NNNNNN.tar) or "s3://bucket/…/mirror_NNNNNN.tar",
+  // read in place with ranged GETs (docs/scale.md). Throws Error
   // for damaged or unsafe parts, naming the part and what is wrong.
   static std::shared_ptr<ArchiveReader> open(const std::filesystem::path& path);
   // open(), then verify(check): what disk-to-mirror and describe read from.
@@ -116,6 +121,7 @@ class ArchiveReader : public std::enable_shared_from_this<ArchiveReader> {
     std::filesystem::path path;
     std::string file;
     int fd = -1;
+    std::string key;  // in S3: the object's key (fd unused)
     int64_t size = 0;
     std::map<std::string, TarMember> members;
     PartInfo info;
@@ -128,11 +134,17 @@ class ArchiveReader : public std::enable_shared_from_this<ArchiveReader> {
 
   explicit ArchiveReader(std::filesystem::path path) : path_(std::move(path)) {}
   void load(const std::filesystem::path& file);
+  void loadS3(const std::string& key, int64_t size);
+  void loadMembers(Part& part, std::vector<TarMember> members);
+  std::string readPart(const Part& part, int64_t offset, int64_t size) const;
+  void streamPart(const Part& part, int64_t offset, int64_t size,
+                  const std::function<bool(const char*, size_t)>& consume) const;
   std::optional<Located> find(const Digest& digest) const;
   std::string whereShipped(const Digest& digest) const;
 
   std::filesystem::path path_;
   std::vector<Part> parts_;
+  std::shared_ptr<S3Client> s3_;
   std::map<Digest, Located> blobs_;
 };
 

@@ -1,5 +1,8 @@
 #include "ferry/archive/archive_writer.h"
 
+#include "ferry/archive/s3_part_output.h"
+#include "ferry/s3/s3_client.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -114,6 +117,16 @@ ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBy
       alreadyShipped_(std::move(alreadyShipped)) {
   if (partSizeBytes_ <= 0) fail("the archive part size must be positive, not {} bytes", partSizeBytes_);
   if (runId_.empty()) fail("an archive needs a run id");
+  if (auto location = S3Location::parse(directory_.string())) {
+    // No directory lock in object storage: one writer per prefix is the user's to arrange (docs/scale.md).
+    s3_ = std::make_shared<S3Client>(S3Settings::resolve(), location->bucket);
+    s3Prefix_ = location->prefix;
+    for (const auto& object : s3_->list(location->prefix.empty() ? "" : location->prefix + "/")) {
+      auto name = object.key.substr(object.key.rfind('/') + 1);
+      if (auto number = partNumberOf(name)) firstPartNumber_ = std::max(firstPartNumber_, *number + 1);
+    }
+    return;
+  }
   std::error_code error;
   std::filesystem::create_directories(directory_, error);
   if (error) fail("cannot create archive directory '{}': {}", directory_.string(), error.message());
@@ -151,6 +164,10 @@ ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBy
 
 ArchiveWriter::~ArchiveWriter() {
   std::error_code ignored;
+  if (s3_) {
+    current_.reset();  // an unfinished part's upload is aborted
+    return;
+  }
   if (current_) {
     auto partial = current_->tar->path();
     current_.reset();
@@ -227,8 +244,15 @@ std::optional<Digest> ArchiveWriter::rootDigest(const std::string& name, const s
 void ArchiveWriter::startPart() {
   OpenPart part;
   part.number = firstPartNumber_ + static_cast<int>(finishedParts_.size());
-  part.tar = std::make_unique<TarWriter>(directory_ / (partFileName(part.number) + std::string(kPartialSuffix)),
-                                         startTime_);
+  if (s3_) {
+    auto key = s3Prefix_.empty() ? partFileName(part.number) : s3Prefix_ + "/" + partFileName(part.number);
+    auto chunk = s3_->settings().partSize > 0 ? s3_->settings().partSize : kDefaultS3ChunkSize;
+    part.tar = std::make_unique<TarWriter>(std::make_unique<S3PartOutput>(s3_, key, chunk), startTime_);
+    openPartManifests_.clear();
+  } else {
+    part.tar = std::make_unique<TarWriter>(directory_ / (partFileName(part.number) + std::string(kPartialSuffix)),
+                                           startTime_);
+  }
   part.info.runId = runId_;
   part.info.part = part.number;
   part.tar->add("oci-layout", kLayoutFile);
@@ -282,6 +306,15 @@ void ArchiveWriter::closePart() {
   part.tar->add(kChecksumsMember, sums);
   part.tar->close();
 
+  if (s3_) {
+    // close() completed the multipart upload: the part exists from now on.
+    finishedParts_.push_back(partFileName(part.number));
+    auto info = std::move(part.info);
+    current_.reset();
+    openPartManifests_.clear();
+    if (partFinished_) partFinished_(finishedParts_.back(), info);
+    return;
+  }
   auto partial = part.tar->path();
   auto complete = directory_ / partFileName(part.number);
   std::error_code error;
@@ -305,10 +338,19 @@ void ArchiveWriter::writeManifest(const Digest& digest, const std::string& bytes
   current_->info.blobs.push_back({digest, size});
   current_->checksums.emplace_back(member, sha256Hex(bytes));
   current_->holdsBlobs = true;
+  if (s3_) openPartManifests_[digest] = bytes;
 }
 
 std::string ArchiveWriter::readStored(const Digest& digest) const {
   const auto& where = stored_.at(digest);
+  if (s3_) {
+    if (current_ && where.part == current_->number) {
+      if (auto held = openPartManifests_.find(digest); held != openPartManifests_.end()) return held->second;
+      return current_->tar->readBack(where.offset, where.size);
+    }
+    auto name = partFileName(where.part);
+    return s3_->getRangeBytes(s3Prefix_.empty() ? name : s3Prefix_ + "/" + name, where.offset, where.size);
+  }
   if (current_ && where.part == current_->number) return current_->tar->readBack(where.offset, where.size);
   auto path = directory_ / partFileName(where.part);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

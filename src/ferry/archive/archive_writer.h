@@ -50,9 +50,12 @@
 namespace ferry {
 
 class TarWriter;
+class S3Client;
 
 class ArchiveWriter {
  public:
+  // `directory` may be "s3://bucket/prefix" (docs/scale.md): parts are then
+  // multipart uploads there (s3_part_output.h), completed when the part is.
   // `alreadyShipped`: blobs an earlier run's archive carried (digest → where, see
   // shippedIn()); they are not written again. Throws Error when the directory
   // cannot be used (another writer holds it, or it holds complete parts).
@@ -149,6 +152,11 @@ class ArchiveWriter {
   int64_t startTime_;
   std::map<Digest, std::string> alreadyShipped_;
   int lockFd_ = -1;
+  // s3://bucket/prefix archives: the client, the prefix and the manifests of the
+  // open part (read back from memory: its uploaded chunks cannot be read).
+  std::shared_ptr<S3Client> s3_;
+  std::string s3Prefix_;
+  std::map<Digest, std::string> openPartManifests_;
 
   // writeMutex_ serialises everything that writes parts (one tar is written at a
   // time); stateMutex_ guards stored_, shipped_ and roots_, which writers change

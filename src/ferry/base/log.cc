@@ -197,7 +197,7 @@ std::string redactHeader(std::string_view header) {
     auto space = value.find(' ');  // keep the scheme ("Bearer", "Basic"), never the value
     return original + ": " + std::string(value.substr(0, space)) + " <redacted>";
   }
-  if (name == "cookie" || name == "set-cookie") return original + ": <redacted>";
+  if (name == "cookie" || name == "set-cookie" || name == "x-amz-security-token") return original + ": <redacted>";
   if (name == "location") return original + ": " + redactUrl(value);
   return std::string(header);
 }

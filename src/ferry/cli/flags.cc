@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "ferry/base/error.h"
+#include "ferry/http/http_client.h"
+#include "ferry/s3/s3_client.h"
 
 namespace ferry {
 
@@ -27,6 +29,41 @@ void addSideFlags(CLI::App* command, SideFlags& flags, const std::string& skopeo
 void printWarning(const std::string& line) {
   // On a terminal the progress line is wiped first; the display redraws it.
   std::fprintf(stderr, "%swarning: %s\n", ::isatty(STDERR_FILENO) ? "\r\033[K" : "", line.c_str());
+}
+
+void addS3Flags(CLI::App* command, S3Flags& flags) {
+  command->add_option("--s3-endpoint", flags.endpoint,
+                      "s3:// archives: the S3-compatible endpoint (http[s]://HOST[:PORT]); default "
+                      "$AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS");
+  command->add_option("--s3-path-style", flags.pathStyle,
+                      "s3:// archives: address buckets as ENDPOINT/BUCKET/KEY (true) or BUCKET.ENDPOINT/KEY (false); "
+                      "default true for non-AWS endpoints");
+  command->add_option("--s3-region", flags.region,
+                      "s3:// archives: the signing region; default $AWS_REGION, $AWS_DEFAULT_REGION, the profile's, "
+                      "else us-east-1");
+  command->add_option("--s3-part-size", flags.partSize,
+                      "s3:// archives: bytes per multipart upload part, each held in memory until sent (5MiB to "
+                      "5GiB; default 16MiB)");
+}
+
+void S3Flags::apply(const RetryFlags* retries, bool quiet) const {
+  S3Overrides overrides{.endpoint = endpoint, .pathStyle = std::nullopt, .region = region};
+  if (pathStyle == "true") {
+    overrides.pathStyle = true;
+  } else if (pathStyle == "false") {
+    overrides.pathStyle = false;
+  } else if (!pathStyle.empty()) {
+    fail(ErrorKind::InvalidInput, "--s3-path-style must be true or false, not '{}'", pathStyle);
+  }
+  if (!partSize.empty()) overrides.partSize = parseByteSize(partSize);
+  if (retries) {
+    RetryPolicy policy;
+    policy.times = retries->times;
+    policy.delay = parseDuration(retries->delay);
+    overrides.retry = policy;
+  }
+  if (!quiet) overrides.warn = printWarning;
+  setS3Overrides(std::move(overrides));
 }
 
 void addRetryFlags(CLI::App* command, RetryFlags& flags) {

@@ -160,6 +160,19 @@ void addRetryFlags(CLI::App* command, RetryFlags& flags);
 
 void addPlatformFlags(CLI::App* command, PlatformFlags& flags);
 
+// S3-compatible archives (docs/scale.md): --s3-endpoint URL, --s3-path-style
+// true|false, --s3-region, --s3-part-size; they win over the AWS variables.
+struct S3Flags {
+  std::string endpoint;
+  std::string pathStyle;  // "", "true" or "false"
+  std::string region;
+  std::string partSize;
+  // Hands them to the S3 layer (setS3Overrides), with the retry flags when
+  // given (S3 requests retry as registry requests do); throws Error for a bad value.
+  void apply(const RetryFlags* retries = nullptr, bool quiet = false) const;
+};
+void addS3Flags(CLI::App* command, S3Flags& flags);
+
 // --source-mirror PREFIX=LOCATION (repeatable), parsed by parseSourceMirrors (copy/endpoints.h).
 void addSourceMirrorFlag(CLI::App* command, std::vector<std::string>& flags);
 

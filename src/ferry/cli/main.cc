@@ -348,7 +348,10 @@ int main(int argc, char** argv) {
   auto* describe = app.add_subcommand("describe", "Show what a mirror-to-disk archive holds");
   std::string describePath;
   std::string describeOutput = "text";
-  describe->add_option("archive", describePath, "The archive folder (file://DIR or DIR) or one part file")->required();
+  describe->add_option("archive", describePath,
+                       "The archive folder (file://DIR or DIR), one part file, or s3://BUCKET/PREFIX")->required();
+  S3Flags describeS3;
+  addS3Flags(describe, describeS3);
   describe->add_option("-o,--output", describeOutput, "text or json")->default_val("text");
   std::string describeVerify = "full";
   describe
@@ -386,6 +389,7 @@ int main(int argc, char** argv) {
   }
   mirrorFlags.parallelExplicit = mirror->count("--parallel") > 0;
   mirrorFlags.log = logFlags;
+  mirrorFlags.commandLine.assign(argv + 1, argv + argc);
 
   try {
     log::setStderrLevel(logFlags.stderrLevel());
@@ -400,6 +404,7 @@ int main(int argc, char** argv) {
     if (*inspect) return runInspect(inspectRef, inspectFlags, authFile, raw, output, inspectPlatforms, inspectRetries);
     if (*mirror) return runMirrorCommand(mirrorFlags);
     if (*deleteCommand) return runDeleteCommand(deleteFlags);
+    if (*describe) describeS3.apply();
     if (*describe) return runDescribe(describePath, describeOutput, describeVerify);
     if (*listTags) return runListTags(listTagsFlags);
     if (*listReleases) return runListReleases(listReleasesFlags);

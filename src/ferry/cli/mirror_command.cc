@@ -14,14 +14,24 @@
 #include "ferry/mirror/history.h"
 #include "ferry/mirror/mirror.h"
 #include "ferry/release/signature.h"
+#include "ferry/s3/s3_client.h"
+#include "ferry/mirror/job_manifest.h"
+#include "ferry/base/files.h"
+#include "ferry/http/http_client.h"
+#include <algorithm>
+#include <set>
 
 namespace ferry {
 namespace {
 
 constexpr const char* kRedHatReleaseKey = "/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release";
 
-// "file://DIR" or a bare path → DIR.
+// "file://DIR" or a bare path → DIR; "s3://bucket/prefix" stays as it is (an S3 archive, docs/scale.md).
 std::filesystem::path fileLocation(const std::string& text, const std::string& flag) {
+  if (isS3Url(text)) {
+    S3Location::parse(text);  // refuses a malformed one now
+    return text;
+  }
   std::string path = text.rfind("file://", 0) == 0 ? text.substr(7) : text;
   if (path.empty()) fail("{} '{}' names no folder; give file://DIR", flag, text);
   return path;
@@ -106,7 +116,17 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
     fail("mirror needs one destination: file://DIR (mirror-to-disk) or docker://HOST[:PORT][/NAMESPACE] "
          "(mirror-to-mirror, or disk-to-mirror with --from)");
   const auto& destination = flags.destination.front();
-  if (destination.rfind("file://", 0) == 0) {
+  if (isS3Url(destination)) {
+    if (!flags.from.empty())
+      fail("--from goes with a docker:// destination (disk-to-mirror); an s3:// destination is mirror-to-disk");
+    if (flags.workspace.empty())
+      fail("mirror-to-disk into {} needs --workspace file://DIR: the local folder for the working files (history, "
+           "logs), which do not go to object storage",
+           destination);
+    options.workflow = mirror::Workflow::MirrorToDisk;
+    options.archiveDirectory = fileLocation(destination, "destination");
+    options.workspace = fileLocation(flags.workspace, "--workspace");
+  } else if (destination.rfind("file://", 0) == 0) {
     if (!flags.from.empty())
       fail("--from goes with a docker:// destination (disk-to-mirror); a file:// destination is mirror-to-disk");
     if (!flags.workspace.empty())
@@ -118,13 +138,15 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
     if (!flags.from.empty()) {
       options.workflow = mirror::Workflow::DiskToMirror;
       options.archiveDirectory = fileLocation(flags.from, "--from");
+      if (isS3Url(flags.from) && flags.workspace.empty())
+        fail("disk-to-mirror from {} needs --workspace file://DIR: the local folder for the working files", flags.from);
       if (!flags.workspace.empty()) options.workspace = fileLocation(flags.workspace, "--workspace");
     } else {
       options.workflow = mirror::Workflow::MirrorToMirror;
       if (!flags.workspace.empty()) options.workspace = fileLocation(flags.workspace, "--workspace");
     }
   } else {
-    fail("destination '{}' must start with file:// (mirror-to-disk) or docker:// (a registry)", destination);
+    fail("destination '{}' must start with file:// or s3:// (mirror-to-disk) or docker:// (a registry)", destination);
   }
   if (flags.config.empty() && options.workflow != mirror::Workflow::DiskToMirror)
     fail("{} needs the ImageSetConfiguration: -c isc.yaml", describeWorkflow(options.workflow));
@@ -167,7 +189,8 @@ mirror::MirrorOptions optionsFrom(const MirrorFlags& flags) {
 // the log file can be opened first.
 std::filesystem::path workingDirectoryOf(const mirror::MirrorOptions& options) {
   switch (options.workflow) {
-    case mirror::Workflow::MirrorToDisk: return options.archiveDirectory / "working-dir";
+    case mirror::Workflow::MirrorToDisk:
+      return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
     case mirror::Workflow::DiskToMirror:
       return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
     case mirror::Workflow::MirrorToMirror: break;
@@ -214,20 +237,95 @@ void printJson(const mirror::MirrorReport& report, mirror::Workflow workflow, bo
   std::cout << json.dump(2) << "\n";
 }
 
+// --emit-job N: the pods' `ferry mirror` arguments are the ones given, without
+// the --emit-job/--job-* flags, with the configuration, credentials and
+// workspace where the Job mounts them.
+std::vector<std::string> podArguments(const std::vector<std::string>& commandLine) {
+  static const std::set<std::string> dropped{"--emit-job", "--job-image", "--job-name", "--job-secret",
+                                             "--job-s3-secret", "--job-namespace", "--job-output", "-c",
+                                             "--config", "--authfile", "--workspace"};
+  std::vector<std::string> args;
+  auto start = std::find(commandLine.begin(), commandLine.end(), "mirror");
+  if (start == commandLine.end()) fail("--emit-job: cannot find the mirror command in the command line");
+  for (auto it = std::next(start); it != commandLine.end(); ++it) {
+    auto name = it->substr(0, it->find('='));
+    if (!dropped.contains(name)) {
+      args.push_back(*it);
+      continue;
+    }
+    if (name == *it && std::next(it) != commandLine.end()) ++it;  // "--flag value": skip the value too
+  }
+  return args;
+}
+
+int emitJobs(const MirrorFlags& flags, const mirror::MirrorOptions& options) {
+  auto archiveIsS3 = isS3Url(options.archiveDirectory.string());
+  if (options.workflow != mirror::Workflow::MirrorToMirror && !archiveIsS3)
+    fail(ErrorKind::InvalidInput,
+         "--emit-job: the pods cannot reach the local archive folder '{}'; a Job mirrors registry to registry, or "
+         "to and from an s3:// archive",
+         options.archiveDirectory.string());
+  if (options.workflow == mirror::Workflow::MirrorToDisk)
+    fail(ErrorKind::Unsupported,
+         "--emit-job: mirror-to-disk is not split over shards yet (docs/sharding.md); a Job mirrors registry to "
+         "registry, or from an s3:// archive to a registry");
+  if (flags.dryRun) fail(ErrorKind::InvalidInput, "--emit-job writes Jobs and runs nothing; drop --dry-run");
+  mirror::JobSpec spec;
+  spec.shards = flags.emitJob;
+  spec.name = flags.jobName;
+  spec.nameSpace = flags.jobNamespace;
+  spec.image = flags.jobImage;
+  spec.registrySecret = flags.jobSecret;
+  if (archiveIsS3) spec.s3Secret = flags.jobS3Secret;
+  if (!flags.config.empty()) spec.configYaml = readFile(flags.config);
+  if (!flags.config.empty()) spec.mirrorArgs = {"-c", mirror::kJobConfigPath};
+  for (auto& arg : podArguments(flags.commandLine)) spec.mirrorArgs.push_back(std::move(arg));
+  for (const char* arg : {"--authfile", mirror::kJobAuthPath, "--workspace", "file:///work"}) spec.mirrorArgs.push_back(arg);
+  spec.parallel = options.parallel;
+  if (archiveIsS3) spec.s3PartSize = flags.s3.partSize.empty() ? kDefaultS3PartSize : parseByteSize(flags.s3.partSize);
+  auto yaml = mirror::kubernetesJobs(spec);
+  if (flags.jobOutput.empty() || flags.jobOutput == "-") {
+    std::cout << yaml;
+  } else {
+    writeFileAtomically(flags.jobOutput, yaml);
+    if (!flags.quiet)
+      std::fprintf(stderr, "wrote the ConfigMap and the Jobs for %d shards to %s (kubectl apply -f %s)\n",
+                   flags.emitJob, flags.jobOutput.c_str(), flags.jobOutput.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   auto* command = app.add_subcommand(
       "mirror", "Mirror an ImageSetConfiguration: registry to registry, registry to archive, archive to registry");
   command->add_option("destination", flags.destination,
-                      "file://DIR (mirror-to-disk) or docker://HOST[:PORT][/NAMESPACE] (mirror-to-mirror; "
-                      "disk-to-mirror with --from)");
+                      "file://DIR or s3://BUCKET/PREFIX (mirror-to-disk) or docker://HOST[:PORT][/NAMESPACE] "
+                      "(mirror-to-mirror; disk-to-mirror with --from)");
   command->add_option("-c,--config", flags.config,
                       "The ImageSetConfiguration (mirror.openshift.io v1alpha2 or v2alpha1); with --from, loads only "
                       "what it names");
-  command->add_option("--from", flags.from, "disk-to-mirror: the archive folder (file://DIR) or one part file");
+  command->add_option("--from", flags.from,
+                      "disk-to-mirror: the archive folder (file://DIR), one part file, or s3://BUCKET/PREFIX");
   command->add_option("--workspace", flags.workspace,
-                      "mirror-to-mirror: where the working files go (file://DIR; DIR/working-dir)");
+                      "mirror-to-mirror, and s3:// archives: where the working files go (file://DIR; DIR/working-dir)");
+  addS3Flags(command, flags.s3);
+  command->add_option("--emit-job", flags.emitJob,
+                      "Write Kubernetes objects that run this mirror as N shards (an Indexed Job running --shard "
+                      "auto/N, and a finalize Job) instead of running it (docs/scale.md)");
+  command->add_option("--job-image", flags.jobImage, "--emit-job: the ferry container image the pods run");
+  command->add_option("--job-name", flags.jobName, "--emit-job: the shard Job's name (NAME-finalize, NAME-config)")
+      ->default_val("ferry-mirror");
+  command->add_option("--job-secret", flags.jobSecret,
+                      "--emit-job: the Secret holding the registry credentials (key config.json, a docker config)")
+      ->default_val("ferry-registry-auth");
+  command->add_option("--job-s3-secret", flags.jobS3Secret,
+                      "--emit-job with an s3:// archive: the Secret whose keys become the pods' environment "
+                      "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...)")
+      ->default_val("ferry-s3-credentials");
+  command->add_option("--job-namespace", flags.jobNamespace, "--emit-job: the namespace of the objects");
+  command->add_option("--job-output", flags.jobOutput, "--emit-job: the file to write (default: standard output)");
   command->add_flag("--dry-run", flags.dryRun, "Plan only: write working-dir/dry-run/mapping.txt (and missing.txt)");
   command->add_flag("--strict", flags.strict,
                     "Fail the run if any image fails, before the catalogs are pushed (default: leave the operator out "
@@ -313,6 +411,20 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
 
 int runMirrorCommand(const MirrorFlags& flags) {
   if (flags.output != "text" && flags.output != "json") fail("--output must be 'text' or 'json', not '{}'", flags.output);
+  flags.s3.apply(&flags.retries, flags.quiet || flags.output == "json");
+  if (flags.emitJob < 0) fail(ErrorKind::InvalidInput, "--emit-job takes the number of shards (1 or more)");
+  if (flags.emitJob > 0) {
+    // The pods run the workflow; this process only checks the command line and writes the Jobs.
+    auto checkedFlags = flags;
+    for (const auto* archive : {&flags.from, flags.destination.empty() ? &flags.from : &flags.destination.front()})
+      if (!archive->empty() && !isS3Url(*archive) && !archive->starts_with("docker://"))
+        fail(ErrorKind::InvalidInput,
+             "--emit-job: the pods cannot reach the local archive '{}'; a Job mirrors registry to registry, or to "
+             "and from an s3:// archive",
+             *archive);
+    if (checkedFlags.workspace.empty()) checkedFlags.workspace = "file:///work";
+    return emitJobs(flags, optionsFrom(checkedFlags));
+  }
   auto options = optionsFrom(flags);
   auto workflow = options.workflow;
   // A log of every request and decision beside the error log, for the run that went wrong;

@@ -54,6 +54,17 @@ struct MirrorFlags {
   std::string graphDataUrl;             // --graph-data-url (graph: true), else oc-mirror's
   std::string graphBaseImage;           // --graph-base-image, else oc-mirror's ubi9
   bool graphImageSignatures = false;    // --graph-image-signatures
+  S3Flags s3;    // s3:// archives (docs/scale.md)
+  // --emit-job N (docs/scale.md): write Kubernetes Jobs instead of running.
+  int emitJob = 0;
+  std::string jobImage;
+  std::string jobName = "ferry-mirror";
+  std::string jobSecret = "ferry-registry-auth";
+  std::string jobNamespace;
+  std::string jobOutput;
+  std::string jobS3Secret = "ferry-s3-credentials";
+  // The words after the program name, as given (for --emit-job's pod arguments).
+  std::vector<std::string> commandLine;
   LogFlags log;  // the top-level --log-level / -v, for the working-dir log file
 };
 

@@ -321,6 +321,10 @@ HttpResponse HttpClient::attempt(const HttpRequest& request) {
   // Registries answer 100-continue inconsistently; send bodies straight away.
   headers = curl_slist_append(headers, "Expect:");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (!request.awsSigV4.empty()) {
+    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request.awsSigV4.c_str());
+    curl_easy_setopt(curl, CURLOPT_USERPWD, request.awsCredentials.c_str());
+  }
 
   auto started = std::chrono::steady_clock::now();
   CURLcode code = curl_easy_perform(curl);

@@ -71,6 +71,11 @@ struct HttpRequest {
   // The size of the body sent or expected back (a blob's descriptor size), which
   // lengthens the deadline beyond the client's requestTimeout (see requestDeadline).
   int64_t expectedBytes = 0;
+  // AWS Signature Version 4 through libcurl (CURLOPT_AWS_SIGV4), for S3: the
+  // "aws:amz:REGION:SERVICE" provider string and "ACCESS_KEY:SECRET_KEY"; empty: unsigned.
+  // libcurl signs the headers given (x-amz-content-sha256 carries the payload hash).
+  std::string awsSigV4;
+  std::string awsCredentials;
 };
 
 // Why a request got no complete answer. The kinds are what retrying needs to know.

@@ -288,6 +288,10 @@ std::optional<TarMemberHeader> TarReader::next() {
 
 std::vector<TarMember> listTarMembers(int fd, const std::string& name, TarListing listing) {
   TarFileInput input(fd, name);
+  return listTarMembers(static_cast<TarInput&>(input), name, listing);
+}
+
+std::vector<TarMember> listTarMembers(TarInput& input, const std::string& name, TarListing listing) {
   TarReader reader(input, fmt::format("archive part '{}'", name));
   std::vector<TarMember> members;
   while (auto header = reader.next()) {
@@ -309,7 +313,7 @@ std::vector<TarMember> listTarMembers(int fd, const std::string& name, TarListin
                                 directory});
   }
   if (members.empty() && !reader.sawEndMarker())
-    fail("archive part '{}' is truncated at byte 0 (it has {} bytes); copy it again", name, *input.length());
+    fail("archive part '{}' is truncated at byte 0 (it has {} bytes); copy it again", name, input.length().value_or(0));
   return members;
 }
 

@@ -113,6 +113,8 @@ class TarReader {
 // Lists the members of the tar open at `fd`; `name` is used in messages.
 // Throws Error for a damaged or truncated tar and for unsafe members.
 std::vector<TarMember> listTarMembers(int fd, const std::string& name, TarListing listing = {});
+// The same for a tar read from `input` (an archive part in object storage).
+std::vector<TarMember> listTarMembers(TarInput& input, const std::string& name, TarListing listing = {});
 
 // A member path in normal form ("./a//b/" becomes "a/b"). Throws Error, naming
 // `tarName`, for empty and absolute paths and for any ".." component.

@@ -81,6 +81,11 @@ TarWriter::TarWriter(std::filesystem::path path, int64_t modificationTime)
   if (fd_ < 0) fail("cannot create {}: {}", description_, std::strerror(errno));
 }
 
+TarWriter::TarWriter(std::unique_ptr<TarFileOutput> output, int64_t modificationTime)
+    : style_{.modificationTime = modificationTime, .ownerName = "root"},
+      description_(output->describe()),
+      remote_(std::move(output)) {}
+
 TarWriter::TarWriter(Output output, TarStyle style, std::string description)
     : output_(std::move(output)), style_(std::move(style)), description_(std::move(description)) {}
 
@@ -98,6 +103,11 @@ int64_t TarWriter::memberBytes(std::string_view name, int64_t size) {
 void TarWriter::writeAll(const char* data, size_t size) {
   if (output_) {
     output_(data, size);
+    offset_ += static_cast<int64_t>(size);
+    return;
+  }
+  if (remote_) {
+    remote_->writeAt(offset_, data, size);
     offset_ += static_cast<int64_t>(size);
     return;
   }
@@ -143,6 +153,7 @@ TarWriter::Reserved TarWriter::reserve(std::string_view name, int64_t size) {
   reserved.dataOffset = offset_;
   // The data and its padding are left as a hole (zeros) that writeAt fills.
   offset_ = reserved.dataOffset + tar::paddedSize(size);
+  if (remote_) return reserved;
   if (::lseek(fd_, offset_, SEEK_SET) != offset_) fail("cannot write {}: {}", description_, std::strerror(errno));
   return reserved;
 }
@@ -151,6 +162,10 @@ void TarWriter::writeAt(const Reserved& member, int64_t at, const char* data, si
   if (at < 0 || at + static_cast<int64_t>(size) > member.size)
     fail("cannot write {}: {} bytes at {} do not fit the member's {}", description_, size, at, member.size);
   int64_t position = member.dataOffset + at;
+  if (remote_) {
+    remote_->writeAt(position, data, size);
+    return;
+  }
   while (size > 0) {
     ssize_t written = ::pwrite(fd_, data, size, position);
     if (written < 0 && errno == EINTR) continue;
@@ -163,11 +178,17 @@ void TarWriter::writeAt(const Reserved& member, int64_t at, const char* data, si
 
 void TarWriter::startWriteback(const Reserved& member) const {
   // Only a hint to the kernel: an error here surfaces, if it is real, in close()'s fsync.
+  if (remote_) return;
   ::sync_file_range(fd_, member.dataOffset, member.size, SYNC_FILE_RANGE_WRITE);
 }
 
 bool TarWriter::abandon(const Reserved& member, std::string_view replacementName) {
   int64_t end = member.dataOffset + tar::paddedSize(member.size);
+  if (end == offset_ && remote_) {
+    remote_->truncate(member.start);
+    offset_ = member.start;
+    return true;
+  }
   if (end == offset_) {
     if (::ftruncate(fd_, member.start) != 0 || ::lseek(fd_, member.start, SEEK_SET) != member.start)
       fail("cannot cut a member out of {}: {}", description_, std::strerror(errno));
@@ -177,6 +198,13 @@ bool TarWriter::abandon(const Reserved& member, std::string_view replacementName
   auto renamed = headers(replacementName, member.size, '0', 0644);
   if (member.start + static_cast<int64_t>(renamed.size()) != member.dataOffset)
     fail("cannot give up a member of {}: its replacement's headers take another size", description_);
+  if (remote_) {
+    remote_->writeAt(member.start, renamed.data(), renamed.size());
+    std::vector<char> zeros(static_cast<size_t>(std::min<int64_t>(member.size, 1 << 20)), '\0');
+    for (int64_t at = 0; at < member.size; at += static_cast<int64_t>(zeros.size()))
+      writeAt(member, at, zeros.data(), static_cast<size_t>(std::min<int64_t>(member.size - at, static_cast<int64_t>(zeros.size()))));
+    return false;
+  }
   for (int64_t done = 0; done < static_cast<int64_t>(renamed.size());) {
     ssize_t written = ::pwrite(fd_, renamed.data() + done, renamed.size() - static_cast<size_t>(done), member.start + done);
     if (written < 0 && errno == EINTR) continue;
@@ -225,7 +253,7 @@ int64_t TarWriter::addFile(std::string_view name, const std::filesystem::path& f
   int64_t left = size;
   // In-kernel copy into a tar file when nobody needs to see the bytes; plain reads and
   // writes otherwise (and when the file systems do not support it).
-  if (!hasher && !output_) {
+  if (!hasher && !output_ && !remote_) {
     while (left > 0) {
       loff_t target = offset_;
       ssize_t copied = ::copy_file_range(in, nullptr, fd_, &target, static_cast<size_t>(std::min<int64_t>(left, 1 << 30)), 0);
@@ -253,6 +281,7 @@ int64_t TarWriter::addFile(std::string_view name, const std::filesystem::path& f
 }
 
 std::string TarWriter::readBack(int64_t offset, int64_t size) const {
+  if (remote_) return remote_->readAt(offset, size);
   if (fd_ < 0) fail("cannot read back from {}: it is not a tar file", description_);
   std::string bytes(static_cast<size_t>(size), '\0');
   int64_t done = 0;
@@ -269,6 +298,10 @@ void TarWriter::close() {
   static const char zeros[2 * tar::kBlock] = {};
   writeAll(zeros, sizeof zeros);
   if (output_) return;
+  if (remote_) {
+    remote_->finish(offset_);
+    return;
+  }
   if (::fsync(fd_) != 0) fail("cannot flush {} to disk: {}", description_, std::strerror(errno));
   int fd = fd_;
   fd_ = -1;

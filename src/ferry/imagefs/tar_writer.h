@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,22 @@ struct TarStyle {
   std::string ownerName = "root";  // the uname and gname fields; empty leaves them out
 };
 
+// Where a tar file's bytes go when it is not a local file: object storage
+// (archive/s3_part_output.h). Offsets are positions in the tar.
+class TarFileOutput {
+ public:
+  virtual ~TarFileOutput() = default;
+  // Thread-safe: reserved members are written by many threads.
+  virtual void writeAt(int64_t offset, const char* data, size_t size) = 0;
+  // Cuts the tar to `size` bytes (a member given up at its end).
+  virtual void truncate(int64_t size) = 0;
+  virtual std::string readAt(int64_t offset, int64_t size) = 0;
+  // Every byte up to `size` is written: make the file whole (it is then visible).
+  virtual void finish(int64_t size) = 0;
+  // "archive part 's3://bucket/prefix/mirror_000001.tar'"
+  virtual std::string describe() const = 0;
+};
+
 class TarWriter {
  public:
   // Receives the tar's bytes in order; throws to stop the writer.
@@ -38,6 +55,9 @@ class TarWriter {
 
   // Creates the tar file `path` (replacing a file of that name); owner names "root".
   TarWriter(std::filesystem::path path, int64_t modificationTime);
+  // A tar file written through `output` (not a local file): reserved members,
+  // readBack and abandon work as for a file.
+  TarWriter(std::unique_ptr<TarFileOutput> output, int64_t modificationTime);
   // Hands the tar to `output`; `description` names it in messages ("layer '/tmp/x.tgz'").
   TarWriter(Output output, TarStyle style, std::string description);
   ~TarWriter();
@@ -93,6 +113,7 @@ class TarWriter {
   TarStyle style_;
   std::string description_;
   int fd_ = -1;
+  std::unique_ptr<TarFileOutput> remote_;
   int64_t offset_ = 0;
 };
 

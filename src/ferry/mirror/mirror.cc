@@ -34,7 +34,9 @@ std::filesystem::path workspaceRootFor(const MirrorOptions& options) {
         fail("mirror-to-mirror needs --workspace file://DIR: the folder where ferry keeps the working files "
              "(catalog cache, cluster resources, logs)");
       return options.workspace / "working-dir";
-    case Workflow::MirrorToDisk: return options.archiveDirectory / "working-dir";
+    case Workflow::MirrorToDisk:
+      // An s3:// archive keeps its working files in --workspace (the CLI requires it).
+      return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
     case Workflow::DiskToMirror:
       return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
   }
