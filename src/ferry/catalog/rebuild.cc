@@ -17,8 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-constexpr const char* kOciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-constexpr const char* kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 constexpr const char* kEpoch = "1970-01-01T00:00:00Z";
 constexpr const char* kCreatedBy = "ferry: filtered catalog";
 // Where `opm generate dockerfile` builds the cache; whited out even when no --cache-dir names it.
@@ -107,7 +105,7 @@ class Rebuilder {
 
   RawManifest rebuildImage(const ImageGraph& node, const PlatformCatalog& platform) {
     bool docker = node.manifest.mediaType == media::kDockerManifest;
-    const char* layerType = docker ? kDockerLayerGzip : kOciLayerGzip;
+    std::string_view layerType = docker ? media::kDockerLayerGzip : media::kOciLayerGzip;
     std::string directory = platform.configsDir.substr(1);
     if (platform.variant >= filteredDirs_.size())
       fail("{}: no filtered catalog was given for its variant {}", where(platform), platform.variant);
@@ -189,7 +187,7 @@ class Rebuilder {
 
   Layer store(LayerWriter& writer) {
     auto written = writer.finish();
-    Descriptor descriptor{.mediaType = kOciLayerGzip, .digest = written.digest, .size = written.size};
+    Descriptor descriptor{.mediaType = std::string(media::kOciLayerGzip), .digest = written.digest, .size = written.size};
     try {
       out_.putBlob(descriptor, written.file);
     } catch (...) {

@@ -15,6 +15,8 @@ inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.mani
 inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
 inline constexpr std::string_view kOciArtifactManifest = "application/vnd.oci.artifact.manifest.v1+json";
 inline constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";
+inline constexpr std::string_view kOciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr std::string_view kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 // Indexes (Docker manifest lists and OCI indexes) point at other manifests.
 bool isIndex(std::string_view mediaType);

@@ -21,8 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-constexpr const char* kOciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-constexpr const char* kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 constexpr const char* kEpoch = "1970-01-01T00:00:00Z";
 constexpr const char* kCreatedBy = "ferry: graph data for the OpenShift Update Service";
 
@@ -216,7 +214,7 @@ class GraphImageBuilder {
     manifest["config"]["digest"] = configDescriptor.digest.str();
     manifest["config"]["size"] = configDescriptor.size;
     if (!manifest["layers"].is_array()) manifest["layers"] = ordered_json::array();
-    manifest["layers"].push_back({{"mediaType", docker ? kDockerLayerGzip : kOciLayerGzip},
+    manifest["layers"].push_back({{"mediaType", docker ? media::kDockerLayerGzip : media::kOciLayerGzip},
                                   {"digest", layer_.descriptor.digest.str()},
                                   {"size", layer_.descriptor.size}});
     manifest.erase("annotations");
@@ -328,7 +326,7 @@ BuiltGraphImage buildGraphImage(OciLayout& out, const RawManifest& base, const s
   writer.addDirectory("var/lib");
   writer.addTree(kGraphDataDirectory, tree);
   auto written = writer.finish();
-  Descriptor layerDescriptor{.mediaType = kOciLayerGzip, .digest = written.digest, .size = written.size};
+  Descriptor layerDescriptor{.mediaType = std::string(media::kOciLayerGzip), .digest = written.digest, .size = written.size};
   try {
     out.putBlob(layerDescriptor, written.file);
   } catch (...) {

@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 // The layer media type skopeo gives docker-archive layers (see the header).
-constexpr std::string_view kArchiveLayerType = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+constexpr std::string_view kArchiveLayerType = media::kDockerLayerGzip;
 
 std::string normalisedRepoTag(const std::string& repoTag) {
   try {
