@@ -281,7 +281,7 @@ struct Block {
 
 // A literal block (`|` or `|-`, no indentation indicator) starting on the line
 // after `header`, in a mapping whose keys are at `keyColumn`. nullopt for
-// anything unusual (tabs, carriage returns, blank lines longer than the
+// anything unusual (tabs, carriage returns and other control characters, blank lines longer than the
 // indentation, an empty block); the parser then reads it itself.
 std::optional<Block> literalBlock(std::string_view text, const Line& header, size_t keyColumn, bool strip) {
   std::vector<std::string_view> lines;
@@ -291,7 +291,10 @@ std::optional<Block> literalBlock(std::string_view text, const Line& header, siz
   size_t end = text.size();
   while (next < text.size()) {
     Line line = lineAt(text, next);
-    if (line.tabbed || text.substr(line.start, line.end - line.start).find('\r') != std::string_view::npos) {
+    auto content = text.substr(line.start, line.end - line.start);
+    // Control characters (a carriage return, NUL, …) are the parser's to judge: YAML refuses most of them.
+    if (line.tabbed || std::any_of(content.begin(), content.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
       return std::nullopt;
     }
     if (line.blank) {
@@ -313,6 +316,8 @@ std::optional<Block> literalBlock(std::string_view text, const Line& header, siz
     next = line.next;
   }
   if (indent == 0) return std::nullopt;
+  // A block that ends the text without a line break keeps none (`|` clips to nothing): the parser reads it.
+  if (end == text.size() && !text.empty() && text.back() != '\n') return std::nullopt;
   Block block;
   block.end = end;
   size_t size = 0;
