@@ -229,6 +229,9 @@ std::string ImageReference::manifestReference() const {
 
 std::string ImageReference::location() const {
   if (transport == Transport::Registry) return registry + "/" + repository;
+  // "oci://" is read as a prefix of its own, so a layout path that begins with
+  // "//" needs it spelled out to print back to the same path.
+  if (transport == Transport::Layout && layoutPath.string().starts_with("//")) return "oci://" + layoutPath.string();
   return std::string(transportName(transport)) + ":" + layoutPath.string();
 }
 

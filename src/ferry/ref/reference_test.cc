@@ -75,6 +75,11 @@ TEST(Reference, OciLayouts) {
   EXPECT_EQ(byDigest.layoutPath, "dir");
   EXPECT_EQ(byDigest.digest->str(), kDigest);
   EXPECT_EQ(ImageReference::parse(byDigest.str()), byDigest);
+
+  // A fuzz finding: a path that begins with "//" printed as "oci://..." lost its slashes.
+  auto doubleSlash = ImageReference::parse("oci:////host/dir:v1");
+  EXPECT_EQ(doubleSlash.layoutPath, "//host/dir");
+  EXPECT_EQ(ImageReference::parse(doubleSlash.str()), doubleSlash);
 }
 
 TEST(Reference, InvalidInputQuotesItAndSaysWhy) {
