@@ -34,11 +34,17 @@ TEST(EmitJob, WritesTheConfigMapAndJobsWithThePodArgumentsRewritten) {
   EXPECT_EQ(docs[1]["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"].as<std::string>(),
             "41Mi");
 
-  // Mirror-to-disk is not split yet, so a Job cannot write an s3:// archive.
+  // Mirror-to-disk into s3://: every shard writes parts of its own, so there is no finalize Job.
   auto toS3 = runFerry({"mirror", "--emit-job", "2", "--job-image", "registry.example/ferry:0.1", "-c",
                         config.string(), "--workspace", "file:///tmp/ws", "s3://archives/nightly"});
-  EXPECT_NE(toS3.exitCode, 0);
-  EXPECT_NE(toS3.err.find("mirror-to-disk is not split"), std::string::npos) << toS3.err;
+  ASSERT_EQ(toS3.exitCode, 0) << toS3.err;
+  auto toS3Docs = YAML::LoadAll(toS3.out);
+  ASSERT_EQ(toS3Docs.size(), 2u) << toS3.out;
+  std::vector<std::string> toS3Args;
+  for (const auto& arg : toS3Docs[1]["spec"]["template"]["spec"]["containers"][0]["args"])
+    toS3Args.push_back(arg.as<std::string>());
+  EXPECT_EQ(toS3Args.back(), "auto/2");
+  EXPECT_NE(std::find(toS3Args.begin(), toS3Args.end(), "s3://archives/nightly"), toS3Args.end());
 
   // An s3:// source: the pods get the AWS Secret and the part buffers in their memory request.
   auto s3 = runFerry({"mirror", "--emit-job", "2", "--job-image", "registry.example/ferry:0.1", "-c", config.string(),

@@ -135,6 +135,48 @@ TEST_F(S3ArchiveTest, AnArchiveRoundTripsThroughS3DigestForDigestAsAFileArchiveD
   EXPECT_EQ(partKeys("nightly").size(), 1u);
 }
 
+// Two shards (as the pods of an --emit-job Indexed Job) write parts of their own under one prefix at
+// once; disk-to-mirror from the prefix gives what the unsharded archive gives.
+TEST_F(S3ArchiveTest, ShardsWritePartsOfTheirOwnUnderOnePrefixAndTheyLoadAsOneArchive) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0", "1.1.0"}}, {"bar", {"2.0.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n        - name: bar\n");
+  auto unsharded = runFerry(toS3(config, "whole", "ws-whole"));
+  ASSERT_EQ(unsharded.exitCode, 0) << unsharded.err;
+
+  CommandResult shards[2];
+  {
+    std::vector<std::thread> pods;
+    for (int shard = 0; shard < 2; ++shard)
+      pods.emplace_back([&, shard] {
+        auto args = toS3(config, "split", "ws-shard-" + std::to_string(shard));
+        args.insert(args.end(), {"--shard", std::to_string(shard) + "/2"});
+        shards[shard] = runFerry(args);
+      });
+    for (auto& pod : pods) pod.join();
+  }
+  for (const auto& result : shards) ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  auto keys = partKeys("split");
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0], "split/mirror_shard-0-of-2_000001.tar");
+  EXPECT_EQ(keys[1], "split/mirror_shard-1-of-2_000001.tar");
+  EXPECT_EQ(s3_.pendingUploads(), 0u);
+  // Together the shards carry what the one archive carries, each blob once (manifests in both).
+  EXPECT_LT(s3_.object("archives", keys[0]).size() + s3_.object("archives", keys[1]).size(),
+            s3_.object("archives", "whole/mirror_000001.tar").size() + (size_t{256} << 10));
+
+  TestRegistry fromWhole, fromSplit;
+  ASSERT_EQ(runFerry(fromS3("whole", fromWhole, "ws-d2m-whole")).exitCode, 0);
+  auto loaded = runFerry(fromS3("split", fromSplit, "ws-d2m-split"));
+  ASSERT_EQ(loaded.exitCode, 0) << loaded.out << loaded.err;
+  auto entries = mirror::readMappingTxt(work_.path() / "ws-d2m-split" / "working-dir" / "mapping.txt");
+  ASSERT_GE(entries.size(), 4u);
+  for (const auto& entry : entries) {
+    auto atWhole = entry.destination;
+    atWhole.registry = fromWhole.host();
+    EXPECT_EQ(digestOf(fromSplit, entry.destination), digestOf(fromWhole, atWhole)) << entry.destination.str();
+  }
+}
+
 // A part cut off mid-upload (the process killed while its upload parts go up) leaves no completed
 // object, and the run made again converges: a loadable archive whose images are the source's.
 TEST_F(S3ArchiveTest, APartInterruptedMidUploadLeavesNoObjectAndARerunConverges) {

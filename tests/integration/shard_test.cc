@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "ferry/archive/archive_reader.h"
 #include "ferry/mirror/mapping_file.h"
 #include "integration/ferry_test_env.h"
 #include "support/mirror_scenario.h"
@@ -139,6 +140,85 @@ TEST_F(ShardTest, AShardKilledMidwayAndRunAgainConverges) {
   expectSameAsOneWorker(sharded_, "ws-1");
 }
 
+// Into an archive each shard writes parts of its own (its share of the blobs and
+// every manifest), side by side in one folder: no final step, and any part loads alone.
+TEST_F(ShardTest, MirrorToDiskShardsWritePartsOfTheirOwnThatLoadAloneAndTogetherGiveWhatOneWorkerDoes) {
+  MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0", "1.1.0"}}, {"bar", {"2.0.0"}}});
+  auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n        - name: bar\n");
+  auto one = runFerry(mirrorArgs(config, "ws-single", single_, {}));
+  ASSERT_EQ(one.exitCode, 0) << one.out << one.err;
+
+  auto archive = work_.path() / "archive";
+  auto toDisk = [&](int shard) {
+    return runFerry(withFlags({"mirror", "-c", config.string(), "file://" + archive.string(), "--shard",
+                               std::to_string(shard) + "/3"},
+                              &source_, nullptr));
+  };
+  CommandResult results[3];
+  {
+    std::vector<std::thread> workers;
+    for (int shard = 0; shard < 3; ++shard) workers.emplace_back([&, shard] { results[shard] = toDisk(shard); });
+    for (auto& worker : workers) worker.join();
+  }
+  for (const auto& result : results) ASSERT_EQ(result.exitCode, 0) << result.out << result.err;
+  // A working folder each, beside the parts.
+  for (int shard = 0; shard < 3; ++shard)
+    EXPECT_TRUE(std::filesystem::exists(archive / "working-dir" / ("shard-" + std::to_string(shard) + "-of-3") /
+                                        "mapping.txt"));
+
+  // Parts named by shard, and each config and layer carried by exactly one shard.
+  std::map<std::string, std::set<std::string>> carriers;  // digest → the shards' part files carrying it
+  std::vector<std::filesystem::path> parts;
+  for (const auto& entry : std::filesystem::directory_iterator(archive)) {
+    auto name = entry.path().filename().string();
+    if (!name.ends_with(".tar")) continue;
+    EXPECT_TRUE(name.starts_with("mirror_shard-")) << name;
+    parts.push_back(entry.path());
+    auto reader = ArchiveReader::open(entry.path());
+    for (const auto& info : reader->partInfos())
+      for (const auto& blob : info.blobs) carriers[blob.digest.str()].insert(name.substr(0, 20));
+  }
+  std::sort(parts.begin(), parts.end());
+  for (int shard = 0; shard < 3; ++shard)
+    EXPECT_TRUE(std::any_of(parts.begin(), parts.end(), [&](const auto& part) {
+      return part.filename().string().starts_with("mirror_shard-" + std::to_string(shard) + "-of-3_");
+    })) << "shard " << shard << " wrote no part";
+  auto uploadedByOne = uploadCounts(single_.accessLog());
+  ASSERT_FALSE(uploadedByOne.empty());
+  for (const auto& [digest, count] : uploadedByOne) {
+    ASSERT_TRUE(carriers.contains(digest)) << digest << " is in no part";
+    EXPECT_EQ(carriers[digest].size(), 1u) << digest << " is carried by more than one shard";
+  }
+
+  // One part alone: describe reads it, and disk-to-mirror says which shard's parts hold what it lacks.
+  auto described = runFerry({"describe", parts.front().string()});
+  EXPECT_EQ(described.exitCode, 0) << described.err;
+  TestRegistry alone;
+  auto oneShard = runFerry(withFlags({"mirror", "-c", config.string(), "--from", "file://" + parts.front().string(),
+                                      "--workspace", "file://" + (work_.path() / "ws-alone").string(),
+                                      dockerRoot(alone)},
+                                     nullptr, &alone));
+  EXPECT_NE(oneShard.exitCode, 0) << oneShard.out;
+  EXPECT_NE(oneShard.err.find("of this run, mirror_shard-"), std::string::npos) << oneShard.err;
+  EXPECT_NE(oneShard.err.find("load that part as well"), std::string::npos) << oneShard.err;
+
+  // The folder, every shard's parts together: digest for digest what one worker pushed.
+  auto fromDisk = runFerry(withFlags({"mirror", "-c", config.string(), "--from", "file://" + archive.string(),
+                                      "--workspace", "file://" + (work_.path() / "ws-d2m").string(),
+                                      dockerRoot(sharded_)},
+                                     nullptr, &sharded_));
+  ASSERT_EQ(fromDisk.exitCode, 0) << fromDisk.out << fromDisk.err;
+  expectSameAsOneWorker(sharded_, "ws-d2m");
+  for (const auto& [digest, count] : uploadCounts(sharded_.accessLog()))
+    EXPECT_EQ(count, 1) << digest << " uploaded " << count << " times";
+  EXPECT_EQ(uploadCounts(sharded_.accessLog()).size(), uploadedByOne.size());
+
+  // A shard run again into the folder adds parts of its own series and leaves the others' alone.
+  auto again = toDisk(1);
+  ASSERT_EQ(again.exitCode, 0) << again.err;
+  for (const auto& part : parts) EXPECT_TRUE(std::filesystem::exists(part)) << part;
+}
+
 TEST_F(ShardTest, BadShardFlagsAreRefusedBeforeAnythingMoves) {
   MirrorScenario scenario(source_, work_.path(), {{"foo", {"1.0.0"}}});
   auto config = scenario.writeConfig("isc.yaml", "      packages:\n        - name: foo\n");
@@ -149,10 +229,11 @@ TEST_F(ShardTest, BadShardFlagsAreRefusedBeforeAnythingMoves) {
   EXPECT_NE(both.exitCode, 0);
   EXPECT_NE(both.err.find("different steps"), std::string::npos) << both.err;
   auto toDisk = runFerry(withFlags({"mirror", "-c", config.string(), "file://" + (work_.path() / "out").string(),
-                                    "--shard", "0/2"},
+                                    "--finalize"},
                                    &source_, nullptr));
   EXPECT_NE(toDisk.exitCode, 0);
-  EXPECT_NE(toDisk.err.find("mirror-to-disk is not split"), std::string::npos) << toDisk.err;
+  EXPECT_NE(toDisk.err.find("mirror-to-disk run need none"), std::string::npos) << toDisk.err;
+  EXPECT_FALSE(std::filesystem::exists(work_.path() / "out" / "mirror_000001.tar"));
   EXPECT_TRUE(sharded_.accessLog().empty() || uploadCounts(sharded_.accessLog()).empty());
 }
 

@@ -9,20 +9,58 @@ namespace ferry {
 
 using nlohmann::ordered_json;
 
-std::string partFileName(int number) { return fmt::format("mirror_{:06d}.tar", number); }
+namespace {
 
-std::optional<int> partNumberOf(std::string_view fileName) {
+// Digits only, without a leading zero (or 0 itself when `zeroAllowed`), and at most 4 of them.
+std::optional<int> smallNumber(std::string_view digits, bool zeroAllowed) {
+  if (digits.empty() || digits.size() > 4 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  if (digits.size() > 1 && digits.front() == '0') return std::nullopt;
+  int number = std::stoi(std::string(digits));
+  if (number == 0 && !zeroAllowed) return std::nullopt;
+  return number;
+}
+
+// "shard-I-of-N" with 0 <= I < N, written the way shardSeries() writes it.
+bool isShardSeries(std::string_view series) {
+  constexpr std::string_view prefix = "shard-", middle = "-of-";
+  if (!series.starts_with(prefix)) return false;
+  series.remove_prefix(prefix.size());
+  auto split = series.find(middle);
+  if (split == std::string_view::npos) return false;
+  auto index = smallNumber(series.substr(0, split), true);
+  auto count = smallNumber(series.substr(split + middle.size()), false);
+  return index && count && *index < *count;
+}
+
+}  // namespace
+
+std::string PartFileName::str() const { return partFileName(number, series); }
+
+std::string partFileName(int number, std::string_view series) {
+  if (series.empty()) return fmt::format("mirror_{:06d}.tar", number);
+  return fmt::format("mirror_{}_{:06d}.tar", series, number);
+}
+
+std::string shardSeries(int index, int count) { return fmt::format("shard-{}-of-{}", index, count); }
+
+std::optional<PartFileName> parsePartFileName(std::string_view fileName) {
   constexpr std::string_view prefix = "mirror_", suffix = ".tar";
   if (!fileName.starts_with(prefix) || !fileName.ends_with(suffix)) return std::nullopt;
-  auto digits = fileName.substr(prefix.size(), fileName.size() - prefix.size() - suffix.size());
-  if (digits.size() < 6 || digits.size() > 9) return std::nullopt;
-  int number = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    number = number * 10 + (c - '0');
+  auto stem = fileName.substr(prefix.size(), fileName.size() - prefix.size() - suffix.size());
+  PartFileName name;
+  if (auto underscore = stem.rfind('_'); underscore != std::string_view::npos) {
+    name.series = std::string(stem.substr(0, underscore));
+    if (!isShardSeries(name.series)) return std::nullopt;
+    stem.remove_prefix(underscore + 1);
   }
-  if (number == 0) return std::nullopt;
-  return number;
+  if (stem.size() < 6 || stem.size() > 9) return std::nullopt;
+  for (char c : stem) {
+    if (c < '0' || c > '9') return std::nullopt;
+    name.number = name.number * 10 + (c - '0');
+  }
+  if (name.number == 0) return std::nullopt;
+  return name;
 }
 
 std::string shippedIn(std::string_view runId, std::string_view partFile) {

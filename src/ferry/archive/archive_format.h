@@ -2,6 +2,7 @@
 // `ferry describe`. docs/archive-format.md describes the format for users.
 //
 // An archive is a directory of parts mirror_000001.tar, mirror_000002.tar, …
+// (a shard of a split run writes mirror_shard-I-of-N_000001.tar, …)
 // Each part is a plain tar that is an OCI image layout at its root (oci-layout,
 // index.json, blobs/<algorithm>/<hex>) plus a ferry/ folder:
 //   ferry/part.json          this file's PartInfo: run, part number, the blobs
@@ -28,10 +29,21 @@ inline constexpr int kArchiveFormatVersion = 1;
 inline constexpr std::string_view kPartInfoMember = "ferry/part.json";
 inline constexpr std::string_view kChecksumsMember = "ferry/checksums.sha256";
 
-// "mirror_000001.tar" for part 1.
-std::string partFileName(int number);
-// The number of a part file name ("mirror_000042.tar" → 42), or nullopt for any other name.
-std::optional<int> partNumberOf(std::string_view fileName);
+// A part's file name: "mirror_000001.tar", or "mirror_shard-1-of-3_000001.tar"
+// for the parts of one shard of a split run (docs/sharding.md), numbered per series.
+struct PartFileName {
+  std::string series;  // "" or "shard-I-of-N"
+  int number = 0;
+  std::string str() const;
+  auto operator<=>(const PartFileName&) const = default;
+};
+
+// "mirror_000001.tar" for part 1 (of `series`, when given).
+std::string partFileName(int number, std::string_view series = {});
+// The series and number of a part file name, or nullopt for any other name.
+std::optional<PartFileName> parsePartFileName(std::string_view fileName);
+// "shard-I-of-N": the series of shard I (0-based) of N.
+std::string shardSeries(int index, int count);
 
 // "run 2026-11-29T10:00:00Z, mirror_000002.tar": where a blob was shipped, as
 // part.json records it and as the caller's history keeps it.

@@ -124,16 +124,16 @@ std::shared_ptr<ArchiveReader> ArchiveReader::open(const std::filesystem::path& 
   if (auto location = S3Location::parse(path.string())) {
     reader->s3_ = std::make_shared<S3Client>(S3Settings::resolve(), location->bucket);
     auto leaf = location->prefix.substr(location->prefix.rfind('/') + 1);
-    if (partNumberOf(leaf)) {  // one part: s3://bucket/…/mirror_000002.tar
+    if (parsePartFileName(leaf)) {  // one part: s3://bucket/…/mirror_000002.tar
       auto size = reader->s3_->objectSize(location->prefix);
       if (!size) fail(ErrorKind::NotFound, "archive part {} does not exist", reader->s3_->describe(location->prefix));
       reader->loadS3(location->prefix, *size);
       return reader;
     }
-    std::vector<std::pair<int, S3Object>> parts;
+    std::vector<std::pair<PartFileName, S3Object>> parts;
     for (auto& object : reader->s3_->list(location->prefix.empty() ? "" : location->prefix + "/"))
-      if (auto number = partNumberOf(object.key.substr(object.key.rfind('/') + 1)))
-        parts.emplace_back(*number, std::move(object));
+      if (auto name = parsePartFileName(object.key.substr(object.key.rfind('/') + 1)))
+        parts.emplace_back(std::move(*name), std::move(object));
     if (parts.empty())
       fail(ErrorKind::NotFound,
            "{} holds no archive parts (mirror_000001.tar, …) at {}; a part still being uploaded is not listed "
@@ -145,11 +145,11 @@ std::shared_ptr<ArchiveReader> ArchiveReader::open(const std::filesystem::path& 
   }
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
-    std::vector<std::pair<int, std::filesystem::path>> parts;
+    std::vector<std::pair<PartFileName, std::filesystem::path>> parts;
     bool unfinished = false;
     for (const auto& entry : std::filesystem::directory_iterator(path)) {
       auto name = entry.path().filename().string();
-      if (auto number = partNumberOf(name)) parts.emplace_back(*number, entry.path());
+      if (auto part = parsePartFileName(name)) parts.emplace_back(std::move(*part), entry.path());
       if (name.ends_with(".tar.partial")) unfinished = true;
     }
     if (parts.empty())

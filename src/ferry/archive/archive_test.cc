@@ -15,6 +15,7 @@
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/copy/copier.h"
+#include "ferry/transport/capabilities.h"
 #include "ferry/transport/image_graph.h"
 #include "ferry/oci/media_types.h"
 #include "support/fixtures.h"
@@ -440,6 +441,56 @@ TEST_F(ArchiveTest, BlobsTheHistoryShippedAreNotCarriedButListed) {
   ASSERT_EQ(summary.images.size(), 1u);
   EXPECT_EQ(summary.images[0].blobBytes, 10300);
   EXPECT_EQ(summary.images[0].missingBlobs, 1);
+}
+
+TEST(ArchivePartNames, ShardSeriesAreNamedAndReadBackAndNothingElseIsAPart) {
+  EXPECT_EQ(partFileName(7), "mirror_000007.tar");
+  EXPECT_EQ(partFileName(7, shardSeries(2, 3)), "mirror_shard-2-of-3_000007.tar");
+  auto sharded = parsePartFileName("mirror_shard-2-of-3_000007.tar");
+  ASSERT_TRUE(sharded);
+  EXPECT_EQ(sharded->series, "shard-2-of-3");
+  EXPECT_EQ(sharded->number, 7);
+  EXPECT_EQ(sharded->str(), "mirror_shard-2-of-3_000007.tar");
+  auto plain = parsePartFileName("mirror_000042.tar");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->series, "");
+  EXPECT_EQ(plain->number, 42);
+  for (const char* name : {"mirror_shard-3-of-3_000001.tar", "mirror_shard-01-of-3_000001.tar",
+                           "mirror_shard-0-of-0_000001.tar", "mirror_other_000001.tar", "mirror_shard-0-of-3_1.tar",
+                           "mirror_000000.tar", "mirror_shard-0-of-3_000001.tar.partial", "mirror__000001.tar"})
+    EXPECT_FALSE(parsePartFileName(name)) << name;
+}
+
+TEST_F(ArchiveTest, ShardsWritePartsSideBySideAndListTheOtherSharesBlobsAsShippedThere) {
+  auto [config, configBytes] = blobOf('c', 300, media::kOciConfig);
+  auto [mine, mineBytes] = blobOf('m', 5000);
+  auto [theirs, theirsBytes] = blobOf('t', 5000);
+  auto manifest = imageManifest(config, {mine, theirs});
+  {
+    ArchiveWriter unsharded(archiveDir, 1 << 20, "run-0");  // holds the directory lock meanwhile
+    ArchiveWriter shard0(archiveDir, 1 << 20, "run-1", {}, shardSeries(0, 2));
+    EXPECT_THROW(ArchiveWriter(archiveDir, 1 << 20, "run-2", {}, shardSeries(0, 2)), Error);
+    auto sink = shard0.imageSink("registry.example/ns/app");
+    auto* shardParts = dynamic_cast<ShardPartsSink*>(sink.get());
+    ASSERT_NE(shardParts, nullptr);
+    sink->putBlobBytes(config, configBytes);
+    sink->putBlobBytes(mine, mineBytes);
+    EXPECT_THROW(sink->putManifest(manifest, std::string("v1"), true), Error) << "a blob nobody carries";
+  }
+  ArchiveWriter shard0(archiveDir, 1 << 20, "run-1", {}, shardSeries(0, 2));
+  auto sink = shard0.imageSink("registry.example/ns/app");
+  sink->putBlobBytes(config, configBytes);
+  sink->putBlobBytes(mine, mineBytes);
+  dynamic_cast<ShardPartsSink&>(*sink).blobOfAnotherShard(theirs, 1, 2);
+  sink->putManifest(manifest, std::string("v1"), true);
+  shard0.finish();
+  EXPECT_EQ(shard0.partFiles(), std::vector<std::string>{"mirror_shard-0-of-2_000001.tar"});
+  auto part = partInfo(archiveDir / "mirror_shard-0-of-2_000001.tar");
+  EXPECT_FALSE(carries(part, theirs.digest));
+  ASSERT_EQ(part.notCarried.size(), 1u);
+  EXPECT_EQ(part.notCarried[0].shippedIn, "shard 1/2 of this run, mirror_shard-1-of-2_NNNNNN.tar");
+  ASSERT_EQ(part.images.size(), 1u);
+  EXPECT_EQ(part.images[0].reference(), "registry.example/ns/app:v1");
 }
 
 TEST_F(ArchiveTest, AnIndexCarriesItsChildManifestsIntoItsOwnPart) {

@@ -2,6 +2,7 @@
 
 #include "ferry/archive/s3_part_output.h"
 #include "ferry/s3/s3_client.h"
+#include "ferry/transport/capabilities.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -48,7 +49,7 @@ class StoredManifests : public ImageSource {
 };
 
 // The ImageSink the copy engine writes one image name through.
-class ArchiveImageSink : public ImageSink {
+class ArchiveImageSink : public ImageSink, public ShardPartsSink {
  public:
   ArchiveImageSink(ArchiveWriter& writer, std::string name) : writer_(writer), name_(std::move(name)) {}
 
@@ -67,6 +68,9 @@ class ArchiveImageSink : public ImageSink {
   void writeBlob(const Descriptor& blob, const BlobProducer& produce) override { writer_.writeBlob(blob, produce); }
   void putManifest(const RawManifest& manifest, const std::optional<std::string>& tag, bool root) override {
     writer_.putManifest(name_, manifest, tag, root);
+  }
+  void blobOfAnotherShard(const Descriptor& blob, int shard, int count) override {
+    writer_.carriedByShard(blob.digest, shard, count);
   }
   // One scope for the whole archive: the copy engine then sends each blob once.
   std::string blobScope() const override { return "archive:" + writer_.directory().string(); }
@@ -108,8 +112,9 @@ void syncDirectory(const std::filesystem::path& directory) {
 }  // namespace
 
 ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBytes, std::string runId,
-                             std::map<Digest, std::string> alreadyShipped)
+                             std::map<Digest, std::string> alreadyShipped, std::string series)
     : directory_(std::move(directory)),
+      series_(std::move(series)),
       partSizeBytes_(partSizeBytes),
       runId_(std::move(runId)),
       startTime_(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -123,7 +128,8 @@ ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBy
     s3Prefix_ = location->prefix;
     for (const auto& object : s3_->list(location->prefix.empty() ? "" : location->prefix + "/")) {
       auto name = object.key.substr(object.key.rfind('/') + 1);
-      if (auto number = partNumberOf(name)) firstPartNumber_ = std::max(firstPartNumber_, *number + 1);
+      if (auto part = parsePartFileName(name); part && part->series == series_)
+        firstPartNumber_ = std::max(firstPartNumber_, part->number + 1);
     }
     return;
   }
@@ -131,14 +137,17 @@ ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBy
   std::filesystem::create_directories(directory_, error);
   if (error) fail("cannot create archive directory '{}': {}", directory_.string(), error.message());
 
-  lockFd_ = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // One writer per series: the shards of a split run write side by side, each locking a file of its own.
+  auto lockPath = series_.empty() ? directory_ : directory_ / (".mirror_" + series_ + ".lock");
+  lockFd_ = series_.empty() ? ::open(lockPath.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                            : ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lockFd_ < 0) fail("cannot open archive directory '{}': {}", directory_.string(), std::strerror(errno));
   if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
     int cause = errno;
     ::close(lockFd_);
     if (cause == EWOULDBLOCK)
-      fail("another ferry process is writing an archive in '{}'; wait for it to finish or choose another directory",
-           directory_.string());
+      fail("another ferry process is writing {} in '{}'; wait for it to finish or choose another directory",
+           series_.empty() ? "an archive" : "the parts of " + series_, directory_.string());
     fail("cannot lock archive directory '{}': {}", directory_.string(), std::strerror(cause));
   }
 
@@ -147,11 +156,11 @@ ArchiveWriter::ArchiveWriter(std::filesystem::path directory, int64_t partSizeBy
     // Parts of earlier runs stay (they may not have been carried yet); this run's parts continue the numbering.
     for (const auto& entry : std::filesystem::directory_iterator(directory_)) {
       auto name = entry.path().filename().string();
-      if (name.ends_with(kPartialSuffix) && partNumberOf(name.substr(0, name.size() - kPartialSuffix.size()))) {
-        std::filesystem::remove(entry.path());
-      } else if (auto number = partNumberOf(name)) {
-        firstPartNumber_ = std::max(firstPartNumber_, *number + 1);
-      }
+      bool partial = name.ends_with(kPartialSuffix);
+      auto part = parsePartFileName(partial ? name.substr(0, name.size() - kPartialSuffix.size()) : name);
+      if (!part || part->series != series_) continue;
+      if (partial) std::filesystem::remove(entry.path());
+      else firstPartNumber_ = std::max(firstPartNumber_, part->number + 1);
     }
   } catch (const std::filesystem::filesystem_error& e) {
     ::close(lockFd_);
@@ -222,6 +231,12 @@ bool ArchiveWriter::hasBlob(const Digest& digest) {
   return stored_.contains(digest) || alreadyShipped_.contains(digest);
 }
 
+void ArchiveWriter::carriedByShard(const Digest& digest, int shard, int count) {
+  std::lock_guard lock(writeMutex_);
+  otherShards_.try_emplace(digest, fmt::format("shard {}/{} of this run, mirror_{}_NNNNNN.tar", shard, count,
+                                               shardSeries(shard, count)));
+}
+
 void ArchiveWriter::setShippedImages(std::map<std::string, Digest> images) {
   std::lock_guard lock(stateMutex_);
   shippedRoots_ = std::move(images);
@@ -245,12 +260,12 @@ void ArchiveWriter::startPart() {
   OpenPart part;
   part.number = firstPartNumber_ + static_cast<int>(finishedParts_.size());
   if (s3_) {
-    auto key = s3Prefix_.empty() ? partFileName(part.number) : s3Prefix_ + "/" + partFileName(part.number);
+    auto key = s3Prefix_.empty() ? fileOf(part.number) : s3Prefix_ + "/" + fileOf(part.number);
     auto chunk = s3_->settings().partSize > 0 ? s3_->settings().partSize : kDefaultS3ChunkSize;
     part.tar = std::make_unique<TarWriter>(std::make_unique<S3PartOutput>(s3_, key, chunk), startTime_);
     openPartManifests_.clear();
   } else {
-    part.tar = std::make_unique<TarWriter>(directory_ / (partFileName(part.number) + std::string(kPartialSuffix)),
+    part.tar = std::make_unique<TarWriter>(directory_ / (fileOf(part.number) + std::string(kPartialSuffix)),
                                            startTime_);
   }
   part.info.runId = runId_;
@@ -308,7 +323,7 @@ void ArchiveWriter::closePart() {
 
   if (s3_) {
     // close() completed the multipart upload: the part exists from now on.
-    finishedParts_.push_back(partFileName(part.number));
+    finishedParts_.push_back(fileOf(part.number));
     auto info = std::move(part.info);
     current_.reset();
     openPartManifests_.clear();
@@ -316,12 +331,12 @@ void ArchiveWriter::closePart() {
     return;
   }
   auto partial = part.tar->path();
-  auto complete = directory_ / partFileName(part.number);
+  auto complete = directory_ / fileOf(part.number);
   std::error_code error;
   std::filesystem::rename(partial, complete, error);
   if (error) fail("cannot rename '{}' to '{}': {}", partial.string(), complete.string(), error.message());
   syncDirectory(directory_);
-  finishedParts_.push_back(partFileName(part.number));
+  finishedParts_.push_back(fileOf(part.number));
   auto info = std::move(part.info);
   current_.reset();
   if (partFinished_) partFinished_(finishedParts_.back(), info);
@@ -348,11 +363,11 @@ std::string ArchiveWriter::readStored(const Digest& digest) const {
       if (auto held = openPartManifests_.find(digest); held != openPartManifests_.end()) return held->second;
       return current_->tar->readBack(where.offset, where.size);
     }
-    auto name = partFileName(where.part);
+    auto name = fileOf(where.part);
     return s3_->getRangeBytes(s3Prefix_.empty() ? name : s3Prefix_ + "/" + name, where.offset, where.size);
   }
   if (current_ && where.part == current_->number) return current_->tar->readBack(where.offset, where.size);
-  auto path = directory_ / partFileName(where.part);
+  auto path = directory_ / fileOf(where.part);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("cannot read back '{}': {}", path.string(), std::strerror(errno));
   struct Close {
@@ -396,7 +411,7 @@ void ArchiveWriter::putBlob(const Descriptor& blob, const std::filesystem::path*
     {
       std::lock_guard state(stateMutex_);
       stored_[blob.digest] = Stored{current_->number, offset, blob.size};
-      shipped_.insert_or_assign(blob.digest, shippedIn(runId_, partFileName(current_->number)));
+      shipped_.insert_or_assign(blob.digest, shippedIn(runId_, fileOf(current_->number)));
     }
     current_->info.blobs.push_back({blob.digest, blob.size});
     current_->checksums.emplace_back(member, hex);
@@ -473,7 +488,7 @@ void ArchiveWriter::writeBlob(const Descriptor& blob, const BlobProducer& produc
       {
         std::lock_guard state(stateMutex_);
         stored_[blob.digest] = Stored{part.number, room.dataOffset, blob.size};
-        shipped_.insert_or_assign(blob.digest, shippedIn(runId_, partFileName(part.number)));
+        shipped_.insert_or_assign(blob.digest, shippedIn(runId_, fileOf(part.number)));
       }
       part.info.blobs.push_back({blob.digest, blob.size});
       part.checksums.emplace_back(member, isSha256 ? std::string(blob.digest.hex()) : std::string(sha256->finish().hex()));
@@ -527,7 +542,8 @@ void ArchiveWriter::putManifest(const std::string& name, const RawManifest& mani
   // an earlier part of this run, nor in the history: the copy engine stores blobs
   // before their manifests, so this only fails on a bug.
   for (const auto& blob : blobs)
-    if (!stored_.contains(blob.digest) && !alreadyShipped_.contains(blob.digest))
+    if (!stored_.contains(blob.digest) && !alreadyShipped_.contains(blob.digest) &&
+        !otherShards_.contains(blob.digest))
       fail("cannot list image {} in archive '{}': it needs blob {}, which is neither in this archive nor in the "
            "history of earlier runs (it was not stored before the manifest)",
            name, directory_.string(), blob.digest.str());
@@ -548,8 +564,9 @@ void ArchiveWriter::putManifest(const std::string& name, const RawManifest& mani
     for (const auto& blob : blobs) {
       if (inOpenPart(blob.digest)) continue;
       auto found = stored_.find(blob.digest);
-      std::string where = found != stored_.end() ? shippedIn(runId_, partFileName(found->second.part))
-                                                 : alreadyShipped_.at(blob.digest);
+      std::string where = found != stored_.end() ? shippedIn(runId_, fileOf(found->second.part))
+                          : alreadyShipped_.contains(blob.digest) ? alreadyShipped_.at(blob.digest)
+                                                                  : otherShards_.at(blob.digest);
       if (part.notCarried.insert(blob.digest).second) part.info.notCarried.push_back({blob.digest, blob.size, where});
     }
 

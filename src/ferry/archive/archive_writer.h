@@ -59,8 +59,10 @@ class ArchiveWriter {
   // `alreadyShipped`: blobs an earlier run's archive carried (digest → where, see
   // shippedIn()); they are not written again. Throws Error when the directory
   // cannot be used (another writer holds it, or it holds complete parts).
+  // `series`: "" for mirror_NNNNNN.tar, or shardSeries(I, N) for one shard's
+  // parts (mirror_shard-I-of-N_NNNNNN.tar), written beside the other shards'.
   ArchiveWriter(std::filesystem::path directory, int64_t partSizeBytes, std::string runId,
-                std::map<Digest, std::string> alreadyShipped = {});
+                std::map<Digest, std::string> alreadyShipped = {}, std::string series = {});
   ~ArchiveWriter();
   ArchiveWriter(const ArchiveWriter&) = delete;
   ArchiveWriter& operator=(const ArchiveWriter&) = delete;
@@ -87,6 +89,11 @@ class ArchiveWriter {
   // --strict-archive: a blob too large for a part of partSizeBytes is refused
   // (an Error naming it and the size) instead of getting an oversized part of its own.
   void refuseOversizedParts() { refuseOversized_ = true; }
+
+  // A shard's writer (a `series` of its own): the blob is carried by shard
+  // `shard` of `count` instead, so this writer's manifests may need it, and
+  // part.json lists it as not carried, shipped there.
+  void carriedByShard(const Digest& digest, int shard, int count);
 
   // Closes the last part. A run that stored nothing writes no part.
   void finish();
@@ -145,12 +152,16 @@ class ArchiveWriter {
   void writeManifest(const Digest& digest, const std::string& bytes);
   std::string readStored(const Digest& digest) const;
 
+  std::string fileOf(int part) const { return partFileName(part, series_); }
+
   std::filesystem::path directory_;
+  std::string series_;
   int64_t partSizeBytes_;
   bool refuseOversized_ = false;
   std::string runId_;
   int64_t startTime_;
   std::map<Digest, std::string> alreadyShipped_;
+  std::map<Digest, std::string> otherShards_;  // carriedByShard(), guarded by writeMutex_
   int lockFd_ = -1;
   // s3://bucket/prefix archives: the client, the prefix and the manifests of the
   // open part (read back from memory: its uploaded chunks cannot be read).

@@ -265,10 +265,6 @@ int emitJobs(const MirrorFlags& flags, const mirror::MirrorOptions& options) {
          "--emit-job: the pods cannot reach the local archive folder '{}'; a Job mirrors registry to registry, or "
          "to and from an s3:// archive",
          options.archiveDirectory.string());
-  if (options.workflow == mirror::Workflow::MirrorToDisk)
-    fail(ErrorKind::Unsupported,
-         "--emit-job: mirror-to-disk is not split over shards yet (docs/sharding.md); a Job mirrors registry to "
-         "registry, or from an s3:// archive to a registry");
   if (flags.dryRun) fail(ErrorKind::InvalidInput, "--emit-job writes Jobs and runs nothing; drop --dry-run");
   mirror::JobSpec spec;
   spec.shards = flags.emitJob;
@@ -282,6 +278,7 @@ int emitJobs(const MirrorFlags& flags, const mirror::MirrorOptions& options) {
   for (auto& arg : podArguments(flags.commandLine)) spec.mirrorArgs.push_back(std::move(arg));
   for (const char* arg : {"--authfile", mirror::kJobAuthPath, "--workspace", "file:///work"}) spec.mirrorArgs.push_back(arg);
   spec.parallel = options.parallel;
+  spec.finalizeJob = options.workflow != mirror::Workflow::MirrorToDisk;
   if (archiveIsS3) spec.s3PartSize = flags.s3.partSize.empty() ? kDefaultS3PartSize : parseByteSize(flags.s3.partSize);
   auto yaml = mirror::kubernetesJobs(spec);
   if (flags.jobOutput.empty() || flags.jobOutput == "-") {
@@ -378,7 +375,8 @@ CLI::App* addMirrorCommand(CLI::App& app, MirrorFlags& flags) {
   command->add_option("--shard", flags.shard,
                       "Copy only this worker's share of the blobs: I/N (I from 0 to N-1), or auto/N with I from "
                       "$JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); the last shard to finish, or --finalize, "
-                      "pushes the manifests, tags and cluster resources (docs/scale.md)");
+                      "pushes the manifests, tags and cluster resources; into an archive each shard writes parts "
+                      "of its own (docs/sharding.md)");
   command->add_flag("--finalize", flags.finalize,
                     "The last step of a sharded run: check that every blob is at the destination, then push the "
                     "manifests, catalogs and tags and write the cluster resources; nothing is pushed while a shard "

@@ -446,10 +446,17 @@ void Copier::transferImage(ImagePlan& plan) {
   const auto started = std::chrono::steady_clock::now();
   const auto& graph = *plan.graph;
   try {
+    // A shard writing parts of its own (an archive) writes the manifests too; into
+    // a registry, which all shards share, they wait for the finalize step.
+    auto* ownParts = options_.shard ? capability<ShardPartsSink>(*plan.sink) : nullptr;
     std::vector<std::pair<Descriptor, std::shared_ptr<Completion>>> pending;
-    for (const auto& blob : graph.blobs())
-      if (!options_.shard || ownedBlobs_.count(blob.digest.str()))
+    for (const auto& blob : graph.blobs()) {
+      int owner = options_.shard ? shardOf(blob.digest) : 0;
+      if (!options_.shard || owner == options_.shard->index)
         pending.emplace_back(blob, ensureBlob(plan.source, plan.sink, blob));
+      else if (ownParts)
+        ownParts->blobOfAnotherShard(blob, owner, options_.shard->count);
+    }
     std::string firstError;
     int failed = 0;
     for (auto& [blob, done] : pending) {
@@ -465,7 +472,7 @@ void Copier::transferImage(ImagePlan& plan) {
     }
     if (failed > 0)
       fail("{} of {} blobs failed, so no manifest was pushed; first: {}", failed, pending.size(), firstError);
-    if (options_.shard) {
+    if (options_.shard && !ownParts) {
       result.ok = true;
       result.leftToFinalize = true;
       return;
@@ -622,13 +629,19 @@ void Copier::takeShare(const std::vector<ImagePlan>& plans) {
   for (const auto& plan : plans) {
     if (plan.finished || !plan.graph) continue;
     for (const auto& blob : plan.graph->blobs()) {
+      shardOf_[blob.digest.str()] = owners[blob.digest.str()];
       if (owners[blob.digest.str()] != options_.shard->index) continue;
-      ownedBlobs_.insert(blob.digest.str());
       if (!plannedBlobs_.insert(plan.sink->blobScope() + "@" + blob.digest.str()).second) continue;
       ++progress_.blobsTotal;
       progress_.bytesTotal += blob.size;
     }
   }
+}
+
+int Copier::shardOf(const Digest& digest) {
+  std::lock_guard lock(mutex_);
+  auto found = shardOf_.find(digest.str());
+  return found == shardOf_.end() ? -1 : found->second;
 }
 
 void Copier::requireEveryBlob(std::vector<ImagePlan>& plans) {

@@ -165,8 +165,10 @@ class Copier {
                                          const std::shared_ptr<ImageSink>& sink, const Descriptor& blob);
   // Moves one blob: from the source's file when it keeps one, else streamed into the sink (ImageSink::writeBlob).
   void transferBlob(ImageSource& source, ImageSink& sink, const Descriptor& blob);
-  // CopyOptions::shard: takes this worker's share of the round's blobs into ownedBlobs_ and the totals.
+  // CopyOptions::shard: splits the round's blobs over the shards (shardOf_) and counts this worker's share.
   void takeShare(const std::vector<ImagePlan>& plans);
+  // The shard whose share the blob is (takeShare), or -1 when it was not split.
+  int shardOf(const Digest& digest);
   // CopyOptions::blobsMustExist: checks every blob of the round; when one is missing, fails every image.
   void requireEveryBlob(std::vector<ImagePlan>& plans);
 
@@ -196,7 +198,7 @@ class Copier {
   };
   std::map<std::string, std::shared_ptr<TagListing>> sourceTags_;
   // CopyOptions::shard: the digests of this worker's share.
-  std::set<std::string> ownedBlobs_;
+  std::map<std::string, int> shardOf_;  // digest → the shard whose share it is
   std::atomic<int64_t> missingBlobs_{0};
 };
 

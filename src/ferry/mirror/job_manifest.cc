@@ -187,8 +187,8 @@ std::string kubernetesJobs(const JobSpec& spec) {
   return "# ferry mirror --emit-job " + std::to_string(spec.shards) +
          " (docs/scale.md). Create the Secret first:\n"
          "#   kubectl create secret generic " + spec.registrySecret +
-         " --from-file=config.json=AUTH.json\n---\n" + emit(configMap) + "---\n" + emit(shards) + "---\n" +
-         emit(finalize);
+         " --from-file=config.json=AUTH.json\n---\n" + emit(configMap) + "---\n" + emit(shards) +
+         (spec.finalizeJob ? "---\n" + emit(finalize) : "");
 }
 
 }  // namespace ferry::mirror

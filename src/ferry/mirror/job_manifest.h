@@ -7,8 +7,9 @@
 // (batch/v1, completionMode Indexed, completions = parallelism = N) whose pod
 // index i runs `ferry mirror ... --shard auto/N` (ferry reads i from
 // JOB_COMPLETION_INDEX, which Kubernetes sets for Indexed Jobs); the finalize
-// Job running `ferry mirror ... --finalize N`, which refuses (and the Job
-// retries, backoffLimit) until every shard is done. Registry credentials come
+// Job running `ferry mirror ... --finalize`, which refuses (and the Job
+// retries, backoffLimit) until every shard is done. Mirror-to-disk into s3://
+// has no finalize Job: each shard writes complete parts of its own. Registry credentials come
 // from a Secret the user creates (a docker config.json, mounted as the
 // --authfile); s3:// archives take AWS credentials from a second Secret as
 // environment variables. Memory requests follow the documented bound
@@ -34,6 +35,8 @@ struct JobSpec {
   std::vector<std::string> mirrorArgs;
   int parallel = 8;
   int64_t s3PartSize = 0;  // bytes; 0 when no s3:// archive is involved
+  // Mirror-to-disk into s3://: each shard writes parts of its own, so there is no finalize Job.
+  bool finalizeJob = true;
 };
 
 // Where the pods find what the Job mounts.
@@ -44,7 +47,7 @@ inline constexpr const char* kJobWorkspace = "/work";
 // The memory request in MiB for one ferry process (see above).
 int64_t jobMemoryRequestMiB(int parallel, int64_t s3PartSize);
 
-// The YAML documents (ConfigMap, shard Job, finalize Job), separated by "---".
+// The YAML documents (ConfigMap, shard Job, finalize Job unless !finalizeJob), separated by "---".
 // Throws Error for a spec Kubernetes would refuse (names, shard count).
 std::string kubernetesJobs(const JobSpec& spec);
 

@@ -4,6 +4,7 @@
 
 #include <fmt/ranges.h>
 
+#include "ferry/archive/archive_format.h"
 #include "ferry/base/error.h"
 #include "ferry/base/files.h"
 #include "ferry/config/image_set_config.h"
@@ -34,9 +35,14 @@ std::filesystem::path workspaceRootFor(const MirrorOptions& options) {
         fail("mirror-to-mirror needs --workspace file://DIR: the folder where ferry keeps the working files "
              "(catalog cache, cluster resources, logs)");
       return options.workspace / "working-dir";
-    case Workflow::MirrorToDisk:
+    case Workflow::MirrorToDisk: {
       // An s3:// archive keeps its working files in --workspace (the CLI requires it).
-      return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
+      auto root = (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
+      // Shards writing into one folder side by side keep a working folder each (history, mapping, logs).
+      if (options.shard && options.workspace.empty())
+        root /= shardSeries(options.shard->index, options.shard->count);
+      return root;
+    }
     case Workflow::DiskToMirror:
       return (options.workspace.empty() ? options.archiveDirectory : options.workspace) / "working-dir";
   }
@@ -66,7 +72,8 @@ WorkflowEnds chooseWorkflowEnds(const MirrorOptions& options, const config::Imag
                        .runId = runId,
                        .configFile = options.configFile,
                        .since = options.since,
-                       .refuseOversizedParts = options.strictArchive},
+                       .refuseOversizedParts = options.strictArchive,
+                       .partSeries = options.shard ? shardSeries(options.shard->index, options.shard->count) : ""},
         workspace);
     writer->afterPartRecorded = options.afterArchivePart;
     ends.writer = std::move(writer);
@@ -170,9 +177,10 @@ MirrorReport MirrorRun::Impl::run() {
   if (options_.shard && options_.finalize)
     fail(ErrorKind::InvalidInput, "--shard and --finalize go to different steps: the workers run with --shard I/N, "
                                   "the final step with --finalize");
-  if ((options_.shard || options_.finalize) && options_.workflow == Workflow::MirrorToDisk)
-    fail(ErrorKind::Unsupported, "--shard and --finalize split a run into a registry (mirror-to-mirror, "
-                                 "disk-to-mirror); mirror-to-disk is not split yet (docs/scale.md)");
+  if (options_.finalize && options_.workflow == Workflow::MirrorToDisk)
+    fail(ErrorKind::InvalidInput, "--finalize is the last step of a run split into a registry; the shards of a "
+                                  "mirror-to-disk run need none: each writes parts of its own, "
+                                  "mirror_shard-I-of-N_NNNNNN.tar (docs/sharding.md)");
   workspace_ = workspaceFor(options_);
   std::filesystem::create_directories(workspace_.root);
   report_.workingDirectory = workspace_.root;
@@ -210,7 +218,9 @@ MirrorReport MirrorRun::Impl::run() {
   // Phase 2: every image but the catalogs.
   reader->beforeCopy(plan, *writer, log_);
   writer->begin(plan, log_);
-  if (options_.shard) return runShard(std::move(planned), *reader, *writer);
+  // Into an archive a shard writes its own parts, manifests included: the plain run below, with its share.
+  if (options_.shard && options_.workflow != Workflow::MirrorToDisk)
+    return runShard(std::move(planned), *reader, *writer);
   auto copied = copyImages(plan, *reader, *writer, copier_, log_, options_.platformPolicy);
   writeMapping(plan, &copied);
   if (options_.finalize && copier_.missingBlobs() > 0) {

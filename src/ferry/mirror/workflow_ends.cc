@@ -338,7 +338,7 @@ void ArchiveImageWriter::begin(const Plan& plan, RunLog&) {
   std::map<Digest, std::string> shipped;
   for (const auto& [digest, where] : history.shipped()) shipped.emplace(Digest::parse(digest), where.where);
   archive_ = std::make_unique<ArchiveWriter>(choices_.directory, choices_.partSizeBytes, choices_.runId,
-                                             std::move(shipped));
+                                             std::move(shipped), choices_.partSeries);
   if (choices_.refuseOversizedParts) archive_->refuseOversizedParts();
   std::map<std::string, Digest> images;
   for (const auto& [reference, digest] : history.images()) images.emplace(reference, Digest::parse(digest));

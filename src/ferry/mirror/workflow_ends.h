@@ -146,6 +146,7 @@ struct ArchiveChoices {
   std::filesystem::path configFile;  // carried as ferry/imageset-config.yaml
   std::string since;                 // --since: history counts only runs before that day
   bool refuseOversizedParts = false; // --strict-archive
+  std::string partSeries;            // --shard I/N: "shard-I-of-N" (archive_format.h)
 };
 
 // Writes archive parts, and records in the workspace history what each

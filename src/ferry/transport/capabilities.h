@@ -50,6 +50,16 @@ class BlobChecker {
   virtual bool hasBlob(const Digest& digest) = 0;
 };
 
+// A sink of one shard's own (its archive parts, docs/sharding.md), unlike a
+// registry all shards share: a shard writes its manifests there too, each part
+// saying which shard carries the blobs of other shares.
+class ShardPartsSink {
+ public:
+  virtual ~ShardPartsSink() = default;
+  // `blob` belongs to the share of shard `shard` of `count`, not to this one.
+  virtual void blobOfAnotherShard(const Descriptor& blob, int shard, int count) = 0;
+};
+
 class ManifestDeleter {
  public:
   virtual ~ManifestDeleter() = default;
