@@ -8,9 +8,13 @@
 #   FERRY_BENCH_SCALE=full (default, ~1 GB: 40 images in 10 repositories) | small (~90 MB)
 #   COUNTS="1 2 4"   the worker counts to measure
 #   PARALLEL=8       --parallel of each worker
-# Reports per N: seconds (workers, then the finalize step), MB/s of unique blob bytes, requests on the
+#   MODE=m2m         m2m (default: into one registry) | m2d (into one archive folder, each worker writing
+#                    parts of its own; no finalize step)
+# Reports per N (m2m): seconds (workers, then the finalize step), MB/s of unique blob bytes, requests on the
 # destination per unique blob, blobs uploaded more than once (must be 0), and whether any manifest PUT
 # came before the last blob upload or mount (must be "no": no index or tag before its children).
+# Reports per N (m2d): seconds, MB/s of unique blob bytes, and the folder's bytes against the unsharded
+# archive's (each blob is carried by one shard, the manifests by all).
 # Needs: docker-registry, curl, jq, awk (./scripts/setup.sh installs them).
 set -euo pipefail
 
@@ -25,6 +29,8 @@ runs=1 ferry="" testdata="" keep=0
 scale=${FERRY_BENCH_SCALE:-full}
 counts=${COUNTS:-1 2 4}
 parallel=${PARALLEL:-8}
+mode=${MODE:-m2m}
+[[ $mode == m2m || $mode == m2d ]] || { echo "shard.sh: MODE must be m2m or m2d, not '$mode'" >&2; exit 2; }
 die() { echo "shard.sh: $*" >&2; exit 2; }
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 while (($#)); do
@@ -93,6 +99,39 @@ analyse() { # MARK -> "requests dup_uploads manifest_before_blob"
     END { dup = 0; for (d in up) if (up[d] > 1) dup++
           print n, dup, (firstManifest > 0 && firstManifest < lastBlob) ? "yes" : "no" }'
 }
+
+if [[ $mode == m2d ]]; then
+  printf '| workers | run | seconds | MB/s | folder bytes / unsharded archive |\n|---|---|---|---|---|\n' >"$tmp/results.md"
+  for ((run = 1; run <= runs; run++)); do
+    for n in unsharded $counts; do
+      rm -rf "$tmp/archive"
+      t0=$(now)
+      if [[ $n == unsharded ]]; then
+        "$ferry" mirror -c "$tmp/isc.yaml" "file://$tmp/archive" --src-tls-verify=false --parallel "$parallel" -q ||
+          die "the unsharded run failed"
+      else
+        pids=()
+        for ((i = 0; i < n; i++)); do
+          "$ferry" mirror -c "$tmp/isc.yaml" "file://$tmp/archive" --src-tls-verify=false --parallel "$parallel" -q \
+            --shard "$i/$n" 2>"$tmp/shard-$i.err" &
+          pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid" || die "a worker failed (see $tmp/shard-*.err)"; done
+      fi
+      t1=$(now)
+      bytes=$(find "$tmp/archive" -maxdepth 1 -name 'mirror_*.tar' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+      [[ $n == unsharded ]] && whole=$bytes
+      awk -v n="$n" -v r="$run" -v t0="$t0" -v t1="$t1" -v b="$unique_bytes" -v bytes="$bytes" -v whole="$whole" \
+        'BEGIN { printf "| %s | %d | %.2f | %.0f | %.4f |\n", n, r, t1 - t0, b / (t1 - t0) / 1e6, bytes / whole }' \
+        >>"$tmp/results.md"
+      tail -n 1 "$tmp/results.md" >&2
+    done
+  done
+  echo
+  echo "ferry $ferry_id; MODE=m2d; load1 at end $(cut -d' ' -f1 /proc/loadavg); $(nproc) cores"
+  cat "$tmp/results.md"
+  exit 0
+fi
 
 printf '| workers | run | workers s | finalize s | total s | MB/s | dest requests / unique blob | blobs uploaded twice | manifest before a blob |\n|---|---|---|---|---|---|---|---|---|\n' >"$tmp/results.md"
 for ((run = 1; run <= runs; run++)); do
