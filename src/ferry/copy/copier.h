@@ -117,8 +117,10 @@ struct CopyOptions {
   // off for --remove-signatures / --referrers none.
   bool attachments = false;
   // --shard I/N (copy/shard.h): this worker moves only its share of each
-  // round's blobs and pushes no manifest. Images present at the destination are
-  // planned all the same, so every worker splits the same set of blobs.
+  // round's blobs and pushes no manifest, except into a sink of its own
+  // (ShardPartsSink: archive parts), which takes every manifest and is told
+  // which shard carries each blob of the other shares. Images present at the
+  // destination are planned all the same, so every worker splits the same set of blobs.
   std::optional<ShardSpec> shard;
   // The finalize step of a sharded run: no blob is sent. Each round first checks
   // that all its blobs are at the destination; when one is not (a shard has not
@@ -197,8 +199,8 @@ class Copier {
     std::string error;
   };
   std::map<std::string, std::shared_ptr<TagListing>> sourceTags_;
-  // CopyOptions::shard: the digests of this worker's share.
-  std::map<std::string, int> shardOf_;  // digest → the shard whose share it is
+  // CopyOptions::shard: digest → the shard whose share it is.
+  std::map<std::string, int> shardOf_;
   std::atomic<int64_t> missingBlobs_{0};
 };
 

@@ -8,6 +8,8 @@
 // the largest blob. A worker moves only its share; the manifests, tags and
 // cluster resources are pushed once every share is in (Copier with
 // CopyOptions::blobsMustExist: `--finalize`, or the shard that finds the others done).
+// Into an archive each worker writes parts of its own, manifests included
+// (ShardPartsSink in transport/capabilities.h), and there is no final step.
 #pragma once
 
 #include <cstdint>
