@@ -61,6 +61,19 @@ class S3ArchiveTest : public ::testing::Test {
     return args;
   }
 
+  // Every image the disk-to-mirror run of `workspace` mapped into `loaded` has the digest it has at `reference`.
+  std::vector<mirror::MappingEntry> expectSameDigests(const std::string& workspace, const TestRegistry& loaded,
+                                                      const TestRegistry& reference) {
+    auto entries = mirror::readMappingTxt(work_.path() / workspace / "working-dir" / "mapping.txt");
+    EXPECT_GE(entries.size(), 4u);
+    for (const auto& entry : entries) {
+      auto there = entry.destination;
+      there.registry = reference.host();
+      EXPECT_EQ(digestOf(loaded, entry.destination), digestOf(reference, there)) << entry.destination.str();
+    }
+    return entries;
+  }
+
   std::vector<std::string> partKeys(const std::string& prefix) const {
     std::vector<std::string> keys;
     for (const auto& key : s3_.objectKeys("archives"))
@@ -116,13 +129,7 @@ TEST_F(S3ArchiveTest, AnArchiveRoundTripsThroughS3DigestForDigestAsAFileArchiveD
   auto fromFile = runFerry(withFlags({"mirror", "--from", "file://" + archive.string(), dockerRoot(fromFileRegistry)},
                                      fromFileRegistry, &fromFileRegistry));
   ASSERT_EQ(fromFile.exitCode, 0) << fromFile.err;
-  auto entries = mirror::readMappingTxt(work_.path() / "ws-d2m" / "working-dir" / "mapping.txt");
-  ASSERT_GE(entries.size(), 4u);
-  for (const auto& entry : entries) {
-    auto atFile = entry.destination;
-    atFile.registry = fromFileRegistry.host();
-    EXPECT_EQ(digestOf(fromS3Registry, entry.destination), digestOf(fromFileRegistry, atFile)) << entry.destination.str();
-  }
+  auto entries = expectSameDigests("ws-d2m", fromS3Registry, fromFileRegistry);
   // And the images pushed are the source's own (the catalog is rebuilt, so it is compared between the two runs only).
   for (const auto& entry : entries) {
     if (entry.source.repository == "ferry-test/catalog") continue;
@@ -168,13 +175,7 @@ TEST_F(S3ArchiveTest, ShardsWritePartsOfTheirOwnUnderOnePrefixAndTheyLoadAsOneAr
   ASSERT_EQ(runFerry(fromS3("whole", fromWhole, "ws-d2m-whole")).exitCode, 0);
   auto loaded = runFerry(fromS3("split", fromSplit, "ws-d2m-split"));
   ASSERT_EQ(loaded.exitCode, 0) << loaded.out << loaded.err;
-  auto entries = mirror::readMappingTxt(work_.path() / "ws-d2m-split" / "working-dir" / "mapping.txt");
-  ASSERT_GE(entries.size(), 4u);
-  for (const auto& entry : entries) {
-    auto atWhole = entry.destination;
-    atWhole.registry = fromWhole.host();
-    EXPECT_EQ(digestOf(fromSplit, entry.destination), digestOf(fromWhole, atWhole)) << entry.destination.str();
-  }
+  expectSameDigests("ws-d2m-split", fromSplit, fromWhole);
 }
 
 // A part cut off mid-upload (the process killed while its upload parts go up) leaves no completed
