@@ -10,6 +10,7 @@
 #include "ferry/imagefs/layer_extract.h"
 #include "ferry/imagefs/layer_writer.h"
 #include "ferry/oci/media_types.h"
+#include "ferry/transport/graph_rebuild.h"
 
 namespace ferry::catalog {
 namespace {
@@ -60,19 +61,27 @@ class Rebuilder {
       platformOf_.emplace(image.platforms[index].manifestDigest, index);
   }
 
-  // The rebuilt node, or nullopt when it is dropped (not a platform image; an index left empty).
-  std::optional<RawManifest> rebuild(const ImageGraph& node, bool top) {
-    if (auto done = rebuilt_.find(node.raw.digest); done != rebuilt_.end()) return done->second;
-    std::optional<RawManifest> raw;
-    if (!node.manifest.isIndex) {
-      auto platform = platformOf_.find(node.raw.digest);
-      if (platform != platformOf_.end()) raw = rebuildImage(node, image_.platforms[platform->second]);
-    } else {
-      raw = rebuildIndex(node);
-    }
-    if (raw && !top) out_.putManifest(*raw, std::nullopt, false);
-    rebuilt_.emplace(node.raw.digest, raw);
-    return raw;
+  // The rebuilt top, or nullopt when it holds no platform image of the catalog.
+  std::optional<RawManifest> rebuild() {
+    return rebuildGraph(
+        image_.graph,
+        {.image = [this](const ImageGraph& node, const std::optional<Platform>&) -> std::optional<RawManifest> {
+           auto platform = platformOf_.find(node.raw.digest);
+           if (platform == platformOf_.end()) return std::nullopt;
+           return rebuildImage(node, image_.platforms[platform->second]);
+         },
+         // An index entry that gave no real platform gets the one the catalog image's config says.
+         .entry =
+             [this](ordered_json& entry, const ImageGraph& child, const std::optional<Platform>& described) {
+               if (auto platform = platformOf_.find(child.raw.digest);
+                   platform != platformOf_.end() && !(described && described->isReal()))
+                 entry["platform"] = platformJson(image_.platforms[platform->second].platform);
+             },
+         .nothingKept =
+             [this](const ImageGraph& index) {
+               fail("{}: index {} holds no platform image of the catalog", image_.reference, index.raw.digest.str());
+             },
+         .stored = [this](const RawManifest& manifest) { out_.putManifest(manifest, std::nullopt, false); }});
   }
 
   std::vector<std::string> warnings;
@@ -80,27 +89,6 @@ class Rebuilder {
  private:
   std::string where(const PlatformCatalog& platform) const {
     return fmt::format("{}@{} ({})", image_.reference, platform.manifestDigest.str(), platform.platform.str());
-  }
-
-  RawManifest rebuildIndex(const ImageGraph& node) {
-    auto document = ordered_json::parse(node.raw.bytes);
-    ordered_json entries = ordered_json::array();
-    for (size_t i = 0; i < node.children.size(); ++i) {
-      auto child = rebuild(node.children[i], false);
-      if (!child) continue;
-      ordered_json entry = document["manifests"][i];
-      entry["digest"] = child->digest.str();
-      entry["size"] = child->bytes.size();
-      const auto& described = node.manifest.manifests[i].platform;
-      if (auto platform = platformOf_.find(node.children[i].raw.digest);
-          platform != platformOf_.end() && !(described && described->isReal()))
-        entry["platform"] = platformJson(image_.platforms[platform->second].platform);
-      entries.push_back(std::move(entry));
-    }
-    if (entries.empty())
-      fail("{}: index {} holds no platform image of the catalog", image_.reference, node.raw.digest.str());
-    document["manifests"] = std::move(entries);
-    return RawManifest::of(document.dump(), node.raw.mediaType);
   }
 
   RawManifest rebuildImage(const ImageGraph& node, const PlatformCatalog& platform) {
@@ -229,7 +217,6 @@ class Rebuilder {
   ImageSource& original_;
   OciLayout& out_;
   std::map<Digest, size_t> platformOf_;
-  std::map<Digest, std::optional<RawManifest>> rebuilt_;
   std::map<std::string, Layer> whiteoutLayers_;
   std::map<std::string, Layer> catalogLayers_;
 };
@@ -310,7 +297,7 @@ RebuiltCatalog rebuildCatalogImage(const CatalogImage& image, const std::vector<
     fail("{}: {} filtered catalogs given for {} catalog variants", image.reference, filteredDirs.size(),
          image.variants.size());
   Rebuilder rebuilder(image, filteredDirs, original, out);
-  auto top = rebuilder.rebuild(image.graph, true);
+  auto top = rebuilder.rebuild();
   if (!top) fail("{} holds no platform image of the catalog to rebuild", image.reference);
   out.putManifest(*top, options.tag, true);
   return RebuiltCatalog{.top = std::move(*top), .warnings = std::move(rebuilder.warnings)};

@@ -13,6 +13,7 @@
 #include "ferry/imagefs/layer_writer.h"
 #include "ferry/imagefs/tar_reader.h"
 #include "ferry/oci/media_types.h"
+#include "ferry/transport/graph_rebuild.h"
 #include "ferry/transport/image_graph.h"
 
 namespace ferry::release {
@@ -148,40 +149,26 @@ class GraphImageBuilder {
   GraphImageBuilder(OciLayout& out, std::string baseName, Layer layer)
       : out_(out), baseName_(std::move(baseName)), layer_(std::move(layer)) {}
 
-  // nullopt: not a platform image (an attestation), left out.
-  std::optional<RawManifest> rebuild(const ImageGraph& node, const std::optional<Platform>& described, bool top) {
-    if (auto done = rebuilt_.find(node.raw.digest); done != rebuilt_.end()) return done->second;
-    std::optional<RawManifest> raw;
-    if (node.manifest.isIndex) {
-      raw = rebuildIndex(node);
-    } else if (!described || described->isReal()) {
-      raw = rebuildImage(node);
-    }
-    if (raw && !top) out_.putManifest(*raw, std::nullopt, false);
-    rebuilt_.emplace(node.raw.digest, raw);
-    return raw;
+  // nullopt: the base has no platform image.
+  std::optional<RawManifest> rebuild(const ImageGraph& base) {
+    return rebuildGraph(
+        base,
+        {.image = [this](const ImageGraph& image, const std::optional<Platform>& described) -> std::optional<RawManifest> {
+           if (described && !described->isReal()) return std::nullopt;  // not a platform image (an attestation)
+           return rebuildImage(image);
+         },
+         // Annotations may describe the base (e.g. its attestation's subject).
+         .entry = [](ordered_json& entry, const ImageGraph&, const std::optional<Platform>&) { entry.erase("annotations"); },
+         .nothingKept =
+             [this](const ImageGraph& index) {
+               fail("the graph image's base {} has no platform image (index {})", baseName_, index.raw.digest.str());
+             },
+         .stored = [this](const RawManifest& manifest) { out_.putManifest(manifest, std::nullopt, false); }});
   }
 
   std::vector<std::string> platforms;
 
  private:
-  RawManifest rebuildIndex(const ImageGraph& node) {
-    auto document = ordered_json::parse(node.raw.bytes);
-    ordered_json entries = ordered_json::array();
-    for (size_t i = 0; i < node.children.size(); ++i) {
-      auto child = rebuild(node.children[i], node.manifest.manifests[i].platform, false);
-      if (!child) continue;
-      ordered_json entry = document["manifests"][i];
-      entry["digest"] = child->digest.str();
-      entry["size"] = child->bytes.size();
-      entry.erase("annotations");  // they may describe the base (e.g. its attestation's subject)
-      entries.push_back(std::move(entry));
-    }
-    if (entries.empty()) fail("the graph image's base {} has no platform image (index {})", baseName_, node.raw.digest.str());
-    document["manifests"] = std::move(entries);
-    return RawManifest::of(document.dump(), node.raw.mediaType);
-  }
-
   RawManifest rebuildImage(const ImageGraph& node) {
     if (!node.manifest.config)
       fail("the graph image's base {} ({}) is not an image manifest with a config", baseName_, node.raw.digest.str());
@@ -224,7 +211,6 @@ class GraphImageBuilder {
   OciLayout& out_;
   std::string baseName_;
   Layer layer_;
-  std::map<Digest, std::optional<RawManifest>> rebuilt_;
 };
 
 }  // namespace
@@ -341,7 +327,7 @@ BuiltGraphImage buildGraphImage(OciLayout& out, const RawManifest& base, const s
   // 3. The base's platform images with the layer on top.
   auto graph = fetchImageGraph(out, base);
   GraphImageBuilder builder(out, baseName, {layerDescriptor, written.diffId});
-  auto top = builder.rebuild(graph, std::nullopt, true);
+  auto top = builder.rebuild(graph);
   if (!top) fail("the graph image's base {} has no platform image", baseName);
   out.putManifest(*top, tag, true);
   return BuiltGraphImage{.top = std::move(*top),
