@@ -17,6 +17,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/registry.sh
 source "$root/bench/lib/registry.sh"
+# shellcheck source=lib/common.sh
+source "$root/bench/lib/common.sh"
 
 platforms=linux/amd64,linux/arm64
 ferry=""
@@ -37,17 +39,8 @@ while (($#)); do
     *) die "unknown option '$1'" ;;
   esac
 done
-case $scale in
-  full) testdata_args=() ;;
-  small) testdata_args=(--repos 4 --base-size-mib 4 --repo-layer-size-mib 2 --layer-min-mib 1 --layer-max-mib 2) ;;
-  *) die "FERRY_BENCH_SCALE must be 'full' or 'small', not '$scale'" ;;
-esac
-for candidate in "$ferry" "$root/build/bin/ferry" "$root/build-main/bin/ferry"; do
-  if [[ -n $candidate && -x $candidate ]]; then ferry=$candidate; break; fi
-done
-[[ -x $ferry ]] || die "no ferry binary; run ./scripts/setup.sh or pass --ferry"
-[[ -n $testdata ]] || testdata=$(dirname "$ferry")/ferry-testdata
-[[ -x $testdata ]] || die "no ferry-testdata next to ferry; pass --testdata"
+bench_scale_testdata_args
+bench_find_binaries "$root"
 for tool in "$REGISTRY_BIN" jq awk; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-mirror-platforms.XXXXXX")

@@ -14,6 +14,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/registry.sh
 source "$root/bench/lib/registry.sh"
+# shellcheck source=lib/common.sh
+source "$root/bench/lib/common.sh"
 
 platform=linux/amd64
 ferry=""
@@ -33,12 +35,7 @@ while (($#)); do
     *) die "unknown option '$1'" ;;
   esac
 done
-for candidate in "$ferry" "$root/build/bin/ferry" "$root/build-main/bin/ferry"; do
-  if [[ -n $candidate && -x $candidate ]]; then ferry=$candidate; break; fi
-done
-[[ -x $ferry ]] || die "no ferry binary; run ./scripts/setup.sh or pass --ferry"
-[[ -n $testdata ]] || testdata=$(dirname "$ferry")/ferry-testdata
-[[ -x $testdata ]] || die "no ferry-testdata next to ferry; pass --testdata"
+bench_find_binaries "$root"
 for tool in "$REGISTRY_BIN" jq awk; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-platform.XXXXXX")

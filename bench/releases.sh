@@ -62,15 +62,7 @@ for tool in "$REGISTRY_BIN" skopeo python3 curl jq; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (install it with ./scripts/setup.sh)"
 done
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-if [[ -z $ferry ]]; then
-  for candidate in "$root/build-main/bin/ferry" "$root/build/bin/ferry"; do
-    if [[ -x $candidate ]]; then ferry=$candidate; break; fi
-  done
-fi
-[[ -n $ferry && -x $ferry ]] || die "no ferry binary; build it (cmake --build build --target ferry ferry-testdata) or pass --ferry"
-ferry=$(cd "$(dirname "$ferry")" && pwd)/$(basename "$ferry")
-[[ -n $testdata ]] || testdata=$(dirname "$ferry")/ferry-testdata
-[[ -x $testdata ]] || die "no ferry-testdata at '$testdata'; pass --testdata"
+bench_find_binaries "$root"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-releases.XXXXXX")
 regA=$tmp/registry-a

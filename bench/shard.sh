@@ -43,19 +43,8 @@ while (($#)); do
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
-case $scale in
-  full) testdata_args=() ;;
-  small) testdata_args=(--repos 4 --base-size-mib 4 --repo-layer-size-mib 2 --layer-min-mib 1 --layer-max-mib 2) ;;
-  *) die "FERRY_BENCH_SCALE must be 'full' or 'small', not '$scale'" ;;
-esac
-if [[ -z $ferry ]]; then
-  for candidate in "$root/build-main/bin/ferry" "$root/build/bin/ferry"; do
-    if [[ -x $candidate ]]; then ferry=$candidate; break; fi
-  done
-fi
-[[ -x $ferry ]] || die "no ferry binary; build it (cmake --build build) or pass --ferry"
-[[ -n $testdata ]] || testdata=$(dirname "$ferry")/ferry-testdata
-[[ -x $testdata ]] || die "no ferry-testdata at '$testdata'; pass --testdata"
+bench_scale_testdata_args
+bench_find_binaries "$root"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-shard.XXXXXX")
 regA=$tmp/registry-a regD=$tmp/registry-dest
