@@ -22,6 +22,7 @@
 #include "ferry/mirror/release_collector.h"
 #include "ferry/mirror/workflow_ends.h"
 #include "integration/ferry_test_env.h"
+#include "support/gpg_key.h"
 #include "ferry/base/base64.h"
 #include "ferry/base/error.h"
 #include "ferry/imagefs/layer_writer.h"
@@ -53,34 +54,6 @@ size_t blobRequests(const std::vector<AccessLogEntry>& log) {
 std::string digestOf(const std::string& pullSpec) { return pullSpec.substr(pullSpec.find('@') + 1); }
 
 
-// A throw-away RSA signing key in a GNUPGHOME of its own (the reference's recipe).
-class GpgKey {
- public:
-  explicit GpgKey(const std::string& email) : email_(email) {
-    auto made = gpg({"--batch", "--passphrase", "", "--pinentry-mode", "loopback", "--quick-generate-key",
-                     "ferry test <" + email + ">", "rsa2048", "sign", "0"});
-    if (made.exitCode != 0) ferry::fail("gpg could not make a key: {}", made.err);
-  }
-  // An atomic container signature of `digest` for `reference`.
-  std::string sign(const std::string& digest, const std::string& reference) {
-    json message = {{"critical", {{"identity", {{"docker-reference", reference}}},
-                                  {"image", {{"docker-manifest-digest", digest}}},
-                                  {"type", "atomic container signature"}}},
-                    {"optional", {{"creator", "ferry test"}}}};
-    auto signed_ = gpg({"--batch", "--local-user", email_, "--digest-algo", "SHA256", "--sign"}, message.dump());
-    if (signed_.exitCode != 0) ferry::fail("gpg could not sign: {}", signed_.err);
-    return signed_.out;
-  }
-  std::string armoredPublicKey() { return gpg({"--armor", "--export", email_}).out; }
-
- private:
-  CommandResult gpg(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), "gpg");
-    return runCommand(args, input, EnvironmentChanges{{"GNUPGHOME", home_.path().string()}});
-  }
-  TemporaryDirectory home_{"ferry-gpg"};
-  std::string email_;
-};
 
 // A signature store: <url>/sha256=<hex>/signature-N for what `signatures` holds, 404 otherwise.
 class SignatureStore {

@@ -15,6 +15,7 @@
 #include "ferry/base/files.h"
 #include "ferry/oci/media_types.h"
 #include "integration/ferry_test_env.h"
+#include "support/gpg_key.h"
 #include "support/fault_proxy.h"
 #include "support/http_server.h"
 #include "support/registry_push.h"
@@ -63,34 +64,6 @@ class EcKey {
   EVP_PKEY* key_;
 };
 
-// A GPG key in a throw-away GNUPGHOME, as the release tests make one.
-class GpgKey {
- public:
-  explicit GpgKey(const std::string& email) : email_(email) {
-    auto made = gpg({"--batch", "--passphrase", "", "--pinentry-mode", "loopback", "--quick-generate-key",
-                     "ferry test <" + email + ">", "rsa2048", "sign", "0"});
-    if (made.exitCode != 0) fail("gpg could not make a key: {}", made.err);
-  }
-  // A simple signing ("atomic container signature") of `digest` for `reference`.
-  std::string sign(const std::string& digest, const std::string& reference) {
-    Json message = {{"critical", {{"identity", {{"docker-reference", reference}}},
-                                  {"image", {{"docker-manifest-digest", digest}}},
-                                  {"type", "atomic container signature"}}},
-                    {"optional", {{"creator", "ferry test"}}}};
-    auto signed_ = gpg({"--batch", "--local-user", email_, "--digest-algo", "SHA256", "--sign"}, message.dump());
-    if (signed_.exitCode != 0) fail("gpg could not sign: {}", signed_.err);
-    return signed_.out;
-  }
-  std::string armoredPublicKey() { return gpg({"--armor", "--export", email_}).out; }
-
- private:
-  CommandResult gpg(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), "gpg");
-    return runCommand(args, input, EnvironmentChanges{{"GNUPGHOME", home_.path().string()}});
-  }
-  TemporaryDirectory home_{"ferry-gpg"};
-  std::string email_;
-};
 
 std::string sigTag(const Digest& subject) { return "sha256-" + std::string(subject.hex()) + ".sig"; }
 
