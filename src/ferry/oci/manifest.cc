@@ -92,7 +92,10 @@ RawManifest RawManifest::of(std::string bytes, std::string mediaType) {
 Manifest Manifest::parse(std::string_view bytes, std::string_view servedAs) {
   json document = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded() || !document.is_object()) fail("manifest is not a JSON object");
-  if (media::isSchema1(servedAs) || document.value("schemaVersion", 0) == 1)
+  // Not value(): it throws a JSON type error for a schemaVersion that is not a number (a fuzz finding).
+  auto version = document.find("schemaVersion");
+  bool schema1 = version != document.end() && version->is_number_integer() && version->get<int64_t>() == 1;
+  if (media::isSchema1(servedAs) || schema1)
     fail(ErrorKind::Unsupported, "Docker schema 1 manifests are not supported (deprecated since 2017); rebuild or re-push the image with a "
          "current client to get a schema 2 or OCI manifest");
 

@@ -75,6 +75,11 @@ TEST(Manifest, RefusesSchema1WithAClearMessage) {
 
 TEST(Manifest, RefusesMalformedInput) {
   EXPECT_THROW(Manifest::parse("not json", ""), Error);
+  // A fuzz finding: a schemaVersion that is not a number escaped as a JSON type error, not an Error.
+  try {
+    (void)Manifest::parse(R"({"schemaVersion":[]})", "");
+  } catch (const Error&) {
+  }
   EXPECT_THROW(Manifest::parse(R"({"manifests":[{"digest":"sha256:short","size":1}]})", ""), Error);
   EXPECT_THROW(Manifest::parse(R"({"manifests":[{"digest":")" + kA + R"("}]})", ""), Error);
   EXPECT_THROW(Manifest::parse(R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]})", ""), Error);
